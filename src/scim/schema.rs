@@ -1,0 +1,540 @@
+//! The SCIM 2.0 resource schemas this project serves and validates against: the core User and
+//! Group schemas and the enterprise User extension of RFC 7643 §4 and §8.7.1, as one table that
+//! drives attribute-name resolution, `caseExact`, mutability, `returned`, and the `/Schemas`
+//! documents of RFC 7644 §4.
+
+use serde_json::{Map, Value, json};
+
+pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+pub const ENTERPRISE_USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+pub const LIST_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+pub const PATCH_OP_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+pub const SCHEMA_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
+pub const RESOURCE_TYPE_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
+pub const SERVICE_PROVIDER_CONFIG_SCHEMA: &str =
+    "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
+
+/// The two resource types of RFC 7643 §4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ResourceKind {
+    User,
+    Group,
+}
+
+impl ResourceKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ResourceKind::User => "User",
+            ResourceKind::Group => "Group",
+        }
+    }
+    pub fn endpoint(self) -> &'static str {
+        match self {
+            ResourceKind::User => "/Users",
+            ResourceKind::Group => "/Groups",
+        }
+    }
+    pub fn core_schema(self) -> &'static SchemaDef {
+        match self {
+            ResourceKind::User => &USER,
+            ResourceKind::Group => &GROUP,
+        }
+    }
+    pub fn extensions(self) -> &'static [&'static SchemaDef] {
+        match self {
+            ResourceKind::User => &USER_EXTENSIONS,
+            ResourceKind::Group => &[],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttrType {
+    String,
+    Boolean,
+    Decimal,
+    Integer,
+    DateTime,
+    Reference,
+    Binary,
+    Complex,
+}
+
+impl AttrType {
+    fn as_str(self) -> &'static str {
+        match self {
+            AttrType::String => "string",
+            AttrType::Boolean => "boolean",
+            AttrType::Decimal => "decimal",
+            AttrType::Integer => "integer",
+            AttrType::DateTime => "dateTime",
+            AttrType::Reference => "reference",
+            AttrType::Binary => "binary",
+            AttrType::Complex => "complex",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mutability {
+    ReadOnly,
+    ReadWrite,
+    Immutable,
+    WriteOnly,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Returned {
+    Always,
+    Never,
+    Default,
+    Request,
+}
+
+static USER_EXTENSIONS: [&SchemaDef; 1] = [&ENTERPRISE_USER];
+
+/// One attribute definition (RFC 7643 §7).
+#[derive(Debug)]
+pub struct AttrDef {
+    pub name: &'static str,
+    pub ty: AttrType,
+    pub multi_valued: bool,
+    pub required: bool,
+    pub case_exact: bool,
+    pub mutability: Mutability,
+    pub returned: Returned,
+    pub unique: bool,
+    pub description: &'static str,
+    pub canonical_values: &'static [&'static str],
+    pub reference_types: &'static [&'static str],
+    pub sub_attributes: &'static [AttrDef],
+}
+
+const fn attr(name: &'static str, ty: AttrType, description: &'static str) -> AttrDef {
+    AttrDef {
+        name,
+        ty,
+        multi_valued: false,
+        required: false,
+        case_exact: false,
+        mutability: Mutability::ReadWrite,
+        returned: Returned::Default,
+        unique: false,
+        description,
+        canonical_values: &[],
+        reference_types: &[],
+        sub_attributes: &[],
+    }
+}
+
+const fn string(name: &'static str, description: &'static str) -> AttrDef {
+    attr(name, AttrType::String, description)
+}
+
+impl AttrDef {
+    const fn multi(mut self) -> Self {
+        self.multi_valued = true;
+        self
+    }
+    const fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+    const fn case_exact(mut self) -> Self {
+        self.case_exact = true;
+        self
+    }
+    const fn read_only(mut self) -> Self {
+        self.mutability = Mutability::ReadOnly;
+        self
+    }
+    const fn immutable(mut self) -> Self {
+        self.mutability = Mutability::Immutable;
+        self
+    }
+    const fn write_only(mut self) -> Self {
+        self.mutability = Mutability::WriteOnly;
+        self.returned = Returned::Never;
+        self
+    }
+    const fn always(mut self) -> Self {
+        self.returned = Returned::Always;
+        self
+    }
+    const fn unique(mut self) -> Self {
+        self.unique = true;
+        self
+    }
+    const fn canonical(mut self, values: &'static [&'static str]) -> Self {
+        self.canonical_values = values;
+        self
+    }
+    const fn refs(mut self, types: &'static [&'static str]) -> Self {
+        self.reference_types = types;
+        self
+    }
+    const fn sub(mut self, subs: &'static [AttrDef]) -> Self {
+        self.sub_attributes = subs;
+        self
+    }
+
+    /// A sub-attribute by name, compared case-insensitively (RFC 7643 §2.1).
+    pub fn sub_attribute(&self, name: &str) -> Option<&'static AttrDef> {
+        find(self.sub_attributes, name)
+    }
+
+    pub fn is_complex(&self) -> bool {
+        self.ty == AttrType::Complex
+    }
+
+    fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("name".into(), json!(self.name));
+        m.insert("type".into(), json!(self.ty.as_str()));
+        m.insert("multiValued".into(), json!(self.multi_valued));
+        m.insert("description".into(), json!(self.description));
+        m.insert("required".into(), json!(self.required));
+        if self.ty != AttrType::Complex && self.ty != AttrType::Boolean {
+            m.insert("caseExact".into(), json!(self.case_exact));
+        }
+        if !self.canonical_values.is_empty() {
+            m.insert("canonicalValues".into(), json!(self.canonical_values));
+        }
+        if !self.reference_types.is_empty() {
+            m.insert("referenceTypes".into(), json!(self.reference_types));
+        }
+        if !self.sub_attributes.is_empty() {
+            m.insert(
+                "subAttributes".into(),
+                Value::Array(self.sub_attributes.iter().map(AttrDef::to_json).collect()),
+            );
+        }
+        m.insert(
+            "mutability".into(),
+            json!(match self.mutability {
+                Mutability::ReadOnly => "readOnly",
+                Mutability::ReadWrite => "readWrite",
+                Mutability::Immutable => "immutable",
+                Mutability::WriteOnly => "writeOnly",
+            }),
+        );
+        m.insert(
+            "returned".into(),
+            json!(match self.returned {
+                Returned::Always => "always",
+                Returned::Never => "never",
+                Returned::Default => "default",
+                Returned::Request => "request",
+            }),
+        );
+        m.insert("uniqueness".into(), json!(if self.unique { "server" } else { "none" }));
+        Value::Object(m)
+    }
+}
+
+/// Find an attribute definition by name, case-insensitively.
+pub fn find(attrs: &'static [AttrDef], name: &str) -> Option<&'static AttrDef> {
+    attrs.iter().find(|a| a.name.eq_ignore_ascii_case(name))
+}
+
+/// A schema (RFC 7643 §7).
+#[derive(Debug)]
+pub struct SchemaDef {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub description: &'static str,
+    pub attributes: &'static [AttrDef],
+}
+
+impl SchemaDef {
+    pub fn attribute(&self, name: &str) -> Option<&'static AttrDef> {
+        find(self.attributes, name)
+    }
+
+    /// The `/Schemas/{id}` document of RFC 7643 §7; `location` is the absolute URL of it.
+    pub fn to_json(&self, location: &str) -> Value {
+        json!({
+            "schemas": [SCHEMA_SCHEMA],
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "attributes": self.attributes.iter().map(AttrDef::to_json).collect::<Vec<_>>(),
+            "meta": {"resourceType": "Schema", "location": location},
+        })
+    }
+}
+
+/// Attributes common to every resource (RFC 7643 §3.1). They are not listed in the schemas.
+pub static COMMON: [AttrDef; 4] = [
+    string("schemas", "The schema URNs the resource uses.").multi().case_exact().required().always(),
+    string("id", "Unique identifier assigned by the service provider.").case_exact().read_only().always().unique(),
+    string("externalId", "Identifier assigned by the provisioning client (Okta sends its user id).").case_exact(),
+    attr("meta", AttrType::Complex, "Resource metadata.").read_only().sub(&[
+        string("resourceType", "The resource type.").case_exact().read_only(),
+        attr("created", AttrType::DateTime, "When the resource was created.").read_only(),
+        attr("lastModified", AttrType::DateTime, "When the resource was last changed.").read_only(),
+        attr("location", AttrType::Reference, "The URI of the resource.").case_exact().read_only().refs(&["uri"]),
+        string("version", "The weak ETag of the resource.").case_exact().read_only(),
+    ]),
+];
+
+const TYPE_PRIMARY_VALUE: [AttrDef; 4] = [
+    string("value", "The value."),
+    string("display", "A human-readable name, primarily used for display purposes."),
+    string("type", "A label indicating the attribute's function."),
+    attr("primary", AttrType::Boolean, "Whether this is the primary value."),
+];
+
+pub static USER: SchemaDef = SchemaDef {
+    id: USER_SCHEMA,
+    name: "User",
+    description: "User Account",
+    attributes: &[
+        string("userName", "Unique identifier for the User, typically the Okta username (an email).").required().unique(),
+        attr("name", AttrType::Complex, "The components of the user's real name.").sub(&[
+            string("formatted", "The full name."),
+            string("familyName", "The family name."),
+            string("givenName", "The given name."),
+            string("middleName", "The middle name(s)."),
+            string("honorificPrefix", "The honorific prefix(es)."),
+            string("honorificSuffix", "The honorific suffix(es)."),
+        ]),
+        string("displayName", "The name of the User, suitable for display to end-users."),
+        string("nickName", "The casual way to address the user."),
+        attr("profileUrl", AttrType::Reference, "A URI of the user's online profile.").refs(&["external"]),
+        string("title", "The user's title."),
+        string("userType", "The relationship between the organization and the user."),
+        string("preferredLanguage", "The user's preferred written or spoken language."),
+        string("locale", "The user's default location, e.g. en-US."),
+        string("timezone", "The user's time zone in IANA format."),
+        attr("active", AttrType::Boolean, "The user's administrative status."),
+        string("password", "The user's cleartext password; never returned.").write_only(),
+        attr("emails", AttrType::Complex, "Email addresses for the user.").multi().sub(&[
+            string("value", "Email address."),
+            string("display", "A human-readable name."),
+            string("type", "work, home or other.").canonical(&["work", "home", "other"]),
+            attr("primary", AttrType::Boolean, "Whether this is the primary email."),
+        ]),
+        attr("phoneNumbers", AttrType::Complex, "Phone numbers for the user.").multi().sub(&[
+            string("value", "Phone number."),
+            string("display", "A human-readable name."),
+            string("type", "work, home, mobile, fax, pager or other.")
+                .canonical(&["work", "home", "mobile", "fax", "pager", "other"]),
+            attr("primary", AttrType::Boolean, "Whether this is the primary phone number."),
+        ]),
+        attr("ims", AttrType::Complex, "Instant messaging addresses.").multi().sub(&TYPE_PRIMARY_VALUE),
+        attr("photos", AttrType::Complex, "URLs of photos of the user.").multi().sub(&[
+            attr("value", AttrType::Reference, "URL of a photo.").refs(&["external"]),
+            string("display", "A human-readable name."),
+            string("type", "photo or thumbnail.").canonical(&["photo", "thumbnail"]),
+            attr("primary", AttrType::Boolean, "Whether this is the primary photo."),
+        ]),
+        attr("addresses", AttrType::Complex, "Physical mailing addresses.").multi().sub(&[
+            string("formatted", "The full mailing address."),
+            string("streetAddress", "The street address."),
+            string("locality", "The city or locality."),
+            string("region", "The state or region."),
+            string("postalCode", "The zip or postal code."),
+            string("country", "The country, ISO 3166-1 alpha-2."),
+            string("type", "work, home or other.").canonical(&["work", "home", "other"]),
+            attr("primary", AttrType::Boolean, "Whether this is the primary address."),
+        ]),
+        attr("groups", AttrType::Complex, "The groups the user belongs to; derived from group membership.")
+            .multi()
+            .read_only()
+            .sub(&[
+                string("value", "The id of the group.").read_only(),
+                attr("$ref", AttrType::Reference, "The URI of the group.").read_only().refs(&["Group"]),
+                string("display", "The displayName of the group.").read_only(),
+                string("type", "direct or indirect.").read_only().canonical(&["direct", "indirect"]),
+            ]),
+        attr("entitlements", AttrType::Complex, "Entitlements of the user.").multi().sub(&TYPE_PRIMARY_VALUE),
+        attr("roles", AttrType::Complex, "Roles of the user.").multi().sub(&TYPE_PRIMARY_VALUE),
+        attr("x509Certificates", AttrType::Complex, "Certificates of the user.").multi().sub(&[
+            attr("value", AttrType::Binary, "The DER certificate, base64."),
+            string("display", "A human-readable name."),
+            string("type", "A label."),
+            attr("primary", AttrType::Boolean, "Whether this is the primary certificate."),
+        ]),
+    ],
+};
+
+pub static ENTERPRISE_USER: SchemaDef = SchemaDef {
+    id: ENTERPRISE_USER_SCHEMA,
+    name: "EnterpriseUser",
+    description: "Enterprise User",
+    attributes: &[
+        string("employeeNumber", "Identifier assigned by the organization."),
+        string("costCenter", "Cost center."),
+        string("organization", "Organization."),
+        string("division", "Division."),
+        string("department", "Department."),
+        attr("manager", AttrType::Complex, "The user's manager.").sub(&[
+            string("value", "The id of the manager."),
+            attr("$ref", AttrType::Reference, "The URI of the manager.").refs(&["User"]),
+            string("displayName", "The manager's display name.").read_only(),
+        ]),
+    ],
+};
+
+pub static GROUP: SchemaDef = SchemaDef {
+    id: GROUP_SCHEMA,
+    name: "Group",
+    description: "Group",
+    attributes: &[
+        string("displayName", "A human-readable name for the group.").required(),
+        attr("members", AttrType::Complex, "The members of the group.").multi().sub(&[
+            string("value", "The id of the member.").case_exact().immutable(),
+            attr("$ref", AttrType::Reference, "The URI of the member.").immutable().refs(&["User", "Group"]),
+            string("display", "A human-readable name of the member (Okta sends the app userName)."),
+            string("type", "User or Group.").immutable().canonical(&["User", "Group"]),
+        ]),
+    ],
+};
+
+/// Every schema served at `/Schemas`.
+pub fn all_schemas() -> [&'static SchemaDef; 3] {
+    [&USER, &GROUP, &ENTERPRISE_USER]
+}
+
+/// Where an attribute lives in a resource: top level, or inside an extension object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Container {
+    Top,
+    /// A known or unknown extension schema URN; the attribute lives under that key.
+    Extension(String),
+}
+
+/// A resolved attribute reference: container, canonical name and definition (None for
+/// attributes of extension schemas this server does not describe).
+#[derive(Debug, Clone)]
+pub struct ResolvedAttr {
+    pub container: Container,
+    pub name: String,
+    pub def: Option<&'static AttrDef>,
+}
+
+/// Resolve `[uri ":"] name` against a resource kind (RFC 7644 §3.10). Names are matched
+/// case-insensitively and returned in their canonical spelling.
+pub fn resolve_attr(kind: ResourceKind, uri: Option<&str>, name: &str) -> Option<ResolvedAttr> {
+    let core = kind.core_schema();
+    match uri {
+        None => {
+            if let Some(d) = find(&COMMON, name).or_else(|| core.attribute(name)) {
+                return Some(ResolvedAttr { container: Container::Top, name: d.name.into(), def: Some(d) });
+            }
+            None
+        }
+        Some(u) if u.eq_ignore_ascii_case(core.id) => {
+            let d = core.attribute(name).or_else(|| find(&COMMON, name))?;
+            Some(ResolvedAttr { container: Container::Top, name: d.name.into(), def: Some(d) })
+        }
+        Some(u) => {
+            if let Some(ext) = kind.extensions().iter().find(|e| e.id.eq_ignore_ascii_case(u)) {
+                let d = ext.attribute(name)?;
+                return Some(ResolvedAttr {
+                    container: Container::Extension(ext.id.into()),
+                    name: d.name.into(),
+                    def: Some(d),
+                });
+            }
+            if is_schema_urn(u) {
+                // An extension this server does not describe: kept verbatim.
+                return Some(ResolvedAttr { container: Container::Extension(u.into()), name: name.into(), def: None });
+            }
+            None
+        }
+    }
+}
+
+/// Whether a key names an extension schema of `kind` (known or not), and its canonical spelling.
+pub fn extension_urn(kind: ResourceKind, key: &str) -> Option<String> {
+    if let Some(ext) = kind.extensions().iter().find(|e| e.id.eq_ignore_ascii_case(key)) {
+        return Some(ext.id.to_string());
+    }
+    let attr_of_known = |id: &str| {
+        key.len() > id.len() && key[..id.len()].eq_ignore_ascii_case(id) && key.as_bytes()[id.len()] == b':'
+    };
+    if is_schema_urn(key)
+        && !key.eq_ignore_ascii_case(kind.core_schema().id)
+        && !attr_of_known(kind.core_schema().id)
+        && !kind.extensions().iter().any(|e| attr_of_known(e.id))
+    {
+        return Some(key.to_string());
+    }
+    None
+}
+
+/// A schema URN as RFC 7643 §10.2 defines their namespace (`urn:...`).
+pub fn is_schema_urn(s: &str) -> bool {
+    s.len() > 4 && s[..4].eq_ignore_ascii_case("urn:") && s.contains(':')
+}
+
+/// Split `urn:...:Schema:attr.sub` into (Some(urn), "attr.sub"); a plain path gives (None, path).
+/// The attribute name is the part after the last colon.
+pub fn split_urn_path(path: &str) -> (Option<&str>, &str) {
+    if is_schema_urn(path) {
+        if let Some(i) = path.rfind(':') {
+            return (Some(&path[..i]), &path[i + 1..]);
+        }
+    }
+    (None, path)
+}
+
+/// The `/ResourceTypes/{name}` document (RFC 7643 §6).
+pub fn resource_type_json(kind: ResourceKind, location: &str) -> Value {
+    let mut v = json!({
+        "schemas": [RESOURCE_TYPE_SCHEMA],
+        "id": kind.name(),
+        "name": kind.name(),
+        "endpoint": kind.endpoint(),
+        "description": match kind { ResourceKind::User => "User Account", ResourceKind::Group => "Group" },
+        "schema": kind.core_schema().id,
+    });
+    let exts: Vec<Value> =
+        kind.extensions().iter().map(|e| json!({"schema": e.id, "required": false})).collect();
+    if !exts.is_empty() {
+        v["schemaExtensions"] = Value::Array(exts);
+    }
+    v["meta"] = json!({"resourceType": "ResourceType", "location": location});
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_names_case_insensitively_to_canonical_spelling() {
+        let r = resolve_attr(ResourceKind::User, None, "USERNAME").unwrap();
+        assert_eq!(r.name, "userName");
+        assert_eq!(r.container, Container::Top);
+        let r = resolve_attr(ResourceKind::User, Some(USER_SCHEMA), "emails").unwrap();
+        assert_eq!(r.name, "emails");
+        let r = resolve_attr(ResourceKind::User, Some("URN:ietf:params:scim:schemas:extension:enterprise:2.0:User"), "DEPARTMENT").unwrap();
+        assert_eq!(r.container, Container::Extension(ENTERPRISE_USER_SCHEMA.into()));
+        assert_eq!(r.name, "department");
+        assert!(resolve_attr(ResourceKind::User, None, "nosuch").is_none());
+        assert!(resolve_attr(ResourceKind::Group, None, "userName").is_none());
+    }
+
+    #[test]
+    fn splits_urn_qualified_paths() {
+        assert_eq!(
+            split_urn_path("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value"),
+            (Some(ENTERPRISE_USER_SCHEMA), "manager.value")
+        );
+        assert_eq!(split_urn_path("name.givenName"), (None, "name.givenName"));
+    }
+
+    #[test]
+    fn schema_documents_describe_user_name_as_case_insensitive_and_unique() {
+        let doc = USER.to_json("http://x/Schemas/u");
+        let user_name = &doc["attributes"][0];
+        assert_eq!(user_name["name"], "userName");
+        assert_eq!(user_name["caseExact"], false);
+        assert_eq!(user_name["uniqueness"], "server");
+        assert_eq!(user_name["required"], true);
+    }
+}
