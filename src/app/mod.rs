@@ -1,0 +1,197 @@
+//! The reference app: the service-provider side that behaves the way Okta needs a vendor app
+//! to behave. `okta-sim serve` runs it; tests start one per test with `ReferenceApp::start()`.
+
+pub mod profile;
+pub mod scim_http;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use rand::Rng;
+use serde_json::json;
+use tokio::sync::oneshot;
+
+use crate::scim::schema::ResourceKind;
+pub use profile::{AppProfile, PatchResponse};
+use scim_http::ScimState;
+pub use store::Store;
+
+/// How to start a reference app.
+#[derive(Debug, Clone)]
+pub struct ReferenceAppBuilder {
+    addr: SocketAddr,
+    token: Option<String>,
+    base_path: String,
+    seed_users: usize,
+    profile: AppProfile,
+}
+
+impl Default for ReferenceAppBuilder {
+    fn default() -> Self {
+        ReferenceAppBuilder {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            token: None,
+            base_path: "/scim/v2".into(),
+            seed_users: 0,
+            profile: AppProfile::default(),
+        }
+    }
+}
+
+impl ReferenceAppBuilder {
+    /// Address to listen on; port 0 picks a free port (the default, on 127.0.0.1).
+    pub fn addr(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+    /// The bearer token clients must present; a random one when not set.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+    /// Where the SCIM API lives, `/scim/v2` by default; `/` serves it at the root.
+    pub fn base_path(mut self, path: impl Into<String>) -> Self {
+        self.base_path = path.into();
+        self
+    }
+    /// Create this many users before serving (they carry every attribute Okta's SPEC test reads).
+    pub fn seed_users(mut self, n: usize) -> Self {
+        self.seed_users = n;
+        self
+    }
+    pub fn profile(mut self, profile: AppProfile) -> Self {
+        self.profile = profile;
+        self
+    }
+
+    /// Bind, seed and serve in the background.
+    pub async fn start(self) -> std::io::Result<ReferenceApp> {
+        let base_path = normalize_base_path(&self.base_path);
+        let listener = tokio::net::TcpListener::bind(self.addr).await?;
+        let addr = listener.local_addr()?;
+        let token = self.token.unwrap_or_else(generate_token);
+        let store = Arc::new(Store::new(self.profile));
+        let base_url = format!("http://{addr}{base_path}");
+        seed(&store, self.seed_users, &base_url);
+        let state = Arc::new(ScimState { store: store.clone(), token: token.clone(), base_url: base_url.clone() });
+        let scim = scim_http::scim_routes(state);
+        let router = if base_path.is_empty() { scim } else { Router::new().nest(&base_path, scim) };
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let server = axum::serve(listener, router).with_graceful_shutdown(async {
+                let _ = rx.await;
+            });
+            if let Err(e) = server.await {
+                tracing::error!("reference app stopped: {e}");
+            }
+        });
+        Ok(ReferenceApp { addr, base_url, token, store, shutdown: Some(tx), task: Some(task) })
+    }
+}
+
+fn normalize_base_path(p: &str) -> String {
+    let trimmed = p.trim().trim_end_matches('/');
+    if trimmed.is_empty() {
+        String::new()
+    } else if trimmed.starts_with('/') {
+        trimmed.to_string()
+    } else {
+        format!("/{trimmed}")
+    }
+}
+
+/// A running reference app. Dropping it stops the server.
+pub struct ReferenceApp {
+    addr: SocketAddr,
+    base_url: String,
+    token: String,
+    store: Arc<Store>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl ReferenceApp {
+    /// A reference app on a free port of 127.0.0.1, with a random token and no users.
+    pub async fn start() -> std::io::Result<ReferenceApp> {
+        Self::builder().start().await
+    }
+
+    pub fn builder() -> ReferenceAppBuilder {
+        ReferenceAppBuilder::default()
+    }
+
+    /// The SCIM base URL, e.g. `http://127.0.0.1:41234/scim/v2`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Direct access to the store, for assertions in tests.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Stop accepting connections, finish the requests in flight, and wait for the server.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for ReferenceApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A random 40-character token.
+pub fn generate_token() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..40).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+}
+
+const GIVEN_NAMES: &[&str] = &["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia", "Tim"];
+const FAMILY_NAMES: &[&str] =
+    &["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson", "Perlman", "Berners-Lee"];
+
+/// The body of the `i`-th seed user: every attribute Okta's SPEC test reads (okta-scim-wire
+/// §10.1 step 0: userName, name.givenName, name.familyName, emails[0].value, active).
+pub fn seed_user_body(i: usize) -> serde_json::Value {
+    let given = GIVEN_NAMES[i % GIVEN_NAMES.len()];
+    let family = FAMILY_NAMES[(i / GIVEN_NAMES.len()) % FAMILY_NAMES.len()];
+    let email = format!("{}.{}{}@example.com", given.to_lowercase(), family.to_lowercase(), i + 1);
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": email,
+        "name": {"givenName": given, "familyName": family},
+        "emails": [{"primary": true, "value": email, "type": "work"}],
+        "displayName": format!("{given} {family}"),
+        "locale": "en-US",
+        "externalId": format!("seed{:016}", i + 1),
+        "active": true
+    })
+}
+
+fn seed(store: &Store, n: usize, base_url: &str) {
+    for i in 0..n {
+        if let Err(e) = store.create(ResourceKind::User, &seed_user_body(i), base_url) {
+            tracing::warn!("seed user {i} not created: {e}");
+        }
+    }
+}

@@ -1,0 +1,356 @@
+//! The reference app's SCIM HTTP API (RFC 7644 §3): `/Users`, `/Groups` and the discovery
+//! endpoints, behind bearer-token authentication, answering only SCIM bodies (errors included:
+//! RFC 7644 §3.12, okta-scim-wire §9). Bad input never reaches the store: bodies over 1 MiB
+//! (413), non-JSON content types (415), malformed JSON (400 invalidSyntax).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+use subtle::ConstantTimeEq;
+
+use crate::scim::error::ScimError;
+use crate::scim::list::{ListQuery, MAX_COUNT, list_response};
+use crate::scim::patch::parse_patch;
+use crate::scim::resource::Projection;
+use crate::scim::schema::{ResourceKind, SERVICE_PROVIDER_CONFIG_SCHEMA, all_schemas, resource_type_json};
+
+use super::profile::PatchResponse;
+use super::store::{Rendered, Store};
+
+/// Request bodies larger than this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub const SCIM_CONTENT_TYPE: &str = "application/scim+json; charset=utf-8";
+
+/// What every handler needs.
+pub struct ScimState {
+    pub store: Arc<Store>,
+    pub token: String,
+    /// Absolute URL of the SCIM base, e.g. `http://127.0.0.1:8080/scim/v2`.
+    pub base_url: String,
+}
+
+/// A SCIM response: JSON body with the SCIM media type, or an error.
+pub enum ScimResponse {
+    Json(StatusCode, Value, Vec<(header::HeaderName, String)>),
+    NoContent,
+    NotModified(String),
+    Error(ScimError),
+}
+
+impl From<ScimError> for ScimResponse {
+    fn from(e: ScimError) -> Self {
+        ScimResponse::Error(e)
+    }
+}
+
+impl IntoResponse for ScimResponse {
+    fn into_response(self) -> Response {
+        match self {
+            ScimResponse::Json(status, body, headers) => {
+                let mut resp = (status, body.to_string()).into_response();
+                let h = resp.headers_mut();
+                h.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_CONTENT_TYPE));
+                for (name, value) in headers {
+                    if let Ok(v) = HeaderValue::from_str(&value) {
+                        h.insert(name, v);
+                    }
+                }
+                resp
+            }
+            ScimResponse::NoContent => StatusCode::NO_CONTENT.into_response(),
+            ScimResponse::NotModified(etag) => {
+                let mut resp = StatusCode::NOT_MODIFIED.into_response();
+                if let Ok(v) = HeaderValue::from_str(&etag) {
+                    resp.headers_mut().insert(header::ETAG, v);
+                }
+                resp
+            }
+            ScimResponse::Error(e) => error_response(&e),
+        }
+    }
+}
+
+pub fn error_response(e: &ScimError) -> Response {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut resp = (status, e.to_json().to_string()).into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_CONTENT_TYPE));
+    if e.status == 401 {
+        resp.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"okta-sim\""));
+    }
+    resp
+}
+
+type Result<T> = std::result::Result<T, ScimError>;
+
+/// The SCIM routes, relative to the base path.
+pub fn scim_routes(state: Arc<ScimState>) -> Router {
+    Router::new()
+        .route("/Users", get(list_users).post(create_user))
+        .route("/Users/{id}", get(get_user).put(replace_user).patch(patch_user).delete(delete_user))
+        .route("/Groups", get(list_groups).post(create_group))
+        .route("/Groups/{id}", get(get_group).put(replace_group).patch(patch_group).delete(delete_group))
+        .route("/ServiceProviderConfig", get(service_provider_config))
+        .route("/ResourceTypes", get(resource_types))
+        .route("/ResourceTypes/{id}", get(resource_type))
+        .route("/Schemas", get(schemas))
+        .route("/Schemas/{id}", get(schema))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        .with_state(state)
+}
+
+async fn not_found(method: Method, uri: axum::http::Uri) -> ScimResponse {
+    ScimError::not_found(format!("no SCIM endpoint at {method} {}", uri.path())).into()
+}
+
+async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> ScimResponse {
+    ScimError::new(405, None, format!("{method} is not supported on {}", uri.path())).into()
+}
+
+/// Accepts `Authorization: Bearer <token>` and, as Okta's Header Auth template sends whatever
+/// the admin typed (okta-scim-wire §8.3), the bare token. Compared in constant time.
+async fn authenticate(State(state): State<Arc<ScimState>>, req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let presented = req.headers().get(header::AUTHORIZATION).map(|v| v.as_bytes().to_vec());
+    let ok = presented.as_deref().is_some_and(|v| token_matches(v, state.token.as_bytes()));
+    let resp = if ok {
+        next.run(req).await
+    } else {
+        let detail = if presented.is_none() {
+            "authentication required: send Authorization: Bearer <token>"
+        } else {
+            "the token in the Authorization header is not valid for this app"
+        };
+        error_response(&ScimError::unauthorized(detail))
+    };
+    tracing::debug!(%method, %path, status = resp.status().as_u16(), "scim request");
+    resp
+}
+
+fn token_matches(presented: &[u8], token: &[u8]) -> bool {
+    let credential = match presented.get(..7) {
+        Some(scheme) if scheme.eq_ignore_ascii_case(b"bearer ") => presented[7..].trim_ascii_start(),
+        _ => presented,
+    };
+    credential.ct_eq(token).into()
+}
+
+/// Read a JSON body: content type, size and syntax are checked before anything else happens.
+async fn read_json(headers: &HeaderMap, body: Body) -> Result<Value> {
+    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
+        let ct = ct.to_str().unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if ct != "application/scim+json" && ct != "application/json" {
+            return Err(ScimError::new(
+                415,
+                None,
+                format!("Content-Type {ct:?} is not supported: send application/scim+json or application/json"),
+            ));
+        }
+    }
+    let too_large = || ScimError::payload_too_large(format!("the request body is larger than {MAX_BODY_BYTES} bytes"));
+    if let Some(len) = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok()) {
+        if len > MAX_BODY_BYTES as u64 {
+            return Err(too_large());
+        }
+    }
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| too_large())?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ScimError::invalid_syntax("the request body is empty"));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| ScimError::invalid_syntax(format!("the request body is not valid JSON: {e}")))
+}
+
+fn if_match(headers: &HeaderMap) -> Result<Option<String>> {
+    match headers.get(header::IF_MATCH) {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .map(|s| Some(s.to_string()))
+            .map_err(|_| ScimError::invalid_syntax("If-Match is not a valid header value")),
+    }
+}
+
+fn resource_response(status: StatusCode, r: Rendered, location: bool) -> ScimResponse {
+    let mut headers = vec![(header::ETAG, r.etag.clone())];
+    if location {
+        if let Some(loc) = r.body.get("meta").and_then(|m| m.get("location")).and_then(Value::as_str) {
+            headers.push((header::LOCATION, loc.to_string()));
+        }
+    }
+    ScimResponse::Json(status, Value::Object(r.body), headers)
+}
+
+async fn list(state: &ScimState, kind: ResourceKind, query: Option<String>) -> Result<ScimResponse> {
+    let q = ListQuery::parse(kind, query.as_deref())?;
+    let (total, page) = state.store.list(kind, &q, &state.base_url);
+    let body = list_response(page.into_iter().map(Value::Object).collect(), total, q.start_index);
+    Ok(ScimResponse::Json(StatusCode::OK, body, vec![]))
+}
+
+async fn get_one(state: &ScimState, kind: ResourceKind, id: &str, query: Option<String>, headers: &HeaderMap) -> Result<ScimResponse> {
+    let params = crate::scim::filter::decode_query(query.as_deref().unwrap_or(""));
+    let get = |n: &str| params.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.as_str());
+    let projection = Projection::parse(kind, get("attributes"), get("excludedAttributes"))?;
+    let r = state.store.get(kind, id, &state.base_url, &projection)?;
+    if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        if inm.split(',').any(|t| t.trim() == r.etag || t.trim() == "*") {
+            return Ok(ScimResponse::NotModified(r.etag));
+        }
+    }
+    Ok(resource_response(StatusCode::OK, r, false))
+}
+
+async fn create(state: &ScimState, kind: ResourceKind, headers: &HeaderMap, body: Body) -> Result<ScimResponse> {
+    let v = read_json(headers, body).await?;
+    let r = state.store.create(kind, &v, &state.base_url)?;
+    Ok(resource_response(StatusCode::CREATED, r, true))
+}
+
+async fn replace(state: &ScimState, kind: ResourceKind, id: &str, headers: &HeaderMap, body: Body) -> Result<ScimResponse> {
+    let im = if_match(headers)?;
+    let v = read_json(headers, body).await?;
+    let r = state.store.replace(kind, id, &v, im.as_deref(), &state.base_url)?;
+    Ok(resource_response(StatusCode::OK, r, false))
+}
+
+async fn patch(state: &ScimState, kind: ResourceKind, id: &str, headers: &HeaderMap, body: Body) -> Result<ScimResponse> {
+    let im = if_match(headers)?;
+    let v = read_json(headers, body).await?;
+    let ops = parse_patch(&v)?;
+    let r = state.store.patch(kind, id, &ops, im.as_deref(), &state.base_url)?;
+    Ok(match state.store.profile().patch_response {
+        PatchResponse::Resource => resource_response(StatusCode::OK, r, false),
+        PatchResponse::NoContent => ScimResponse::NoContent,
+    })
+}
+
+async fn delete(state: &ScimState, kind: ResourceKind, id: &str, headers: &HeaderMap) -> Result<ScimResponse> {
+    let im = if_match(headers)?;
+    state.store.delete(kind, id, im.as_deref())?;
+    Ok(ScimResponse::NoContent)
+}
+
+fn flatten(r: Result<ScimResponse>) -> ScimResponse {
+    r.unwrap_or_else(ScimResponse::Error)
+}
+
+type St = State<Arc<ScimState>>;
+
+async fn list_users(State(s): St, RawQuery(q): RawQuery) -> ScimResponse {
+    flatten(list(&s, ResourceKind::User, q).await)
+}
+async fn list_groups(State(s): St, RawQuery(q): RawQuery) -> ScimResponse {
+    flatten(list(&s, ResourceKind::Group, q).await)
+}
+async fn get_user(State(s): St, Path(id): Path<String>, RawQuery(q): RawQuery, h: HeaderMap) -> ScimResponse {
+    flatten(get_one(&s, ResourceKind::User, &id, q, &h).await)
+}
+async fn get_group(State(s): St, Path(id): Path<String>, RawQuery(q): RawQuery, h: HeaderMap) -> ScimResponse {
+    flatten(get_one(&s, ResourceKind::Group, &id, q, &h).await)
+}
+async fn create_user(State(s): St, h: HeaderMap, body: Body) -> ScimResponse {
+    flatten(create(&s, ResourceKind::User, &h, body).await)
+}
+async fn create_group(State(s): St, h: HeaderMap, body: Body) -> ScimResponse {
+    flatten(create(&s, ResourceKind::Group, &h, body).await)
+}
+async fn replace_user(State(s): St, Path(id): Path<String>, h: HeaderMap, body: Body) -> ScimResponse {
+    flatten(replace(&s, ResourceKind::User, &id, &h, body).await)
+}
+async fn replace_group(State(s): St, Path(id): Path<String>, h: HeaderMap, body: Body) -> ScimResponse {
+    flatten(replace(&s, ResourceKind::Group, &id, &h, body).await)
+}
+async fn patch_user(State(s): St, Path(id): Path<String>, h: HeaderMap, body: Body) -> ScimResponse {
+    flatten(patch(&s, ResourceKind::User, &id, &h, body).await)
+}
+async fn patch_group(State(s): St, Path(id): Path<String>, h: HeaderMap, body: Body) -> ScimResponse {
+    flatten(patch(&s, ResourceKind::Group, &id, &h, body).await)
+}
+async fn delete_user(State(s): St, Path(id): Path<String>, h: HeaderMap) -> ScimResponse {
+    flatten(delete(&s, ResourceKind::User, &id, &h).await)
+}
+async fn delete_group(State(s): St, Path(id): Path<String>, h: HeaderMap) -> ScimResponse {
+    flatten(delete(&s, ResourceKind::Group, &id, &h).await)
+}
+
+async fn service_provider_config(State(s): St) -> ScimResponse {
+    let body = json!({
+        "schemas": [SERVICE_PROVIDER_CONFIG_SCHEMA],
+        "documentationUri": "https://github.com/okta-sim/okta-sim",
+        "patch": {"supported": true},
+        "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+        "filter": {"supported": true, "maxResults": MAX_COUNT},
+        "changePassword": {"supported": true},
+        "sort": {"supported": false},
+        "etag": {"supported": true},
+        "authenticationSchemes": [{
+            "type": "oauthbearertoken",
+            "name": "OAuth Bearer Token",
+            "description": "Authentication with the bearer token printed by okta-sim serve",
+            "primary": true
+        }],
+        "meta": {"resourceType": "ServiceProviderConfig", "location": format!("{}/ServiceProviderConfig", s.base_url)}
+    });
+    ScimResponse::Json(StatusCode::OK, body, vec![])
+}
+
+fn kinds() -> [ResourceKind; 2] {
+    [ResourceKind::User, ResourceKind::Group]
+}
+
+async fn resource_types(State(s): St) -> ScimResponse {
+    let items: Vec<Value> =
+        kinds().iter().map(|k| resource_type_json(*k, &format!("{}/ResourceTypes/{}", s.base_url, k.name()))).collect();
+    let n = items.len();
+    ScimResponse::Json(StatusCode::OK, list_response(items, n, 1), vec![])
+}
+
+async fn resource_type(State(s): St, Path(id): Path<String>) -> ScimResponse {
+    match kinds().into_iter().find(|k| k.name().eq_ignore_ascii_case(&id)) {
+        Some(k) => ScimResponse::Json(
+            StatusCode::OK,
+            resource_type_json(k, &format!("{}/ResourceTypes/{}", s.base_url, k.name())),
+            vec![],
+        ),
+        None => ScimError::not_found(format!("no resource type {id:?}")).into(),
+    }
+}
+
+async fn schemas(State(s): St) -> ScimResponse {
+    let items: Vec<Value> = all_schemas().iter().map(|d| d.to_json(&format!("{}/Schemas/{}", s.base_url, d.id))).collect();
+    let n = items.len();
+    ScimResponse::Json(StatusCode::OK, list_response(items, n, 1), vec![])
+}
+
+async fn schema(State(s): St, Path(id): Path<String>) -> ScimResponse {
+    match all_schemas().into_iter().find(|d| d.id.eq_ignore_ascii_case(&id)) {
+        Some(d) => ScimResponse::Json(StatusCode::OK, d.to_json(&format!("{}/Schemas/{}", s.base_url, d.id)), vec![]),
+        None => ScimError::not_found(format!("no schema {id:?}")).into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_matching_accepts_bearer_any_case_and_bare_token() {
+        assert!(token_matches(b"Bearer s3cret", b"s3cret"));
+        assert!(token_matches(b"bearer   s3cret", b"s3cret"));
+        assert!(token_matches(b"s3cret", b"s3cret"));
+        assert!(!token_matches(b"Bearer s3cre", b"s3cret"));
+        assert!(!token_matches(b"Basic s3cret", b"s3cret"));
+        assert!(!token_matches(b"", b"s3cret"));
+    }
+}

@@ -1,0 +1,514 @@
+//! The reference app's in-memory store: users and groups in creation order (stable paging),
+//! indexes on `id`, `userName`, `externalId` and `displayName` (lookups cost the same for a
+//! thousand or a million users), versions and weak ETags, and derived `groups` of a user.
+//!
+//! Every write takes one lock and validates before it changes anything, so concurrent writers
+//! never lose an update nor break userName uniqueness, and a failed request leaves no trace.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use indexmap::{IndexMap, IndexSet};
+use serde_json::{Map, Value, json};
+
+use crate::scim::error::ScimError;
+use crate::scim::filter::FilterTarget;
+use crate::scim::list::ListQuery;
+use crate::scim::patch::{PatchOp, apply_patch, dedupe};
+use crate::scim::resource::{Projection, ingest, strip_never_returned};
+use crate::scim::schema::{Container, Mutability, ResourceKind};
+
+use super::profile::AppProfile;
+
+/// One stored resource. `body` holds the client-owned attributes in schema order.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub id: String,
+    pub version: u64,
+    pub created: String,
+    pub last_modified: String,
+    pub body: Map<String, Value>,
+}
+
+impl Record {
+    /// The weak ETag of this version (RFC 7644 §3.14).
+    pub fn etag(&self) -> String {
+        format!("W/\"{}\"", self.version)
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    users: IndexMap<String, Record>,
+    groups: IndexMap<String, Record>,
+    /// lower-cased userName -> id (userName is unique and case-insensitive).
+    user_names: HashMap<String, String>,
+    user_external_ids: HashMap<String, Vec<String>>,
+    /// lower-cased displayName -> ids.
+    group_names: HashMap<String, Vec<String>>,
+    group_external_ids: HashMap<String, Vec<String>>,
+    /// user id -> ids of the groups listing it as a member.
+    memberships: HashMap<String, IndexSet<String>>,
+    version: u64,
+}
+
+/// A rendered resource plus the ETag that goes in the response header.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub id: String,
+    pub etag: String,
+    pub body: Map<String, Value>,
+}
+
+pub struct Store {
+    inner: RwLock<Inner>,
+    profile: AppProfile,
+}
+
+fn now() -> String {
+    let t = time::OffsetDateTime::now_utc();
+    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    t.format(&fmt).unwrap_or_else(|_| "1970-01-01T00:00:00.000Z".into())
+}
+
+fn string_at<'a>(body: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+    body.get(name).and_then(Value::as_str)
+}
+
+fn member_ids(body: &Map<String, Value>) -> Vec<String> {
+    match body.get("members") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|m| m.get("value").and_then(Value::as_str).map(String::from))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether an `If-Match` header value allows a write to a resource with ETag `etag`.
+fn if_match_allows(header: &str, etag: &str) -> bool {
+    let strip = |s: &str| s.trim().trim_start_matches("W/").trim_start_matches("w/").trim_matches('"').to_string();
+    let want = strip(etag);
+    header.split(',').any(|h| h.trim() == "*" || strip(h) == want)
+}
+
+impl Store {
+    pub fn new(profile: AppProfile) -> Self {
+        Store { inner: RwLock::new(Inner::default()), profile }
+    }
+
+    pub fn profile(&self) -> &AppProfile {
+        &self.profile
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn count(&self, kind: ResourceKind) -> usize {
+        let inner = self.read();
+        inner.table(kind).len()
+    }
+
+    /// Create a resource from a client's body (POST).
+    pub fn create(&self, kind: ResourceKind, body: &Value, base: &str) -> Result<Rendered, ScimError> {
+        let body = ingest(kind, body)?;
+        let mut inner = self.write();
+        let body = inner.validate(kind, None, None, body, &self.profile)?;
+        let id = uuid::Uuid::new_v4().to_string();
+        inner.version += 1;
+        let ts = now();
+        let rec = Record { id: id.clone(), version: inner.version, created: ts.clone(), last_modified: ts, body };
+        inner.index(kind, &rec);
+        inner.table_mut(kind).insert(id.clone(), rec);
+        Ok(inner.render(kind, &id, base, &Projection::default()).expect("just inserted"))
+    }
+
+    pub fn get(&self, kind: ResourceKind, id: &str, base: &str, projection: &Projection) -> Result<Rendered, ScimError> {
+        let inner = self.read();
+        inner.render(kind, id, base, projection).ok_or_else(|| not_found(kind, id))
+    }
+
+    /// Replace a resource (PUT, RFC 7644 §3.5.1).
+    pub fn replace(&self, kind: ResourceKind, id: &str, body: &Value, if_match: Option<&str>, base: &str) -> Result<Rendered, ScimError> {
+        let body = ingest(kind, body)?;
+        let mut inner = self.write();
+        let old = inner.existing(kind, id, if_match)?;
+        let body = inner.validate(kind, Some(id), Some(&old.body), body, &self.profile)?;
+        inner.commit(kind, id, old, body);
+        Ok(inner.render(kind, id, base, &Projection::default()).expect("just replaced"))
+    }
+
+    /// Modify a resource (PATCH, RFC 7644 §3.5.2).
+    pub fn patch(&self, kind: ResourceKind, id: &str, ops: &[PatchOp], if_match: Option<&str>, base: &str) -> Result<Rendered, ScimError> {
+        let mut inner = self.write();
+        let old = inner.existing(kind, id, if_match)?;
+        let patched = apply_patch(kind, &old.body, ops)?;
+        let body = ingest(kind, &Value::Object(patched))?;
+        let body = inner.validate(kind, Some(id), Some(&old.body), body, &self.profile)?;
+        if body != old.body {
+            inner.commit(kind, id, old, body);
+        }
+        Ok(inner.render(kind, id, base, &Projection::default()).expect("just patched"))
+    }
+
+    pub fn delete(&self, kind: ResourceKind, id: &str, if_match: Option<&str>) -> Result<(), ScimError> {
+        let mut inner = self.write();
+        let old = inner.existing(kind, id, if_match)?;
+        inner.unindex(kind, &old);
+        inner.table_mut(kind).shift_remove(id);
+        match kind {
+            ResourceKind::User => {
+                // A deleted user leaves every group it was in.
+                let groups: Vec<String> = inner.memberships.remove(id).map(|s| s.into_iter().collect()).unwrap_or_default();
+                inner.version += 1;
+                let v = inner.version;
+                let ts = now();
+                for gid in groups {
+                    if let Some(g) = inner.groups.get_mut(&gid) {
+                        if let Some(Value::Array(items)) = g.body.get_mut("members") {
+                            items.retain(|m| m.get("value").and_then(Value::as_str) != Some(id));
+                        }
+                        g.version = v;
+                        g.last_modified = ts.clone();
+                    }
+                }
+            }
+            ResourceKind::Group => {
+                for uid in member_ids(&old.body) {
+                    if let Some(set) = inner.memberships.get_mut(&uid) {
+                        set.shift_remove(id);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A page of resources matching a query, and the total number of matches.
+    pub fn list(&self, kind: ResourceKind, query: &ListQuery, base: &str) -> (usize, Vec<Map<String, Value>>) {
+        let inner = self.read();
+        let table = inner.table(kind);
+        let render = |id: &str| inner.render(kind, id, base, &query.projection).map(|r| r.body);
+        let Some(filter) = &query.filter else {
+            let range = query.page(table.len());
+            let page = range.filter_map(|i| table.get_index(i).and_then(|(id, _)| render(id))).collect();
+            return (table.len(), page);
+        };
+        let plan = filter.index_plan(match kind {
+            ResourceKind::User => &["id", "userName", "externalId"],
+            ResourceKind::Group => &["id", "displayName", "externalId"],
+        });
+        let matches: Vec<usize> = match plan {
+            Some(eqs) => {
+                let mut idx: Vec<usize> = eqs
+                    .iter()
+                    .flat_map(|(attr, value)| inner.lookup(kind, attr, value))
+                    .filter_map(|id| table.get_index_of(id.as_str()))
+                    .collect();
+                idx.sort_unstable();
+                idx.dedup();
+                idx.retain(|&i| table.get_index(i).is_some_and(|(_, r)| filter.matches(&inner.view(kind, r, base))));
+                idx
+            }
+            None => table
+                .values()
+                .enumerate()
+                .filter(|(_, r)| filter.matches(&inner.view(kind, r, base)))
+                .map(|(i, _)| i)
+                .collect(),
+        };
+        let range = query.page(matches.len());
+        let page = matches[range].iter().filter_map(|&i| table.get_index(i).and_then(|(id, _)| render(id))).collect();
+        (matches.len(), page)
+    }
+
+    /// The raw stored bodies of every resource of a kind, in order (for tests and snapshots).
+    pub fn snapshot(&self, kind: ResourceKind) -> Vec<Record> {
+        self.read().table(kind).values().cloned().collect()
+    }
+}
+
+fn not_found(kind: ResourceKind, id: &str) -> ScimError {
+    ScimError::not_found(format!("{} {id:?} not found", kind.name()))
+}
+
+/// The view of a record a filter sees: its body plus `id`, `meta` and the derived `groups`.
+struct RecordView<'a> {
+    kind: ResourceKind,
+    rec: &'a Record,
+    inner: &'a Inner,
+    base: &'a str,
+}
+
+impl FilterTarget for RecordView<'_> {
+    fn attribute(&self, container: &Container, name: &str) -> Option<Cow<'_, Value>> {
+        if *container == Container::Top {
+            match name {
+                "id" => return Some(Cow::Owned(Value::String(self.rec.id.clone()))),
+                "meta" => return Some(Cow::Owned(self.inner.meta(self.kind, self.rec, self.base))),
+                "groups" if self.kind == ResourceKind::User => {
+                    return Some(Cow::Owned(self.inner.user_groups(&self.rec.id, self.base)));
+                }
+                _ => {}
+            }
+        }
+        self.rec.body.attribute(container, name)
+    }
+}
+
+impl Inner {
+    fn table(&self, kind: ResourceKind) -> &IndexMap<String, Record> {
+        match kind {
+            ResourceKind::User => &self.users,
+            ResourceKind::Group => &self.groups,
+        }
+    }
+
+    fn table_mut(&mut self, kind: ResourceKind) -> &mut IndexMap<String, Record> {
+        match kind {
+            ResourceKind::User => &mut self.users,
+            ResourceKind::Group => &mut self.groups,
+        }
+    }
+
+    fn view<'a>(&'a self, kind: ResourceKind, rec: &'a Record, base: &'a str) -> RecordView<'a> {
+        RecordView { kind, rec, inner: self, base }
+    }
+
+    fn lookup(&self, kind: ResourceKind, attr: &str, value: &str) -> Vec<String> {
+        match (kind, attr) {
+            (_, "id") => self.table(kind).get(value).map(|r| vec![r.id.clone()]).unwrap_or_default(),
+            (ResourceKind::User, "userName") => self.user_names.get(&value.to_lowercase()).cloned().into_iter().collect(),
+            (ResourceKind::User, "externalId") => self.user_external_ids.get(value).cloned().unwrap_or_default(),
+            (ResourceKind::Group, "displayName") => self.group_names.get(&value.to_lowercase()).cloned().unwrap_or_default(),
+            (ResourceKind::Group, "externalId") => self.group_external_ids.get(value).cloned().unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn existing(&self, kind: ResourceKind, id: &str, if_match: Option<&str>) -> Result<Record, ScimError> {
+        let rec = self.table(kind).get(id).ok_or_else(|| not_found(kind, id))?;
+        if let Some(h) = if_match {
+            if !if_match_allows(h, &rec.etag()) {
+                return Err(ScimError::precondition_failed(format!(
+                    "If-Match {h} does not match the current version {}",
+                    rec.etag()
+                )));
+            }
+        }
+        Ok(rec.clone())
+    }
+
+    /// Check a new body against everything else in the store; returns it ready to store.
+    fn validate(
+        &self,
+        kind: ResourceKind,
+        id: Option<&str>,
+        old: Option<&Map<String, Value>>,
+        mut body: Map<String, Value>,
+        profile: &AppProfile,
+    ) -> Result<Map<String, Value>, ScimError> {
+        for def in kind.core_schema().attributes.iter().filter(|d| d.required) {
+            match body.get(def.name) {
+                Some(Value::String(s)) if !s.trim().is_empty() => {}
+                _ => return Err(ScimError::invalid_value(format!("{} is required", def.name))),
+            }
+        }
+        if let Some(old) = old {
+            let immutable = kind
+                .core_schema()
+                .attributes
+                .iter()
+                .filter(|d| d.mutability == Mutability::Immutable)
+                .map(|d| d.name.to_string())
+                .chain(match kind {
+                    ResourceKind::User => profile.immutable_user_attributes.clone(),
+                    ResourceKind::Group => Vec::new(),
+                });
+            for name in immutable {
+                if let Some(before) = old.get(&name) {
+                    if body.get(&name) != Some(before) {
+                        return Err(ScimError::mutability(format!("{name} is immutable: it cannot change once set")));
+                    }
+                }
+            }
+        }
+        match kind {
+            ResourceKind::User => {
+                let name = string_at(&body, "userName").unwrap_or_default();
+                if let Some(other) = self.user_names.get(&name.to_lowercase()) {
+                    if Some(other.as_str()) != id {
+                        return Err(ScimError::uniqueness(format!("userName {name:?} is already taken")));
+                    }
+                }
+            }
+            ResourceKind::Group => {
+                let name = string_at(&body, "displayName").unwrap_or_default();
+                if profile.unique_group_names {
+                    if let Some(others) = self.group_names.get(&name.to_lowercase()) {
+                        if others.iter().any(|o| Some(o.as_str()) != id) {
+                            return Err(ScimError::uniqueness(format!("a group named {name:?} already exists")));
+                        }
+                    }
+                }
+                if let Some(Value::Array(items)) = body.remove("members") {
+                    let mut members = Vec::with_capacity(items.len());
+                    for mut m in dedupe(items) {
+                        let Some(uid) = m.get("value").and_then(Value::as_str).map(String::from) else {
+                            return Err(ScimError::invalid_value("every member needs a \"value\" (the user's id)"));
+                        };
+                        let Some(user) = self.users.get(&uid) else {
+                            return Err(ScimError::invalid_value(format!("member {uid:?} is not a user of this app")));
+                        };
+                        if let Some(o) = m.as_object_mut() {
+                            if !o.contains_key("display") {
+                                if let Some(n) = string_at(&user.body, "userName") {
+                                    o.insert("display".into(), Value::String(n.into()));
+                                }
+                            }
+                        }
+                        members.push(m);
+                    }
+                    body.insert("members".into(), Value::Array(members));
+                }
+            }
+        }
+        Ok(body)
+    }
+
+    fn commit(&mut self, kind: ResourceKind, id: &str, old: Record, body: Map<String, Value>) {
+        self.unindex(kind, &old);
+        self.version += 1;
+        let rec = Record { id: id.to_string(), version: self.version, created: old.created, last_modified: now(), body };
+        self.index(kind, &rec);
+        self.table_mut(kind).insert(id.to_string(), rec);
+    }
+
+    fn index(&mut self, kind: ResourceKind, rec: &Record) {
+        let ext = string_at(&rec.body, "externalId").map(String::from);
+        match kind {
+            ResourceKind::User => {
+                if let Some(n) = string_at(&rec.body, "userName") {
+                    self.user_names.insert(n.to_lowercase(), rec.id.clone());
+                }
+                if let Some(e) = ext {
+                    self.user_external_ids.entry(e).or_default().push(rec.id.clone());
+                }
+            }
+            ResourceKind::Group => {
+                if let Some(n) = string_at(&rec.body, "displayName") {
+                    self.group_names.entry(n.to_lowercase()).or_default().push(rec.id.clone());
+                }
+                if let Some(e) = ext {
+                    self.group_external_ids.entry(e).or_default().push(rec.id.clone());
+                }
+                for uid in member_ids(&rec.body) {
+                    self.memberships.entry(uid).or_default().insert(rec.id.clone());
+                }
+            }
+        }
+    }
+
+    fn unindex(&mut self, kind: ResourceKind, rec: &Record) {
+        fn drop_from(map: &mut HashMap<String, Vec<String>>, key: &str, id: &str) {
+            if let Some(v) = map.get_mut(key) {
+                v.retain(|x| x != id);
+                if v.is_empty() {
+                    map.remove(key);
+                }
+            }
+        }
+        let ext = string_at(&rec.body, "externalId");
+        match kind {
+            ResourceKind::User => {
+                if let Some(n) = string_at(&rec.body, "userName") {
+                    self.user_names.remove(&n.to_lowercase());
+                }
+                if let Some(e) = ext {
+                    drop_from(&mut self.user_external_ids, e, &rec.id);
+                }
+            }
+            ResourceKind::Group => {
+                if let Some(n) = string_at(&rec.body, "displayName") {
+                    drop_from(&mut self.group_names, &n.to_lowercase(), &rec.id);
+                }
+                if let Some(e) = ext {
+                    drop_from(&mut self.group_external_ids, e, &rec.id);
+                }
+                for uid in member_ids(&rec.body) {
+                    if let Some(set) = self.memberships.get_mut(&uid) {
+                        set.shift_remove(&rec.id);
+                    }
+                }
+            }
+        }
+    }
+
+    fn meta(&self, kind: ResourceKind, rec: &Record, base: &str) -> Value {
+        json!({
+            "resourceType": kind.name(),
+            "created": rec.created,
+            "lastModified": rec.last_modified,
+            "location": format!("{base}{}/{}", kind.endpoint(), rec.id),
+            "version": rec.etag(),
+        })
+    }
+
+    fn user_groups(&self, user_id: &str, base: &str) -> Value {
+        let groups = self.memberships.get(user_id).map(|s| s.iter().collect::<Vec<_>>()).unwrap_or_default();
+        Value::Array(
+            groups
+                .into_iter()
+                .filter_map(|gid| self.groups.get(gid))
+                .map(|g| {
+                    json!({
+                        "value": g.id,
+                        "$ref": format!("{base}/Groups/{}", g.id),
+                        "display": string_at(&g.body, "displayName").unwrap_or_default(),
+                        "type": "direct",
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    fn render(&self, kind: ResourceKind, id: &str, base: &str, projection: &Projection) -> Option<Rendered> {
+        let rec = self.table(kind).get(id)?;
+        let mut out = Map::new();
+        let mut body = rec.body.clone();
+        strip_never_returned(kind, &mut body);
+        if let Some(s) = body.shift_remove("schemas") {
+            out.insert("schemas".into(), s);
+        }
+        out.insert("id".into(), Value::String(rec.id.clone()));
+        out.extend(body);
+        if kind == ResourceKind::User {
+            out.insert("groups".into(), self.user_groups(&rec.id, base));
+        }
+        out.insert("meta".into(), self.meta(kind, rec, base));
+        if !projection.is_identity() {
+            projection.apply(kind, &mut out);
+        }
+        Some(Rendered { id: rec.id.clone(), etag: rec.etag(), body: out })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_compares_weakly_and_accepts_star_and_lists() {
+        assert!(if_match_allows("W/\"3\"", "W/\"3\""));
+        assert!(if_match_allows("\"3\"", "W/\"3\""));
+        assert!(if_match_allows("W/\"1\", W/\"3\"", "W/\"3\""));
+        assert!(if_match_allows("*", "W/\"3\""));
+        assert!(!if_match_allows("W/\"2\"", "W/\"3\""));
+    }
+}
