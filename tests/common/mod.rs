@@ -1,0 +1,89 @@
+//! Helpers shared by the integration tests: a small SCIM client over reqwest.
+#![allow(dead_code)]
+
+use serde_json::Value;
+
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub auth: String,
+}
+
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(String::from)
+    }
+}
+
+impl Client {
+    pub fn new(base: &str, token: &str) -> Self {
+        Client { http: reqwest::Client::new(), base: base.to_string(), auth: format!("Bearer {token}") }
+    }
+
+    pub async fn send(&self, method: &str, path: &str, body: Option<&str>, headers: &[(&str, &str)]) -> Answer {
+        let url = format!("{}{}", self.base, path);
+        let mut req = self
+            .http
+            .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url)
+            .header("Authorization", &self.auth)
+            .header("Accept", "application/scim+json");
+        if let Some(b) = body {
+            if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+                req = req.header("Content-Type", "application/scim+json; charset=utf-8");
+            }
+            req = req.body(b.to_string());
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.send().await.expect("request failed");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap_or_default();
+        Answer { status, headers, text }
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.send("GET", path, None, &[]).await
+    }
+    pub async fn post(&self, path: &str, body: &Value) -> Answer {
+        self.send("POST", path, Some(&body.to_string()), &[]).await
+    }
+    pub async fn put(&self, path: &str, body: &Value) -> Answer {
+        self.send("PUT", path, Some(&body.to_string()), &[]).await
+    }
+    pub async fn patch(&self, path: &str, body: &Value) -> Answer {
+        self.send("PATCH", path, Some(&body.to_string()), &[]).await
+    }
+    pub async fn delete(&self, path: &str) -> Answer {
+        self.send("DELETE", path, None, &[]).await
+    }
+}
+
+pub fn user(name: &str) -> Value {
+    serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": name,
+        "name": {"givenName": "Test", "familyName": "User"},
+        "emails": [{"primary": true, "value": name, "type": "work"}],
+        "displayName": "Test User",
+        "locale": "en-US",
+        "externalId": "00ujl29u0le5T6Aj10h7",
+        "groups": [],
+        "password": "1mz050nq",
+        "active": true
+    })
+}
+
+pub fn patch_ops(ops: Value) -> Value {
+    serde_json::json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops})
+}
