@@ -454,7 +454,7 @@ pub fn extension_urn(kind: ResourceKind, key: &str) -> Option<String> {
         return Some(ext.id.to_string());
     }
     let attr_of_known = |id: &str| {
-        key.len() > id.len() && key[..id.len()].eq_ignore_ascii_case(id) && key.as_bytes()[id.len()] == b':'
+        key.get(..id.len()).is_some_and(|p| p.eq_ignore_ascii_case(id)) && key.as_bytes().get(id.len()) == Some(&b':')
     };
     if is_schema_urn(key)
         && !key.eq_ignore_ascii_case(kind.core_schema().id)
@@ -468,7 +468,7 @@ pub fn extension_urn(kind: ResourceKind, key: &str) -> Option<String> {
 
 /// A schema URN as RFC 7643 §10.2 defines their namespace (`urn:...`).
 pub fn is_schema_urn(s: &str) -> bool {
-    s.len() > 4 && s[..4].eq_ignore_ascii_case("urn:") && s.contains(':')
+    s.len() > 4 && s.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:"))
 }
 
 /// Split `urn:...:Schema:attr.sub` into (Some(urn), "attr.sub"); a plain path gives (None, path).
