@@ -13,7 +13,10 @@ use cli::{Cli, Command, ServeArgs};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -42,7 +45,10 @@ fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -56,12 +62,26 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(t) = args.token.filter(|t| !t.is_empty()) {
         builder = builder.token(t);
     }
-    let app = builder.start().await.with_context(|| format!("cannot listen on {}", args.addr))?;
+    let app = builder
+        .start()
+        .await
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
     println!("okta-sim reference app");
     println!("  SCIM base URL  {}", app.base_url());
-    println!("  token          {}{}", app.token(), if generated { "  (generated; set --token or OKTA_SIM_TOKEN to choose)" } else { "" });
+    println!(
+        "  token          {}{}",
+        app.token(),
+        if generated {
+            "  (generated; set --token or OKTA_SIM_TOKEN to choose)"
+        } else {
+            ""
+        }
+    );
     println!("  users seeded   {}", args.seed_users);
-    println!("  Okta setting   Authorization header: Bearer {}", app.token());
+    println!(
+        "  Okta setting   Authorization header: Bearer {}",
+        app.token()
+    );
     println!("Press Ctrl-C to stop.");
     use std::io::Write;
     let _ = std::io::stdout().flush();

@@ -16,22 +16,47 @@ async fn app() -> (ReferenceApp, Client) {
 }
 
 fn fingerprint(store: &Store) -> String {
-    let users: Vec<_> = store.snapshot(ResourceKind::User).into_iter().map(|r| (r.id, r.version, r.body)).collect();
-    let groups: Vec<_> = store.snapshot(ResourceKind::Group).into_iter().map(|r| (r.id, r.version, r.body)).collect();
+    let users: Vec<_> = store
+        .snapshot(ResourceKind::User)
+        .into_iter()
+        .map(|r| (r.id, r.version, r.body))
+        .collect();
+    let groups: Vec<_> = store
+        .snapshot(ResourceKind::Group)
+        .into_iter()
+        .map(|r| (r.id, r.version, r.body))
+        .collect();
     format!("{users:?}{groups:?}")
 }
 
 fn assert_scim_error(a: &common::Answer, status: u16, scim_type: Option<&str>) {
     assert_eq!(a.status, status, "{}", a.text);
     let body = a.json();
-    assert_eq!(body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error", "{}", a.text);
-    assert_eq!(body["status"], status.to_string(), "status must be a string: {}", a.text);
-    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{}", a.text);
+    assert_eq!(
+        body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error",
+        "{}",
+        a.text
+    );
+    assert_eq!(
+        body["status"],
+        status.to_string(),
+        "status must be a string: {}",
+        a.text
+    );
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{}",
+        a.text
+    );
     match scim_type {
         Some(t) => assert_eq!(body["scimType"], t, "{}", a.text),
         None => assert!(body.get("scimType").is_none(), "{}", a.text),
     }
-    assert!(a.header("content-type").unwrap().starts_with("application/scim+json"));
+    assert!(
+        a.header("content-type")
+            .unwrap()
+            .starts_with("application/scim+json")
+    );
 }
 
 #[tokio::test]
@@ -42,8 +67,14 @@ async fn post_user_answers_201_with_location_etag_and_the_full_user() {
     let u = a.json();
     let id = u["id"].as_str().unwrap();
     assert!(!id.is_empty());
-    assert_eq!(a.header("location").unwrap(), format!("{}/Users/{id}", app.base_url()));
-    assert_eq!(a.header("etag").unwrap(), u["meta"]["version"].as_str().unwrap());
+    assert_eq!(
+        a.header("location").unwrap(),
+        format!("{}/Users/{id}", app.base_url())
+    );
+    assert_eq!(
+        a.header("etag").unwrap(),
+        u["meta"]["version"].as_str().unwrap()
+    );
     assert_eq!(u["userName"], "test.user@okta.local");
     assert_eq!(u["name"]["givenName"], "Test");
     assert_eq!(u["emails"][0]["value"], "test.user@okta.local");
@@ -52,7 +83,10 @@ async fn post_user_answers_201_with_location_etag_and_the_full_user() {
     assert_eq!(u["groups"], json!([]));
     assert!(u.get("password").is_none(), "password is never returned");
     assert_eq!(u["meta"]["resourceType"], "User");
-    assert_eq!(u["meta"]["location"], a.header("location").unwrap().as_str());
+    assert_eq!(
+        u["meta"]["location"],
+        a.header("location").unwrap().as_str()
+    );
     assert!(u["meta"]["created"].as_str().unwrap().ends_with('Z'));
     let g = c.get(&format!("/Users/{id}")).await;
     assert_eq!(g.status, 200);
@@ -69,20 +103,42 @@ async fn duplicate_user_name_is_409_uniqueness_whatever_the_case() {
     assert_eq!(before, fingerprint(app.store()));
     // Renaming another user onto it is refused too.
     let other = c.post("/Users", &user("other@example.com")).await.json();
-    let a = c.put(&format!("/Users/{}", other["id"].as_str().unwrap()), &user("dup@EXAMPLE.com")).await;
+    let a = c
+        .put(
+            &format!("/Users/{}", other["id"].as_str().unwrap()),
+            &user("dup@EXAMPLE.com"),
+        )
+        .await;
     assert_scim_error(&a, 409, Some("uniqueness"));
 }
 
 #[tokio::test]
 async fn unknown_ids_and_endpoints_are_404_with_scim_bodies() {
     let (_app, c) = app().await;
-    assert_scim_error(&c.get("/Users/010101001010101011001010101011").await, 404, None);
+    assert_scim_error(
+        &c.get("/Users/010101001010101011001010101011").await,
+        404,
+        None,
+    );
     assert_scim_error(&c.get("/Groups/00919288221112222").await, 404, None);
-    assert_scim_error(&c.patch("/Users/nope", &patch_ops(json!([{"op":"replace","value":{"active":false}}]))).await, 404, None);
+    assert_scim_error(
+        &c.patch(
+            "/Users/nope",
+            &patch_ops(json!([{"op":"replace","value":{"active":false}}])),
+        )
+        .await,
+        404,
+        None,
+    );
     assert_scim_error(&c.delete("/Groups/nope").await, 404, None);
     assert_scim_error(&c.get("/Bulk").await, 404, None);
     assert_scim_error(&c.get("/Schemas/urn:nope").await, 404, None);
-    assert_scim_error(&c.send("POST", "/ServiceProviderConfig", Some("{}"), &[]).await, 405, None);
+    assert_scim_error(
+        &c.send("POST", "/ServiceProviderConfig", Some("{}"), &[])
+            .await,
+        405,
+        None,
+    );
 }
 
 #[tokio::test]
@@ -96,7 +152,9 @@ async fn wrong_or_missing_token_is_401_with_scim_body_and_www_authenticate() {
         assert_scim_error(&a, 401, None);
         assert!(a.header("www-authenticate").unwrap().starts_with("Bearer"));
     }
-    let none = reqwest::get(format!("{}/Users", app.base_url())).await.unwrap();
+    let none = reqwest::get(format!("{}/Users", app.base_url()))
+        .await
+        .unwrap();
     assert_eq!(none.status(), 401);
     assert!(none.headers().contains_key("www-authenticate"));
     // The bare token works too (Okta's Header Auth template sends the field verbatim).
@@ -120,7 +178,8 @@ async fn malformed_requests_are_400_and_change_nothing() {
     let before = fingerprint(app.store());
     let user_path = format!("/Users/{id}");
     let group_path = format!("/Groups/{gid}");
-    let cases: Vec<(&str, String, Option<String>, u16, Option<&str>)> = vec![
+    type Case<'a> = (&'a str, String, Option<String>, u16, Option<&'a str>);
+    let cases: Vec<Case> = vec![
         ("POST", "/Users".into(), Some("{not json".into()), 400, Some("invalidSyntax")),
         ("POST", "/Users".into(), Some("".into()), 400, Some("invalidSyntax")),
         ("POST", "/Users".into(), Some("[1,2]".into()), 400, Some("invalidSyntax")),
@@ -153,7 +212,11 @@ async fn malformed_requests_are_400_and_change_nothing() {
         let a = c.send(method, &path, body.as_deref(), &[]).await;
         assert_scim_error(&a, status, scim_type);
     }
-    assert_eq!(before, fingerprint(app.store()), "a refused request changed the store");
+    assert_eq!(
+        before,
+        fingerprint(app.store()),
+        "a refused request changed the store"
+    );
 }
 
 #[tokio::test]
@@ -163,12 +226,34 @@ async fn oversized_bodies_are_413_and_unknown_content_types_415() {
     big["title"] = Value::String("x".repeat(1024 * 1024 + 10));
     let a = c.post("/Users", &big).await;
     assert_scim_error(&a, 413, None);
-    let a = c.send("POST", "/Users", Some(&user("t@example.com").to_string()), &[("Content-Type", "text/plain")]).await;
+    let a = c
+        .send(
+            "POST",
+            "/Users",
+            Some(&user("t@example.com").to_string()),
+            &[("Content-Type", "text/plain")],
+        )
+        .await;
     assert_scim_error(&a, 415, None);
     assert_eq!(app.store().count(ResourceKind::User), 0);
     // Both JSON media types, with or without a charset.
-    for (i, ct) in ["application/json", "application/json; charset=utf-8", "application/scim+json", "Application/SCIM+JSON;charset=UTF-8"].iter().enumerate() {
-        let a = c.send("POST", "/Users", Some(&user(&format!("ct{i}@example.com")).to_string()), &[("Content-Type", ct)]).await;
+    for (i, ct) in [
+        "application/json",
+        "application/json; charset=utf-8",
+        "application/scim+json",
+        "Application/SCIM+JSON;charset=UTF-8",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let a = c
+            .send(
+                "POST",
+                "/Users",
+                Some(&user(&format!("ct{i}@example.com")).to_string()),
+                &[("Content-Type", ct)],
+            )
+            .await;
         assert_eq!(a.status, 201, "{ct}: {}", a.text);
     }
 }
@@ -176,7 +261,10 @@ async fn oversized_bodies_are_413_and_unknown_content_types_415() {
 #[tokio::test]
 async fn deactivation_never_deletes_and_reactivation_keeps_the_id() {
     let (_app, c) = app().await;
-    let id = c.post("/Users", &user("life@example.com")).await.json()["id"].as_str().unwrap().to_string();
+    let id = c.post("/Users", &user("life@example.com")).await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let path = format!("/Users/{id}");
     // okta-scim-wire §5.1 byte for byte.
     let body = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false}}]}"#;
@@ -186,21 +274,41 @@ async fn deactivation_never_deletes_and_reactivation_keeps_the_id() {
     let g = c.get(&path).await;
     assert_eq!(g.status, 200);
     assert_eq!(g.json()["active"], false);
-    let a = c.patch(&path, &patch_ops(json!([{"op":"replace","value":{"active":true}}]))).await;
+    let a = c
+        .patch(
+            &path,
+            &patch_ops(json!([{"op":"replace","value":{"active":true}}])),
+        )
+        .await;
     assert_eq!(a.json()["id"], id.as_str());
     assert_eq!(a.json()["active"], true);
     // The userName pre-check still finds the user after a deactivate/reactivate cycle.
-    let f = c.get("/Users?filter=userName%20eq%20%22LIFE%40example.com%22&startIndex=1&count=100").await.json();
+    let f = c
+        .get("/Users?filter=userName%20eq%20%22LIFE%40example.com%22&startIndex=1&count=100")
+        .await
+        .json();
     assert_eq!(f["totalResults"], 1);
     assert_eq!(f["Resources"][0]["id"], id.as_str());
 }
 
 #[tokio::test]
 async fn patch_can_answer_204_as_a_profile_option() {
-    let app = ReferenceApp::builder().profile(AppProfile::named("patch-204").unwrap()).start().await.unwrap();
+    let app = ReferenceApp::builder()
+        .profile(AppProfile::named("patch-204").unwrap())
+        .start()
+        .await
+        .unwrap();
     let c = Client::new(app.base_url(), app.token());
-    let id = c.post("/Users", &user("p204@example.com")).await.json()["id"].as_str().unwrap().to_string();
-    let a = c.patch(&format!("/Users/{id}"), &patch_ops(json!([{"op":"replace","value":{"active":false}}]))).await;
+    let id = c.post("/Users", &user("p204@example.com")).await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let a = c
+        .patch(
+            &format!("/Users/{id}"),
+            &patch_ops(json!([{"op":"replace","value":{"active":false}}])),
+        )
+        .await;
     assert_eq!(a.status, 204);
     assert!(a.text.is_empty());
     assert_eq!(c.get(&format!("/Users/{id}")).await.json()["active"], false);
@@ -208,13 +316,22 @@ async fn patch_can_answer_204_as_a_profile_option() {
 
 #[tokio::test]
 async fn immutable_attributes_of_a_profile_are_enforced() {
-    let app = ReferenceApp::builder().profile(AppProfile::named("atlan").unwrap()).start().await.unwrap();
+    let app = ReferenceApp::builder()
+        .profile(AppProfile::named("atlan").unwrap())
+        .start()
+        .await
+        .unwrap();
     let c = Client::new(app.base_url(), app.token());
     let u = c.post("/Users", &user("imm@example.com")).await.json();
     let path = format!("/Users/{}", u["id"].as_str().unwrap());
     let a = c.put(&path, &user("renamed@example.com")).await;
     assert_scim_error(&a, 400, Some("mutability"));
-    let a = c.patch(&path, &patch_ops(json!([{"op":"replace","path":"userName","value":"renamed@example.com"}]))).await;
+    let a = c
+        .patch(
+            &path,
+            &patch_ops(json!([{"op":"replace","path":"userName","value":"renamed@example.com"}])),
+        )
+        .await;
     assert_scim_error(&a, 400, Some("mutability"));
     let mut same = user("imm@example.com");
     same["name"]["givenName"] = json!("Changed");
@@ -240,7 +357,10 @@ async fn put_is_a_full_replace_that_ignores_read_only_attributes() {
     let out = a.json();
     assert_eq!(out["id"], id);
     assert_eq!(out["name"]["middleName"], "Excited");
-    assert!(out.get("displayName").is_none(), "PUT replaces: what is left out is removed");
+    assert!(
+        out.get("displayName").is_none(),
+        "PUT replaces: what is left out is removed"
+    );
     assert_eq!(out["meta"]["created"], u["meta"]["created"]);
     assert_eq!(out["groups"], json!([]));
     assert_ne!(out["meta"]["version"], u["meta"]["version"]);
@@ -256,15 +376,25 @@ async fn etags_and_if_match() {
     let stale = "W/\"999999\"";
     let body = patch_ops(json!([{"op":"replace","value":{"active":false}}])).to_string();
     let before = fingerprint(app.store());
-    let r = c.send("PATCH", &path, Some(&body), &[("If-Match", stale)]).await;
+    let r = c
+        .send("PATCH", &path, Some(&body), &[("If-Match", stale)])
+        .await;
     assert_scim_error(&r, 412, None);
-    assert_scim_error(&c.send("DELETE", &path, None, &[("If-Match", stale)]).await, 412, None);
+    assert_scim_error(
+        &c.send("DELETE", &path, None, &[("If-Match", stale)]).await,
+        412,
+        None,
+    );
     assert_eq!(before, fingerprint(app.store()));
-    let r = c.send("PATCH", &path, Some(&body), &[("If-Match", &etag)]).await;
+    let r = c
+        .send("PATCH", &path, Some(&body), &[("If-Match", &etag)])
+        .await;
     assert_eq!(r.status, 200);
     let new_etag = r.header("etag").unwrap();
     assert_ne!(new_etag, etag);
-    let r = c.send("GET", &path, None, &[("If-None-Match", &new_etag)]).await;
+    let r = c
+        .send("GET", &path, None, &[("If-None-Match", &new_etag)])
+        .await;
     assert_eq!(r.status, 304);
 }
 
@@ -287,50 +417,97 @@ async fn groups_reference_existing_users_never_duplicate_and_derive_user_groups(
     assert_eq!(r.json()["members"].as_array().unwrap().len(), 2);
     // The user's groups are derived from membership and read-only.
     let ua = c.get(&format!("/Users/{aid}")).await.json();
-    assert_eq!(ua["groups"], json!([{"value": gid, "$ref": format!("{}/Groups/{gid}", c.base), "display": "Droids", "type": "direct"}]));
-    let f = c.get(&format!("/Users?filter=groups.value%20eq%20%22{gid}%22")).await.json();
+    assert_eq!(
+        ua["groups"],
+        json!([{"value": gid, "$ref": format!("{}/Groups/{gid}", c.base), "display": "Droids", "type": "direct"}])
+    );
+    let f = c
+        .get(&format!("/Users?filter=groups.value%20eq%20%22{gid}%22"))
+        .await
+        .json();
     assert_eq!(f["totalResults"], 2);
     // Okta's membership update: remove by filter, then add; rename with id in value.
-    let r = c.patch(&gpath, &patch_ops(json!([
-        {"op":"remove","path":format!("members[value eq \"{aid}\"]")},
-        {"op":"replace","value":{"id": gid, "displayName":"Droids Renamed"}}
-    ]))).await;
+    let r = c
+        .patch(
+            &gpath,
+            &patch_ops(json!([
+                {"op":"remove","path":format!("members[value eq \"{aid}\"]")},
+                {"op":"replace","value":{"id": gid, "displayName":"Droids Renamed"}}
+            ])),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.json()["members"], json!([{"value": bid, "display": "b@example.com"}]));
+    assert_eq!(
+        r.json()["members"],
+        json!([{"value": bid, "display": "b@example.com"}])
+    );
     assert_eq!(r.json()["displayName"], "Droids Renamed");
-    assert_eq!(c.get(&format!("/Users/{aid}")).await.json()["groups"], json!([]));
+    assert_eq!(
+        c.get(&format!("/Users/{aid}")).await.json()["groups"],
+        json!([])
+    );
     // Push Now on an empty group.
-    let r = c.patch(&gpath, &patch_ops(json!([{"op":"replace","path":"members","value":[]}]))).await;
+    let r = c
+        .patch(
+            &gpath,
+            &patch_ops(json!([{"op":"replace","path":"members","value":[]}])),
+        )
+        .await;
     assert_eq!(r.json()["members"], json!([]));
     // Link Group lookup by displayName, case-insensitively, and a duplicate name is 409.
-    let l = c.get("/Groups?filter=displayName%20eq%20%22droids%20renamed%22&startIndex=1&count=100").await.json();
+    let l = c
+        .get("/Groups?filter=displayName%20eq%20%22droids%20renamed%22&startIndex=1&count=100")
+        .await
+        .json();
     assert_eq!(l["totalResults"], 1);
-    let dup = c.post("/Groups", &json!({"displayName":"DROIDS RENAMED"})).await;
+    let dup = c
+        .post("/Groups", &json!({"displayName":"DROIDS RENAMED"}))
+        .await;
     assert_scim_error(&dup, 409, Some("uniqueness"));
     // Deleting a user removes it from groups; deleting a group is 204 then 404.
-    c.patch(&gpath, &patch_ops(json!([{"op":"add","path":"members","value":[{"value":aid}]}]))).await;
+    c.patch(
+        &gpath,
+        &patch_ops(json!([{"op":"add","path":"members","value":[{"value":aid}]}])),
+    )
+    .await;
     assert_eq!(c.delete(&format!("/Users/{aid}")).await.status, 204);
     assert_eq!(c.get(&gpath).await.json()["members"], json!([]));
     assert_eq!(c.delete(&gpath).await.status, 204);
     assert_eq!(c.get(&gpath).await.status, 404);
-    assert_eq!(c.get(&format!("/Users/{bid}")).await.json()["groups"], json!([]));
+    assert_eq!(
+        c.get(&format!("/Users/{bid}")).await.json()["groups"],
+        json!([])
+    );
 }
 
 #[tokio::test]
 async fn paging_walk_of_250_users_is_stable_and_counts_integers() {
-    let app = ReferenceApp::builder().seed_users(250).start().await.unwrap();
+    let app = ReferenceApp::builder()
+        .seed_users(250)
+        .start()
+        .await
+        .unwrap();
     let c = Client::new(app.base_url(), app.token());
     let mut seen = Vec::new();
     for (start, want) in [(1, 100), (101, 100), (201, 50), (301, 0)] {
         let a = c.get(&format!("/Users?startIndex={start}&count=100")).await;
         assert_eq!(a.status, 200);
         let v = a.json();
-        assert!(v["totalResults"].is_u64() && v["startIndex"].is_u64() && v["itemsPerPage"].is_u64(), "{v}");
+        assert!(
+            v["totalResults"].is_u64() && v["startIndex"].is_u64() && v["itemsPerPage"].is_u64(),
+            "{v}"
+        );
         assert_eq!(v["totalResults"], 250);
         assert_eq!(v["startIndex"], start);
         assert_eq!(v["itemsPerPage"], want);
         assert_eq!(v["Resources"].as_array().unwrap().len(), want);
-        seen.extend(v["Resources"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()));
+        seen.extend(
+            v["Resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["id"].as_str().unwrap().to_string()),
+        );
     }
     let mut unique = seen.clone();
     unique.sort();
@@ -340,8 +517,17 @@ async fn paging_walk_of_250_users_is_stable_and_counts_integers() {
     let mut small = Vec::new();
     let mut start = 1;
     while start <= 250 {
-        let v = c.get(&format!("/Users?startIndex={start}&count=7")).await.json();
-        small.extend(v["Resources"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()));
+        let v = c
+            .get(&format!("/Users?startIndex={start}&count=7"))
+            .await
+            .json();
+        small.extend(
+            v["Resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["id"].as_str().unwrap().to_string()),
+        );
         start += 7;
     }
     assert_eq!(seen, small);
@@ -350,10 +536,22 @@ async fn paging_walk_of_250_users_is_stable_and_counts_integers() {
 #[tokio::test]
 async fn attributes_and_excluded_attributes() {
     let (_app, c) = app().await;
-    let id = c.post("/Users", &user("proj@example.com")).await.json()["id"].as_str().unwrap().to_string();
-    let v = c.get(&format!("/Users/{id}?attributes=userName,name.givenName")).await.json();
-    assert_eq!(v, json!({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":id,"userName":"proj@example.com","name":{"givenName":"Test"}}));
-    let v = c.get("/Users?excludedAttributes=emails,meta,groups").await.json();
+    let id = c.post("/Users", &user("proj@example.com")).await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let v = c
+        .get(&format!("/Users/{id}?attributes=userName,name.givenName"))
+        .await
+        .json();
+    assert_eq!(
+        v,
+        json!({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":id,"userName":"proj@example.com","name":{"givenName":"Test"}})
+    );
+    let v = c
+        .get("/Users?excludedAttributes=emails,meta,groups")
+        .await
+        .json();
     let r = &v["Resources"][0];
     assert!(r.get("emails").is_none() && r.get("meta").is_none() && r.get("groups").is_none());
     assert_eq!(r["userName"], "proj@example.com");
@@ -369,16 +567,27 @@ async fn discovery_endpoints() {
     let rt = c.get("/ResourceTypes").await.json();
     assert_eq!(rt["totalResults"], 2);
     assert_eq!(rt["Resources"][0]["endpoint"], "/Users");
-    assert_eq!(c.get("/ResourceTypes/Group").await.json()["schema"], "urn:ietf:params:scim:schemas:core:2.0:Group");
+    assert_eq!(
+        c.get("/ResourceTypes/Group").await.json()["schema"],
+        "urn:ietf:params:scim:schemas:core:2.0:Group"
+    );
     let s = c.get("/Schemas").await.json();
     assert_eq!(s["totalResults"], 3);
-    let u = c.get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:User").await.json();
+    let u = c
+        .get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:User")
+        .await
+        .json();
     assert_eq!(u["attributes"][0]["name"], "userName");
 }
 
 #[tokio::test]
 async fn base_path_can_be_the_root() {
-    let app = ReferenceApp::builder().base_path("/").token("t").start().await.unwrap();
+    let app = ReferenceApp::builder()
+        .base_path("/")
+        .token("t")
+        .start()
+        .await
+        .unwrap();
     assert!(!app.base_url().ends_with('/'));
     let c = Client::new(app.base_url(), "t");
     assert_eq!(c.get("/Users").await.status, 200);
@@ -393,7 +602,11 @@ async fn concurrent_writers_lose_nothing_and_keep_user_names_unique() {
     for i in 0..64 {
         let c = c.clone();
         tasks.push(tokio::spawn(async move {
-            let name = if i % 2 == 0 { "race@example.com" } else { "RACE@example.com" };
+            let name = if i % 2 == 0 {
+                "race@example.com"
+            } else {
+                "RACE@example.com"
+            };
             c.post("/Users", &user(name)).await.status
         }));
     }
@@ -401,27 +614,51 @@ async fn concurrent_writers_lose_nothing_and_keep_user_names_unique() {
     for t in tasks {
         statuses.push(t.await.unwrap());
     }
-    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 63, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        63,
+        "{statuses:?}"
+    );
     // 100 users created concurrently, then added to one group by 100 concurrent PATCHes.
     let mut tasks = Vec::new();
     for i in 0..100 {
         let c = c.clone();
         tasks.push(tokio::spawn(async move {
-            c.post("/Users", &user(&format!("member{i}@example.com"))).await.json()["id"].as_str().unwrap().to_string()
+            c.post("/Users", &user(&format!("member{i}@example.com")))
+                .await
+                .json()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
         }));
     }
     let mut ids = Vec::new();
     for t in tasks {
         ids.push(t.await.unwrap());
     }
-    let gid = c.post("/Groups", &json!({"displayName":"Everyone","members":[]})).await.json()["id"].as_str().unwrap().to_string();
+    let gid = c
+        .post("/Groups", &json!({"displayName":"Everyone","members":[]}))
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let mut tasks = Vec::new();
     for id in ids.clone() {
         let c = c.clone();
         let gid = gid.clone();
         tasks.push(tokio::spawn(async move {
-            c.patch(&format!("/Groups/{gid}"), &patch_ops(json!([{"op":"add","path":"members","value":[{"value":id}]}]))).await.status
+            c.patch(
+                &format!("/Groups/{gid}"),
+                &patch_ops(json!([{"op":"add","path":"members","value":[{"value":id}]}])),
+            )
+            .await
+            .status
         }));
     }
     for t in tasks {

@@ -10,13 +10,61 @@ use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
 const FILTER_TOKENS: &[&str] = &[
-    "userName", "USERNAME", "name.givenName", "name", "emails", "emails.value", "emails[", "members[", "]", "(",
-    ")", "[", ".", "eq", "ne", "co", "sw", "ew", "pr", "gt", "ge", "lt", "le", "and", "or", "not", "not(",
-    "\"x\"", "\"a@b.c\"", "\"\\\"\"", "\"\\u0000\"", "\"", "true", "false", "null", "1.5", "-0", "1e999",
-    "type", "value", "primary", "meta.lastModified", "\"2011-05-13T04:42:34Z\"", "active", "externalId", "id",
+    "userName",
+    "USERNAME",
+    "name.givenName",
+    "name",
+    "emails",
+    "emails.value",
+    "emails[",
+    "members[",
+    "]",
+    "(",
+    ")",
+    "[",
+    ".",
+    "eq",
+    "ne",
+    "co",
+    "sw",
+    "ew",
+    "pr",
+    "gt",
+    "ge",
+    "lt",
+    "le",
+    "and",
+    "or",
+    "not",
+    "not(",
+    "\"x\"",
+    "\"a@b.c\"",
+    "\"\\\"\"",
+    "\"\\u0000\"",
+    "\"",
+    "true",
+    "false",
+    "null",
+    "1.5",
+    "-0",
+    "1e999",
+    "type",
+    "value",
+    "primary",
+    "meta.lastModified",
+    "\"2011-05-13T04:42:34Z\"",
+    "active",
+    "externalId",
+    "id",
     "urn:ietf:params:scim:schemas:core:2.0:User:userName",
-    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value", "urn:x:y", "groups.value",
-    "displayName", "%20", "+", "\u{1F600}", "\t",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value",
+    "urn:x:y",
+    "groups.value",
+    "displayName",
+    "%20",
+    "+",
+    "\u{1F600}",
+    "\t",
 ];
 
 fn filter_text() -> impl Strategy<Value = String> {
@@ -28,9 +76,30 @@ fn filter_text() -> impl Strategy<Value = String> {
 }
 
 const KEYS: &[&str] = &[
-    "schemas", "Operations", "op", "path", "value", "userName", "active", "name", "givenName", "emails", "type",
-    "members", "displayName", "id", "meta", "groups", "externalId", "primary", "display", "password",
-    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", "department", "manager", "name.familyName",
+    "schemas",
+    "Operations",
+    "op",
+    "path",
+    "value",
+    "userName",
+    "active",
+    "name",
+    "givenName",
+    "emails",
+    "type",
+    "members",
+    "displayName",
+    "id",
+    "meta",
+    "groups",
+    "externalId",
+    "primary",
+    "display",
+    "password",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+    "department",
+    "manager",
+    "name.familyName",
 ];
 
 fn json_value() -> impl Strategy<Value = Value> {
@@ -38,15 +107,36 @@ fn json_value() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(|n| json!(n)),
-        prop::sample::select(vec!["add", "Remove", "replace", "x", "True", "False", "a@b.c", "members[value eq \"u1\"]",
-            "emails[type eq \"work\"].value", "name.givenName", "userName", "urn:ietf:params:scim:api:messages:2.0:PatchOp",
-            "members", "nosuch", "emails[", "u1"]).prop_map(|s| Value::String(s.into())),
+        prop::sample::select(vec![
+            "add",
+            "Remove",
+            "replace",
+            "x",
+            "True",
+            "False",
+            "a@b.c",
+            "members[value eq \"u1\"]",
+            "emails[type eq \"work\"].value",
+            "name.givenName",
+            "userName",
+            "urn:ietf:params:scim:api:messages:2.0:PatchOp",
+            "members",
+            "nosuch",
+            "emails[",
+            "u1"
+        ])
+        .prop_map(|s| Value::String(s.into())),
     ];
     leaf.prop_recursive(4, 48, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
-            prop::collection::vec((prop::sample::select(KEYS), inner), 0..6)
-                .prop_map(|kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<Map<_, _>>())),
+            prop::collection::vec((prop::sample::select(KEYS), inner), 0..6).prop_map(|kv| {
+                Value::Object(
+                    kv.into_iter()
+                        .map(|(k, v)| (k.to_string(), v))
+                        .collect::<Map<_, _>>(),
+                )
+            }),
         ]
     })
 }
@@ -55,11 +145,23 @@ fn patch_body() -> impl Strategy<Value = Value> {
     let op = (
         prop::sample::select(vec!["add", "remove", "replace", "Add", "REPLACE", "bogus"]),
         prop::option::of(prop_oneof![
-            prop::sample::select(vec!["active", "userName", "members", "members[value eq \"u1\"]", "name.givenName",
-                "emails[type eq \"work\"].value", "emails[type eq \"work\" or value pr]", "displayName", "groups", "id",
+            prop::sample::select(vec![
+                "active",
+                "userName",
+                "members",
+                "members[value eq \"u1\"]",
+                "name.givenName",
+                "emails[type eq \"work\"].value",
+                "emails[type eq \"work\" or value pr]",
+                "displayName",
+                "groups",
+                "id",
                 "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
-                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", "emails[", "nosuch"])
-                .prop_map(String::from),
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+                "emails[",
+                "nosuch"
+            ])
+            .prop_map(String::from),
             filter_text(),
         ]),
         prop::option::of(json_value()),
@@ -141,13 +243,12 @@ proptest! {
         let base = "http://x/scim/v2";
         let u = store.create(ResourceKind::User, &base_user(), base).unwrap();
         let before = store.snapshot(ResourceKind::User);
-        if let Ok(ops) = parse_patch(&body) {
-            if store.patch(ResourceKind::User, &u.id, &ops, None, base).is_err() {
+        if let Ok(ops) = parse_patch(&body)
+            && store.patch(ResourceKind::User, &u.id, &ops, None, base).is_err() {
                 let after = store.snapshot(ResourceKind::User);
                 prop_assert_eq!(before.len(), after.len());
                 prop_assert_eq!(&before[0].body, &after[0].body);
                 prop_assert_eq!(before[0].version, after[0].version);
             }
-        }
     }
 }

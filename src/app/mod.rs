@@ -75,9 +75,17 @@ impl ReferenceAppBuilder {
         let store = Arc::new(Store::new(self.profile));
         let base_url = format!("http://{addr}{base_path}");
         seed(&store, self.seed_users, &base_url);
-        let state = Arc::new(ScimState { store: store.clone(), token: token.clone(), base_url: base_url.clone() });
+        let state = Arc::new(ScimState {
+            store: store.clone(),
+            token: token.clone(),
+            base_url: base_url.clone(),
+        });
         let scim = scim_http::scim_routes(state);
-        let router = if base_path.is_empty() { scim } else { Router::new().nest(&base_path, scim) };
+        let router = if base_path.is_empty() {
+            scim
+        } else {
+            Router::new().nest(&base_path, scim)
+        };
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let server = axum::serve(listener, router).with_graceful_shutdown(async {
@@ -87,7 +95,14 @@ impl ReferenceAppBuilder {
                 tracing::error!("reference app stopped: {e}");
             }
         });
-        Ok(ReferenceApp { addr, base_url, token, store, shutdown: Some(tx), task: Some(task) })
+        Ok(ReferenceApp {
+            addr,
+            base_url,
+            token,
+            store,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
     }
 }
 
@@ -163,19 +178,38 @@ impl Drop for ReferenceApp {
 pub fn generate_token() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::rng();
-    (0..40).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+    (0..40)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
-const GIVEN_NAMES: &[&str] = &["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia", "Tim"];
-const FAMILY_NAMES: &[&str] =
-    &["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson", "Perlman", "Berners-Lee"];
+const GIVEN_NAMES: &[&str] = &[
+    "Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia", "Tim",
+];
+const FAMILY_NAMES: &[&str] = &[
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Dijkstra",
+    "Liskov",
+    "Knuth",
+    "Allen",
+    "Thompson",
+    "Perlman",
+    "Berners-Lee",
+];
 
 /// The body of the `i`-th seed user: every attribute Okta's SPEC test reads (okta-scim-wire
 /// §10.1 step 0: userName, name.givenName, name.familyName, emails[0].value, active).
 pub fn seed_user_body(i: usize) -> serde_json::Value {
     let given = GIVEN_NAMES[i % GIVEN_NAMES.len()];
     let family = FAMILY_NAMES[(i / GIVEN_NAMES.len()) % FAMILY_NAMES.len()];
-    let email = format!("{}.{}{}@example.com", given.to_lowercase(), family.to_lowercase(), i + 1);
+    let email = format!(
+        "{}.{}{}@example.com",
+        given.to_lowercase(),
+        family.to_lowercase(),
+        i + 1
+    );
     json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
         "userName": email,

@@ -19,7 +19,9 @@ use crate::scim::error::ScimError;
 use crate::scim::list::{ListQuery, MAX_COUNT, list_response};
 use crate::scim::patch::parse_patch;
 use crate::scim::resource::Projection;
-use crate::scim::schema::{ResourceKind, SERVICE_PROVIDER_CONFIG_SCHEMA, all_schemas, resource_type_json};
+use crate::scim::schema::{
+    ResourceKind, SERVICE_PROVIDER_CONFIG_SCHEMA, all_schemas, resource_type_json,
+};
 
 use super::profile::PatchResponse;
 use super::store::{Rendered, Store};
@@ -57,7 +59,10 @@ impl IntoResponse for ScimResponse {
             ScimResponse::Json(status, body, headers) => {
                 let mut resp = (status, body.to_string()).into_response();
                 let h = resp.headers_mut();
-                h.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_CONTENT_TYPE));
+                h.insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static(SCIM_CONTENT_TYPE),
+                );
                 for (name, value) in headers {
                     if let Ok(v) = HeaderValue::from_str(&value) {
                         h.insert(name, v);
@@ -81,10 +86,15 @@ impl IntoResponse for ScimResponse {
 pub fn error_response(e: &ScimError) -> Response {
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
     let mut resp = (status, e.to_json().to_string()).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_CONTENT_TYPE));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(SCIM_CONTENT_TYPE),
+    );
     if e.status == 401 {
-        resp.headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"okta-sim\""));
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"okta-sim\""),
+        );
     }
     resp
 }
@@ -95,9 +105,21 @@ type Result<T> = std::result::Result<T, ScimError>;
 pub fn scim_routes(state: Arc<ScimState>) -> Router {
     Router::new()
         .route("/Users", get(list_users).post(create_user))
-        .route("/Users/{id}", get(get_user).put(replace_user).patch(patch_user).delete(delete_user))
+        .route(
+            "/Users/{id}",
+            get(get_user)
+                .put(replace_user)
+                .patch(patch_user)
+                .delete(delete_user),
+        )
         .route("/Groups", get(list_groups).post(create_group))
-        .route("/Groups/{id}", get(get_group).put(replace_group).patch(patch_group).delete(delete_group))
+        .route(
+            "/Groups/{id}",
+            get(get_group)
+                .put(replace_group)
+                .patch(patch_group)
+                .delete(delete_group),
+        )
         .route("/ServiceProviderConfig", get(service_provider_config))
         .route("/ResourceTypes", get(resource_types))
         .route("/ResourceTypes/{id}", get(resource_type))
@@ -114,7 +136,12 @@ async fn not_found(method: Method, uri: axum::http::Uri) -> ScimResponse {
 }
 
 async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> ScimResponse {
-    ScimError::new(405, None, format!("{method} is not supported on {}", uri.path())).into()
+    ScimError::new(
+        405,
+        None,
+        format!("{method} is not supported on {}", uri.path()),
+    )
+    .into()
 }
 
 /// Accepts `Authorization: Bearer <token>` and, as Okta's Header Auth template sends whatever
@@ -122,8 +149,13 @@ async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> ScimRespons
 async fn authenticate(State(state): State<Arc<ScimState>>, req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let presented = req.headers().get(header::AUTHORIZATION).map(|v| v.as_bytes().to_vec());
-    let ok = presented.as_deref().is_some_and(|v| token_matches(v, state.token.as_bytes()));
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.as_bytes().to_vec());
+    let ok = presented
+        .as_deref()
+        .is_some_and(|v| token_matches(v, state.token.as_bytes()));
     let resp = if ok {
         next.run(req).await
     } else {
@@ -140,7 +172,9 @@ async fn authenticate(State(state): State<Arc<ScimState>>, req: Request, next: N
 
 fn token_matches(presented: &[u8], token: &[u8]) -> bool {
     let credential = match presented.get(..7) {
-        Some(scheme) if scheme.eq_ignore_ascii_case(b"bearer ") => presented[7..].trim_ascii_start(),
+        Some(scheme) if scheme.eq_ignore_ascii_case(b"bearer ") => {
+            presented[7..].trim_ascii_start()
+        }
         _ => presented,
     };
     credential.ct_eq(token).into()
@@ -149,26 +183,44 @@ fn token_matches(presented: &[u8], token: &[u8]) -> bool {
 /// Read a JSON body: content type, size and syntax are checked before anything else happens.
 async fn read_json(headers: &HeaderMap, body: Body) -> Result<Value> {
     if let Some(ct) = headers.get(header::CONTENT_TYPE) {
-        let ct = ct.to_str().unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let ct = ct
+            .to_str()
+            .unwrap_or("")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         if ct != "application/scim+json" && ct != "application/json" {
             return Err(ScimError::new(
                 415,
                 None,
-                format!("Content-Type {ct:?} is not supported: send application/scim+json or application/json"),
+                format!(
+                    "Content-Type {ct:?} is not supported: send application/scim+json or application/json"
+                ),
             ));
         }
     }
-    let too_large = || ScimError::payload_too_large(format!("the request body is larger than {MAX_BODY_BYTES} bytes"));
-    if let Some(len) = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok()) {
-        if len > MAX_BODY_BYTES as u64 {
-            return Err(too_large());
-        }
+    let too_large = || {
+        ScimError::payload_too_large(format!(
+            "the request body is larger than {MAX_BODY_BYTES} bytes"
+        ))
+    };
+    if let Some(len) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        && len > MAX_BODY_BYTES as u64
+    {
+        return Err(too_large());
     }
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| too_large())?;
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| too_large())?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ScimError::invalid_syntax("the request body is empty"));
     }
-    serde_json::from_slice(&bytes).map_err(|e| ScimError::invalid_syntax(format!("the request body is not valid JSON: {e}")))
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ScimError::invalid_syntax(format!("the request body is not valid JSON: {e}")))
 }
 
 fn if_match(headers: &HeaderMap) -> Result<Option<String>> {
@@ -183,59 +235,112 @@ fn if_match(headers: &HeaderMap) -> Result<Option<String>> {
 
 fn resource_response(status: StatusCode, r: Rendered, location: bool) -> ScimResponse {
     let mut headers = vec![(header::ETAG, r.etag.clone())];
-    if location {
-        if let Some(loc) = r.body.get("meta").and_then(|m| m.get("location")).and_then(Value::as_str) {
-            headers.push((header::LOCATION, loc.to_string()));
-        }
+    if location
+        && let Some(loc) = r
+            .body
+            .get("meta")
+            .and_then(|m| m.get("location"))
+            .and_then(Value::as_str)
+    {
+        headers.push((header::LOCATION, loc.to_string()));
     }
     ScimResponse::Json(status, Value::Object(r.body), headers)
 }
 
-async fn list(state: &ScimState, kind: ResourceKind, query: Option<String>) -> Result<ScimResponse> {
+async fn list(
+    state: &ScimState,
+    kind: ResourceKind,
+    query: Option<String>,
+) -> Result<ScimResponse> {
     let q = ListQuery::parse(kind, query.as_deref())?;
     let (total, page) = state.store.list(kind, &q, &state.base_url);
-    let body = list_response(page.into_iter().map(Value::Object).collect(), total, q.start_index);
+    let body = list_response(
+        page.into_iter().map(Value::Object).collect(),
+        total,
+        q.start_index,
+    );
     Ok(ScimResponse::Json(StatusCode::OK, body, vec![]))
 }
 
-async fn get_one(state: &ScimState, kind: ResourceKind, id: &str, query: Option<String>, headers: &HeaderMap) -> Result<ScimResponse> {
+async fn get_one(
+    state: &ScimState,
+    kind: ResourceKind,
+    id: &str,
+    query: Option<String>,
+    headers: &HeaderMap,
+) -> Result<ScimResponse> {
     let params = crate::scim::filter::decode_query(query.as_deref().unwrap_or(""));
-    let get = |n: &str| params.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.as_str());
+    let get = |n: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(n))
+            .map(|(_, v)| v.as_str())
+    };
     let projection = Projection::parse(kind, get("attributes"), get("excludedAttributes"))?;
     let r = state.store.get(kind, id, &state.base_url, &projection)?;
-    if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
-        if inm.split(',').any(|t| t.trim() == r.etag || t.trim() == "*") {
-            return Ok(ScimResponse::NotModified(r.etag));
-        }
+    if let Some(inm) = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        && inm
+            .split(',')
+            .any(|t| t.trim() == r.etag || t.trim() == "*")
+    {
+        return Ok(ScimResponse::NotModified(r.etag));
     }
     Ok(resource_response(StatusCode::OK, r, false))
 }
 
-async fn create(state: &ScimState, kind: ResourceKind, headers: &HeaderMap, body: Body) -> Result<ScimResponse> {
+async fn create(
+    state: &ScimState,
+    kind: ResourceKind,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<ScimResponse> {
     let v = read_json(headers, body).await?;
     let r = state.store.create(kind, &v, &state.base_url)?;
     Ok(resource_response(StatusCode::CREATED, r, true))
 }
 
-async fn replace(state: &ScimState, kind: ResourceKind, id: &str, headers: &HeaderMap, body: Body) -> Result<ScimResponse> {
+async fn replace(
+    state: &ScimState,
+    kind: ResourceKind,
+    id: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<ScimResponse> {
     let im = if_match(headers)?;
     let v = read_json(headers, body).await?;
-    let r = state.store.replace(kind, id, &v, im.as_deref(), &state.base_url)?;
+    let r = state
+        .store
+        .replace(kind, id, &v, im.as_deref(), &state.base_url)?;
     Ok(resource_response(StatusCode::OK, r, false))
 }
 
-async fn patch(state: &ScimState, kind: ResourceKind, id: &str, headers: &HeaderMap, body: Body) -> Result<ScimResponse> {
+async fn patch(
+    state: &ScimState,
+    kind: ResourceKind,
+    id: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<ScimResponse> {
     let im = if_match(headers)?;
     let v = read_json(headers, body).await?;
     let ops = parse_patch(&v)?;
-    let r = state.store.patch(kind, id, &ops, im.as_deref(), &state.base_url)?;
+    let r = state
+        .store
+        .patch(kind, id, &ops, im.as_deref(), &state.base_url)?;
     Ok(match state.store.profile().patch_response {
         PatchResponse::Resource => resource_response(StatusCode::OK, r, false),
         PatchResponse::NoContent => ScimResponse::NoContent,
     })
 }
 
-async fn delete(state: &ScimState, kind: ResourceKind, id: &str, headers: &HeaderMap) -> Result<ScimResponse> {
+async fn delete(
+    state: &ScimState,
+    kind: ResourceKind,
+    id: &str,
+    headers: &HeaderMap,
+) -> Result<ScimResponse> {
     let im = if_match(headers)?;
     state.store.delete(kind, id, im.as_deref())?;
     Ok(ScimResponse::NoContent)
@@ -253,10 +358,20 @@ async fn list_users(State(s): St, RawQuery(q): RawQuery) -> ScimResponse {
 async fn list_groups(State(s): St, RawQuery(q): RawQuery) -> ScimResponse {
     flatten(list(&s, ResourceKind::Group, q).await)
 }
-async fn get_user(State(s): St, Path(id): Path<String>, RawQuery(q): RawQuery, h: HeaderMap) -> ScimResponse {
+async fn get_user(
+    State(s): St,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+    h: HeaderMap,
+) -> ScimResponse {
     flatten(get_one(&s, ResourceKind::User, &id, q, &h).await)
 }
-async fn get_group(State(s): St, Path(id): Path<String>, RawQuery(q): RawQuery, h: HeaderMap) -> ScimResponse {
+async fn get_group(
+    State(s): St,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+    h: HeaderMap,
+) -> ScimResponse {
     flatten(get_one(&s, ResourceKind::Group, &id, q, &h).await)
 }
 async fn create_user(State(s): St, h: HeaderMap, body: Body) -> ScimResponse {
@@ -265,16 +380,36 @@ async fn create_user(State(s): St, h: HeaderMap, body: Body) -> ScimResponse {
 async fn create_group(State(s): St, h: HeaderMap, body: Body) -> ScimResponse {
     flatten(create(&s, ResourceKind::Group, &h, body).await)
 }
-async fn replace_user(State(s): St, Path(id): Path<String>, h: HeaderMap, body: Body) -> ScimResponse {
+async fn replace_user(
+    State(s): St,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    body: Body,
+) -> ScimResponse {
     flatten(replace(&s, ResourceKind::User, &id, &h, body).await)
 }
-async fn replace_group(State(s): St, Path(id): Path<String>, h: HeaderMap, body: Body) -> ScimResponse {
+async fn replace_group(
+    State(s): St,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    body: Body,
+) -> ScimResponse {
     flatten(replace(&s, ResourceKind::Group, &id, &h, body).await)
 }
-async fn patch_user(State(s): St, Path(id): Path<String>, h: HeaderMap, body: Body) -> ScimResponse {
+async fn patch_user(
+    State(s): St,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    body: Body,
+) -> ScimResponse {
     flatten(patch(&s, ResourceKind::User, &id, &h, body).await)
 }
-async fn patch_group(State(s): St, Path(id): Path<String>, h: HeaderMap, body: Body) -> ScimResponse {
+async fn patch_group(
+    State(s): St,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    body: Body,
+) -> ScimResponse {
     flatten(patch(&s, ResourceKind::Group, &id, &h, body).await)
 }
 async fn delete_user(State(s): St, Path(id): Path<String>, h: HeaderMap) -> ScimResponse {
@@ -310,14 +445,19 @@ fn kinds() -> [ResourceKind; 2] {
 }
 
 async fn resource_types(State(s): St) -> ScimResponse {
-    let items: Vec<Value> =
-        kinds().iter().map(|k| resource_type_json(*k, &format!("{}/ResourceTypes/{}", s.base_url, k.name()))).collect();
+    let items: Vec<Value> = kinds()
+        .iter()
+        .map(|k| resource_type_json(*k, &format!("{}/ResourceTypes/{}", s.base_url, k.name())))
+        .collect();
     let n = items.len();
     ScimResponse::Json(StatusCode::OK, list_response(items, n, 1), vec![])
 }
 
 async fn resource_type(State(s): St, Path(id): Path<String>) -> ScimResponse {
-    match kinds().into_iter().find(|k| k.name().eq_ignore_ascii_case(&id)) {
+    match kinds()
+        .into_iter()
+        .find(|k| k.name().eq_ignore_ascii_case(&id))
+    {
         Some(k) => ScimResponse::Json(
             StatusCode::OK,
             resource_type_json(k, &format!("{}/ResourceTypes/{}", s.base_url, k.name())),
@@ -328,14 +468,24 @@ async fn resource_type(State(s): St, Path(id): Path<String>) -> ScimResponse {
 }
 
 async fn schemas(State(s): St) -> ScimResponse {
-    let items: Vec<Value> = all_schemas().iter().map(|d| d.to_json(&format!("{}/Schemas/{}", s.base_url, d.id))).collect();
+    let items: Vec<Value> = all_schemas()
+        .iter()
+        .map(|d| d.to_json(&format!("{}/Schemas/{}", s.base_url, d.id)))
+        .collect();
     let n = items.len();
     ScimResponse::Json(StatusCode::OK, list_response(items, n, 1), vec![])
 }
 
 async fn schema(State(s): St, Path(id): Path<String>) -> ScimResponse {
-    match all_schemas().into_iter().find(|d| d.id.eq_ignore_ascii_case(&id)) {
-        Some(d) => ScimResponse::Json(StatusCode::OK, d.to_json(&format!("{}/Schemas/{}", s.base_url, d.id)), vec![]),
+    match all_schemas()
+        .into_iter()
+        .find(|d| d.id.eq_ignore_ascii_case(&id))
+    {
+        Some(d) => ScimResponse::Json(
+            StatusCode::OK,
+            d.to_json(&format!("{}/Schemas/{}", s.base_url, d.id)),
+            vec![],
+        ),
         None => ScimError::not_found(format!("no schema {id:?}")).into(),
     }
 }

@@ -68,8 +68,11 @@ pub struct Store {
 
 fn now() -> String {
     let t = time::OffsetDateTime::now_utc();
-    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-    t.format(&fmt).unwrap_or_else(|_| "1970-01-01T00:00:00.000Z".into())
+    let fmt = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    t.format(&fmt)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00.000Z".into())
 }
 
 fn string_at<'a>(body: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
@@ -88,14 +91,25 @@ fn member_ids(body: &Map<String, Value>) -> Vec<String> {
 
 /// Whether an `If-Match` header value allows a write to a resource with ETag `etag`.
 fn if_match_allows(header: &str, etag: &str) -> bool {
-    let strip = |s: &str| s.trim().trim_start_matches("W/").trim_start_matches("w/").trim_matches('"').to_string();
+    let strip = |s: &str| {
+        s.trim()
+            .trim_start_matches("W/")
+            .trim_start_matches("w/")
+            .trim_matches('"')
+            .to_string()
+    };
     let want = strip(etag);
-    header.split(',').any(|h| h.trim() == "*" || strip(h) == want)
+    header
+        .split(',')
+        .any(|h| h.trim() == "*" || strip(h) == want)
 }
 
 impl Store {
     pub fn new(profile: AppProfile) -> Self {
-        Store { inner: RwLock::new(Inner::default()), profile }
+        Store {
+            inner: RwLock::new(Inner::default()),
+            profile,
+        }
     }
 
     pub fn profile(&self) -> &AppProfile {
@@ -116,36 +130,73 @@ impl Store {
     }
 
     /// Create a resource from a client's body (POST).
-    pub fn create(&self, kind: ResourceKind, body: &Value, base: &str) -> Result<Rendered, ScimError> {
+    pub fn create(
+        &self,
+        kind: ResourceKind,
+        body: &Value,
+        base: &str,
+    ) -> Result<Rendered, ScimError> {
         let body = ingest(kind, body)?;
         let mut inner = self.write();
         let body = inner.validate(kind, None, None, body, &self.profile)?;
         let id = uuid::Uuid::new_v4().to_string();
         inner.version += 1;
         let ts = now();
-        let rec = Record { id: id.clone(), version: inner.version, created: ts.clone(), last_modified: ts, body };
+        let rec = Record {
+            id: id.clone(),
+            version: inner.version,
+            created: ts.clone(),
+            last_modified: ts,
+            body,
+        };
         inner.index(kind, &rec);
         inner.table_mut(kind).insert(id.clone(), rec);
-        Ok(inner.render(kind, &id, base, &Projection::default()).expect("just inserted"))
+        Ok(inner
+            .render(kind, &id, base, &Projection::default())
+            .expect("just inserted"))
     }
 
-    pub fn get(&self, kind: ResourceKind, id: &str, base: &str, projection: &Projection) -> Result<Rendered, ScimError> {
+    pub fn get(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        base: &str,
+        projection: &Projection,
+    ) -> Result<Rendered, ScimError> {
         let inner = self.read();
-        inner.render(kind, id, base, projection).ok_or_else(|| not_found(kind, id))
+        inner
+            .render(kind, id, base, projection)
+            .ok_or_else(|| not_found(kind, id))
     }
 
     /// Replace a resource (PUT, RFC 7644 §3.5.1).
-    pub fn replace(&self, kind: ResourceKind, id: &str, body: &Value, if_match: Option<&str>, base: &str) -> Result<Rendered, ScimError> {
+    pub fn replace(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        body: &Value,
+        if_match: Option<&str>,
+        base: &str,
+    ) -> Result<Rendered, ScimError> {
         let body = ingest(kind, body)?;
         let mut inner = self.write();
         let old = inner.existing(kind, id, if_match)?;
         let body = inner.validate(kind, Some(id), Some(&old.body), body, &self.profile)?;
         inner.commit(kind, id, old, body);
-        Ok(inner.render(kind, id, base, &Projection::default()).expect("just replaced"))
+        Ok(inner
+            .render(kind, id, base, &Projection::default())
+            .expect("just replaced"))
     }
 
     /// Modify a resource (PATCH, RFC 7644 §3.5.2).
-    pub fn patch(&self, kind: ResourceKind, id: &str, ops: &[PatchOp], if_match: Option<&str>, base: &str) -> Result<Rendered, ScimError> {
+    pub fn patch(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        ops: &[PatchOp],
+        if_match: Option<&str>,
+        base: &str,
+    ) -> Result<Rendered, ScimError> {
         let mut inner = self.write();
         let old = inner.existing(kind, id, if_match)?;
         let patched = apply_patch(kind, &old.body, ops)?;
@@ -154,10 +205,17 @@ impl Store {
         if body != old.body {
             inner.commit(kind, id, old, body);
         }
-        Ok(inner.render(kind, id, base, &Projection::default()).expect("just patched"))
+        Ok(inner
+            .render(kind, id, base, &Projection::default())
+            .expect("just patched"))
     }
 
-    pub fn delete(&self, kind: ResourceKind, id: &str, if_match: Option<&str>) -> Result<(), ScimError> {
+    pub fn delete(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        if_match: Option<&str>,
+    ) -> Result<(), ScimError> {
         let mut inner = self.write();
         let old = inner.existing(kind, id, if_match)?;
         inner.unindex(kind, &old);
@@ -165,7 +223,11 @@ impl Store {
         match kind {
             ResourceKind::User => {
                 // A deleted user leaves every group it was in.
-                let groups: Vec<String> = inner.memberships.remove(id).map(|s| s.into_iter().collect()).unwrap_or_default();
+                let groups: Vec<String> = inner
+                    .memberships
+                    .remove(id)
+                    .map(|s| s.into_iter().collect())
+                    .unwrap_or_default();
                 inner.version += 1;
                 let v = inner.version;
                 let ts = now();
@@ -191,13 +253,24 @@ impl Store {
     }
 
     /// A page of resources matching a query, and the total number of matches.
-    pub fn list(&self, kind: ResourceKind, query: &ListQuery, base: &str) -> (usize, Vec<Map<String, Value>>) {
+    pub fn list(
+        &self,
+        kind: ResourceKind,
+        query: &ListQuery,
+        base: &str,
+    ) -> (usize, Vec<Map<String, Value>>) {
         let inner = self.read();
         let table = inner.table(kind);
-        let render = |id: &str| inner.render(kind, id, base, &query.projection).map(|r| r.body);
+        let render = |id: &str| {
+            inner
+                .render(kind, id, base, &query.projection)
+                .map(|r| r.body)
+        };
         let Some(filter) = &query.filter else {
             let range = query.page(table.len());
-            let page = range.filter_map(|i| table.get_index(i).and_then(|(id, _)| render(id))).collect();
+            let page = range
+                .filter_map(|i| table.get_index(i).and_then(|(id, _)| render(id)))
+                .collect();
             return (table.len(), page);
         };
         let plan = filter.index_plan(match kind {
@@ -213,7 +286,11 @@ impl Store {
                     .collect();
                 idx.sort_unstable();
                 idx.dedup();
-                idx.retain(|&i| table.get_index(i).is_some_and(|(_, r)| filter.matches(&inner.view(kind, r, base))));
+                idx.retain(|&i| {
+                    table
+                        .get_index(i)
+                        .is_some_and(|(_, r)| filter.matches(&inner.view(kind, r, base)))
+                });
                 idx
             }
             None => table
@@ -224,7 +301,10 @@ impl Store {
                 .collect(),
         };
         let range = query.page(matches.len());
-        let page = matches[range].iter().filter_map(|&i| table.get_index(i).and_then(|(id, _)| render(id))).collect();
+        let page = matches[range]
+            .iter()
+            .filter_map(|&i| table.get_index(i).and_then(|(id, _)| render(id)))
+            .collect();
         (matches.len(), page)
     }
 
@@ -278,29 +358,63 @@ impl Inner {
     }
 
     fn view<'a>(&'a self, kind: ResourceKind, rec: &'a Record, base: &'a str) -> RecordView<'a> {
-        RecordView { kind, rec, inner: self, base }
+        RecordView {
+            kind,
+            rec,
+            inner: self,
+            base,
+        }
     }
 
     fn lookup(&self, kind: ResourceKind, attr: &str, value: &str) -> Vec<String> {
         match (kind, attr) {
-            (_, "id") => self.table(kind).get(value).map(|r| vec![r.id.clone()]).unwrap_or_default(),
-            (ResourceKind::User, "userName") => self.user_names.get(&value.to_lowercase()).cloned().into_iter().collect(),
-            (ResourceKind::User, "externalId") => self.user_external_ids.get(value).cloned().unwrap_or_default(),
-            (ResourceKind::Group, "displayName") => self.group_names.get(&value.to_lowercase()).cloned().unwrap_or_default(),
-            (ResourceKind::Group, "externalId") => self.group_external_ids.get(value).cloned().unwrap_or_default(),
+            (_, "id") => self
+                .table(kind)
+                .get(value)
+                .map(|r| vec![r.id.clone()])
+                .unwrap_or_default(),
+            (ResourceKind::User, "userName") => self
+                .user_names
+                .get(&value.to_lowercase())
+                .cloned()
+                .into_iter()
+                .collect(),
+            (ResourceKind::User, "externalId") => self
+                .user_external_ids
+                .get(value)
+                .cloned()
+                .unwrap_or_default(),
+            (ResourceKind::Group, "displayName") => self
+                .group_names
+                .get(&value.to_lowercase())
+                .cloned()
+                .unwrap_or_default(),
+            (ResourceKind::Group, "externalId") => self
+                .group_external_ids
+                .get(value)
+                .cloned()
+                .unwrap_or_default(),
             _ => Vec::new(),
         }
     }
 
-    fn existing(&self, kind: ResourceKind, id: &str, if_match: Option<&str>) -> Result<Record, ScimError> {
-        let rec = self.table(kind).get(id).ok_or_else(|| not_found(kind, id))?;
-        if let Some(h) = if_match {
-            if !if_match_allows(h, &rec.etag()) {
-                return Err(ScimError::precondition_failed(format!(
-                    "If-Match {h} does not match the current version {}",
-                    rec.etag()
-                )));
-            }
+    fn existing(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        if_match: Option<&str>,
+    ) -> Result<Record, ScimError> {
+        let rec = self
+            .table(kind)
+            .get(id)
+            .ok_or_else(|| not_found(kind, id))?;
+        if let Some(h) = if_match
+            && !if_match_allows(h, &rec.etag())
+        {
+            return Err(ScimError::precondition_failed(format!(
+                "If-Match {h} does not match the current version {}",
+                rec.etag()
+            )));
         }
         Ok(rec.clone())
     }
@@ -317,7 +431,12 @@ impl Inner {
         for def in kind.core_schema().attributes.iter().filter(|d| d.required) {
             match body.get(def.name) {
                 Some(Value::String(s)) if !s.trim().is_empty() => {}
-                _ => return Err(ScimError::invalid_value(format!("{} is required", def.name))),
+                _ => {
+                    return Err(ScimError::invalid_value(format!(
+                        "{} is required",
+                        def.name
+                    )));
+                }
             }
         }
         if let Some(old) = old {
@@ -332,46 +451,55 @@ impl Inner {
                     ResourceKind::Group => Vec::new(),
                 });
             for name in immutable {
-                if let Some(before) = old.get(&name) {
-                    if body.get(&name) != Some(before) {
-                        return Err(ScimError::mutability(format!("{name} is immutable: it cannot change once set")));
-                    }
+                if let Some(before) = old.get(&name)
+                    && body.get(&name) != Some(before)
+                {
+                    return Err(ScimError::mutability(format!(
+                        "{name} is immutable: it cannot change once set"
+                    )));
                 }
             }
         }
         match kind {
             ResourceKind::User => {
                 let name = string_at(&body, "userName").unwrap_or_default();
-                if let Some(other) = self.user_names.get(&name.to_lowercase()) {
-                    if Some(other.as_str()) != id {
-                        return Err(ScimError::uniqueness(format!("userName {name:?} is already taken")));
-                    }
+                if let Some(other) = self.user_names.get(&name.to_lowercase())
+                    && Some(other.as_str()) != id
+                {
+                    return Err(ScimError::uniqueness(format!(
+                        "userName {name:?} is already taken"
+                    )));
                 }
             }
             ResourceKind::Group => {
                 let name = string_at(&body, "displayName").unwrap_or_default();
-                if profile.unique_group_names {
-                    if let Some(others) = self.group_names.get(&name.to_lowercase()) {
-                        if others.iter().any(|o| Some(o.as_str()) != id) {
-                            return Err(ScimError::uniqueness(format!("a group named {name:?} already exists")));
-                        }
-                    }
+                if profile.unique_group_names
+                    && let Some(others) = self.group_names.get(&name.to_lowercase())
+                    && others.iter().any(|o| Some(o.as_str()) != id)
+                {
+                    return Err(ScimError::uniqueness(format!(
+                        "a group named {name:?} already exists"
+                    )));
                 }
                 if let Some(Value::Array(items)) = body.remove("members") {
                     let mut members = Vec::with_capacity(items.len());
                     for mut m in dedupe(items) {
-                        let Some(uid) = m.get("value").and_then(Value::as_str).map(String::from) else {
-                            return Err(ScimError::invalid_value("every member needs a \"value\" (the user's id)"));
+                        let Some(uid) = m.get("value").and_then(Value::as_str).map(String::from)
+                        else {
+                            return Err(ScimError::invalid_value(
+                                "every member needs a \"value\" (the user's id)",
+                            ));
                         };
                         let Some(user) = self.users.get(&uid) else {
-                            return Err(ScimError::invalid_value(format!("member {uid:?} is not a user of this app")));
+                            return Err(ScimError::invalid_value(format!(
+                                "member {uid:?} is not a user of this app"
+                            )));
                         };
-                        if let Some(o) = m.as_object_mut() {
-                            if !o.contains_key("display") {
-                                if let Some(n) = string_at(&user.body, "userName") {
-                                    o.insert("display".into(), Value::String(n.into()));
-                                }
-                            }
+                        if let Some(o) = m.as_object_mut()
+                            && !o.contains_key("display")
+                            && let Some(n) = string_at(&user.body, "userName")
+                        {
+                            o.insert("display".into(), Value::String(n.into()));
                         }
                         members.push(m);
                     }
@@ -385,7 +513,13 @@ impl Inner {
     fn commit(&mut self, kind: ResourceKind, id: &str, old: Record, body: Map<String, Value>) {
         self.unindex(kind, &old);
         self.version += 1;
-        let rec = Record { id: id.to_string(), version: self.version, created: old.created, last_modified: now(), body };
+        let rec = Record {
+            id: id.to_string(),
+            version: self.version,
+            created: old.created,
+            last_modified: now(),
+            body,
+        };
         self.index(kind, &rec);
         self.table_mut(kind).insert(id.to_string(), rec);
     }
@@ -398,18 +532,30 @@ impl Inner {
                     self.user_names.insert(n.to_lowercase(), rec.id.clone());
                 }
                 if let Some(e) = ext {
-                    self.user_external_ids.entry(e).or_default().push(rec.id.clone());
+                    self.user_external_ids
+                        .entry(e)
+                        .or_default()
+                        .push(rec.id.clone());
                 }
             }
             ResourceKind::Group => {
                 if let Some(n) = string_at(&rec.body, "displayName") {
-                    self.group_names.entry(n.to_lowercase()).or_default().push(rec.id.clone());
+                    self.group_names
+                        .entry(n.to_lowercase())
+                        .or_default()
+                        .push(rec.id.clone());
                 }
                 if let Some(e) = ext {
-                    self.group_external_ids.entry(e).or_default().push(rec.id.clone());
+                    self.group_external_ids
+                        .entry(e)
+                        .or_default()
+                        .push(rec.id.clone());
                 }
                 for uid in member_ids(&rec.body) {
-                    self.memberships.entry(uid).or_default().insert(rec.id.clone());
+                    self.memberships
+                        .entry(uid)
+                        .or_default()
+                        .insert(rec.id.clone());
                 }
             }
         }
@@ -461,7 +607,11 @@ impl Inner {
     }
 
     fn user_groups(&self, user_id: &str, base: &str) -> Value {
-        let groups = self.memberships.get(user_id).map(|s| s.iter().collect::<Vec<_>>()).unwrap_or_default();
+        let groups = self
+            .memberships
+            .get(user_id)
+            .map(|s| s.iter().collect::<Vec<_>>())
+            .unwrap_or_default();
         Value::Array(
             groups
                 .into_iter()
@@ -478,7 +628,13 @@ impl Inner {
         )
     }
 
-    fn render(&self, kind: ResourceKind, id: &str, base: &str, projection: &Projection) -> Option<Rendered> {
+    fn render(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        base: &str,
+        projection: &Projection,
+    ) -> Option<Rendered> {
         let rec = self.table(kind).get(id)?;
         let mut out = Map::new();
         let mut body = rec.body.clone();
@@ -495,7 +651,11 @@ impl Inner {
         if !projection.is_identity() {
             projection.apply(kind, &mut out);
         }
-        Some(Rendered { id: rec.id.clone(), etag: rec.etag(), body: out })
+        Some(Rendered {
+            id: rec.id.clone(),
+            etag: rec.etag(),
+            body: out,
+        })
     }
 }
 

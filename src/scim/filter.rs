@@ -72,7 +72,9 @@ impl CompiledFilter {
         let filter: Filter = text
             .parse()
             .map_err(|e| ScimError::invalid_filter(format!("cannot parse filter {text:?}: {e}")))?;
-        Ok(CompiledFilter { expr: resolve_filter(kind, &filter)? })
+        Ok(CompiledFilter {
+            expr: resolve_filter(kind, &filter)?,
+        })
     }
 
     pub fn matches(&self, target: &dyn FilterTarget) -> bool {
@@ -88,7 +90,10 @@ impl CompiledFilter {
 }
 
 /// Parse and resolve the filter inside a PATCH value path, relative to its parent attribute.
-pub fn resolve_element_filter(parent: &'static AttrDef, filter: &ValFilter) -> Result<Expr, ScimError> {
+pub fn resolve_element_filter(
+    parent: &'static AttrDef,
+    filter: &ValFilter,
+) -> Result<Expr, ScimError> {
     resolve_val_filter(parent, filter)
 }
 
@@ -149,10 +154,16 @@ fn space_after_not(text: &str) -> Cow<'_, str> {
 }
 
 fn resolve_path(kind: ResourceKind, p: &AttrPath) -> Result<Path, ScimError> {
-    let r = resolve_attr(kind, p.uri.as_deref(), &p.name)
-        .ok_or_else(|| ScimError::invalid_filter(format!("unknown attribute {:?} in filter", display_path(p))))?;
+    let r = resolve_attr(kind, p.uri.as_deref(), &p.name).ok_or_else(|| {
+        ScimError::invalid_filter(format!("unknown attribute {:?} in filter", display_path(p)))
+    })?;
     let Some(def) = r.def else {
-        return Ok(Path { container: r.container, name: r.name, sub: p.sub_attr.clone(), leaf: None });
+        return Ok(Path {
+            container: r.container,
+            name: r.name,
+            sub: p.sub_attr.clone(),
+            leaf: None,
+        });
     };
     let (sub, leaf) = match &p.sub_attr {
         Some(s) => {
@@ -164,7 +175,12 @@ fn resolve_path(kind: ResourceKind, p: &AttrPath) -> Result<Path, ScimError> {
         None if def.is_complex() => (None, def.sub_attribute("value")),
         None => (None, Some(def)),
     };
-    Ok(Path { container: r.container, name: r.name, sub, leaf })
+    Ok(Path {
+        container: r.container,
+        name: r.name,
+        sub,
+        leaf,
+    })
 }
 
 fn display_path(p: &AttrPath) -> String {
@@ -182,17 +198,26 @@ fn display_path(p: &AttrPath) -> String {
 }
 
 fn check_comparison(path: &Path, op: &CompareOp, value: &CompValue) -> Result<(), ScimError> {
-    let ordering = matches!(op, CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le);
-    if let Some(leaf) = path.leaf {
-        if ordering && matches!(leaf.ty, AttrType::Boolean | AttrType::Binary | AttrType::Complex) {
-            return Err(ScimError::invalid_filter(format!(
-                "{:?} cannot be ordered: {} is a {:?} attribute (RFC 7644 §3.4.2.2)",
-                op, leaf.name, leaf.ty
-            )));
-        }
+    let ordering = matches!(
+        op,
+        CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le
+    );
+    if let Some(leaf) = path.leaf
+        && ordering
+        && matches!(
+            leaf.ty,
+            AttrType::Boolean | AttrType::Binary | AttrType::Complex
+        )
+    {
+        return Err(ScimError::invalid_filter(format!(
+            "{:?} cannot be ordered: {} is a {:?} attribute (RFC 7644 §3.4.2.2)",
+            op, leaf.name, leaf.ty
+        )));
     }
     if ordering && matches!(value, CompValue::True | CompValue::False | CompValue::Null) {
-        return Err(ScimError::invalid_filter("gt, ge, lt and le need a string or number to compare with"));
+        return Err(ScimError::invalid_filter(
+            "gt, ge, lt and le need a string or number to compare with",
+        ));
     }
     Ok(())
 }
@@ -207,7 +232,9 @@ fn resolve_filter(kind: ResourceKind, f: &Filter) -> Result<Expr, ScimError> {
         }
         Filter::ValuePath(vp) => {
             let path = resolve_path(kind, &vp.attr)?;
-            let parent = match resolve_attr(kind, vp.attr.uri.as_deref(), &vp.attr.name).and_then(|r| r.def) {
+            let parent = match resolve_attr(kind, vp.attr.uri.as_deref(), &vp.attr.name)
+                .and_then(|r| r.def)
+            {
                 Some(d) if d.is_complex() && vp.attr.sub_attr.is_none() => d,
                 _ => {
                     return Err(ScimError::invalid_filter(format!(
@@ -219,8 +246,16 @@ fn resolve_filter(kind: ResourceKind, f: &Filter) -> Result<Expr, ScimError> {
             Expr::ValuePath(path, Box::new(resolve_val_filter(parent, &vp.filter)?))
         }
         Filter::Not(inner) => Expr::Not(Box::new(resolve_filter(kind, inner)?)),
-        Filter::And(ops) => Expr::And(ops.iter().map(|o| resolve_filter(kind, o)).collect::<Result<_, _>>()?),
-        Filter::Or(ops) => Expr::Or(ops.iter().map(|o| resolve_filter(kind, o)).collect::<Result<_, _>>()?),
+        Filter::And(ops) => Expr::And(
+            ops.iter()
+                .map(|o| resolve_filter(kind, o))
+                .collect::<Result<_, _>>()?,
+        ),
+        Filter::Or(ops) => Expr::Or(
+            ops.iter()
+                .map(|o| resolve_filter(kind, o))
+                .collect::<Result<_, _>>()?,
+        ),
     })
 }
 
@@ -242,7 +277,12 @@ fn resolve_sub_path(parent: &'static AttrDef, p: &AttrPath) -> Result<Path, Scim
     let def = parent.sub_attribute(name).ok_or_else(|| {
         ScimError::invalid_filter(format!("{} has no sub-attribute {name:?}", parent.name))
     })?;
-    Ok(Path { container: Container::Top, name: def.name.to_string(), sub: None, leaf: Some(def) })
+    Ok(Path {
+        container: Container::Top,
+        name: def.name.to_string(),
+        sub: None,
+        leaf: Some(def),
+    })
 }
 
 fn resolve_val_filter(parent: &'static AttrDef, f: &ValFilter) -> Result<Expr, ScimError> {
@@ -254,8 +294,16 @@ fn resolve_val_filter(parent: &'static AttrDef, f: &ValFilter) -> Result<Expr, S
             Expr::Compare(path, op.clone(), v.clone())
         }
         ValFilter::Not(inner) => Expr::Not(Box::new(resolve_val_filter(parent, inner)?)),
-        ValFilter::And(ops) => Expr::And(ops.iter().map(|o| resolve_val_filter(parent, o)).collect::<Result<_, _>>()?),
-        ValFilter::Or(ops) => Expr::Or(ops.iter().map(|o| resolve_val_filter(parent, o)).collect::<Result<_, _>>()?),
+        ValFilter::And(ops) => Expr::And(
+            ops.iter()
+                .map(|o| resolve_val_filter(parent, o))
+                .collect::<Result<_, _>>()?,
+        ),
+        ValFilter::Or(ops) => Expr::Or(
+            ops.iter()
+                .map(|o| resolve_val_filter(parent, o))
+                .collect::<Result<_, _>>()?,
+        ),
     })
 }
 
@@ -280,9 +328,18 @@ fn values_at<'a>(path: &Path, target: &'a dyn FilterTarget) -> Vec<Cow<'a, Value
         }
     };
     match top.as_ref() {
-        Value::Array(items) => items.iter().filter_map(pick).filter(|v| !v.is_null()).map(Cow::Owned).collect(),
+        Value::Array(items) => items
+            .iter()
+            .filter_map(pick)
+            .filter(|v| !v.is_null())
+            .map(Cow::Owned)
+            .collect(),
         Value::Null => Vec::new(),
-        v => pick(v).filter(|x| !x.is_null()).map(Cow::Owned).into_iter().collect(),
+        v => pick(v)
+            .filter(|x| !x.is_null())
+            .map(Cow::Owned)
+            .into_iter()
+            .collect(),
     }
 }
 
@@ -309,7 +366,9 @@ fn eval(expr: &Expr, target: &dyn FilterTarget) -> bool {
         Expr::Compare(path, CompareOp::Ne, value) => !values_at(path, target)
             .iter()
             .any(|v| compare(path, CompareOp::Eq, v, value)),
-        Expr::Compare(path, op, value) => values_at(path, target).iter().any(|v| compare(path, op.clone(), v, value)),
+        Expr::Compare(path, op, value) => values_at(path, target)
+            .iter()
+            .any(|v| compare(path, op.clone(), v, value)),
         Expr::ValuePath(path, inner) => match target.attribute(&path.container, &path.name) {
             Some(v) => match v.as_ref() {
                 Value::Array(items) => items.iter().any(|e| element_matches(inner, e)),
@@ -323,13 +382,14 @@ fn eval(expr: &Expr, target: &dyn FilterTarget) -> bool {
 
 fn compare(path: &Path, op: CompareOp, actual: &Value, wanted: &CompValue) -> bool {
     let case_exact = path.leaf.map(|d| d.case_exact).unwrap_or(false);
-    let is_date = path.leaf.map(|d| d.ty == AttrType::DateTime).unwrap_or(false);
+    let is_date = path
+        .leaf
+        .map(|d| d.ty == AttrType::DateTime)
+        .unwrap_or(false);
     match (actual, wanted) {
         (Value::String(a), CompValue::Str(w)) => {
-            if is_date {
-                if let (Some(a), Some(w)) = (parse_date(a), parse_date(w)) {
-                    return ordered(op, a.cmp(&w));
-                }
+            if is_date && let (Some(a), Some(w)) = (parse_date(a), parse_date(w)) {
+                return ordered(op, a.cmp(&w));
             }
             let (a, w): (Cow<str>, Cow<str>) = if case_exact {
                 (Cow::Borrowed(a), Cow::Borrowed(w))
@@ -410,7 +470,9 @@ fn plan(expr: &Expr, indexed: &[&str]) -> Option<Vec<(&'static str, String)>> {
 /// Decode one `application/x-www-form-urlencoded` query string into (name, value) pairs:
 /// `+` and `%20` both become a space (okta-scim-wire §3.1, quirk 11).
 pub fn decode_query(raw: &str) -> Vec<(String, String)> {
-    form_urlencoded::parse(raw.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+    form_urlencoded::parse(raw.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -456,20 +518,32 @@ mod tests {
         assert!(m(r#"userName Eq "bjensen@example.com""#));
         assert!(m(r#"name.familyName co "ens""#));
         assert!(m(r#"userName sw "B""#));
-        assert!(m(r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "B""#));
+        assert!(m(
+            r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "B""#
+        ));
         assert!(m("title pr"));
-        assert!(m(r#"meta.lastModified gt "2011-05-13T04:42:34Z""#) == false);
+        assert!(!m(r#"meta.lastModified gt "2011-05-13T04:42:34Z""#));
         assert!(m(r#"meta.lastModified ge "2011-05-13T04:42:34Z""#));
         assert!(m(r#"meta.lastModified lt "2011-05-13T04:42:35Z""#));
         assert!(m(r#"meta.lastModified le "2011-05-13T04:42:34.000Z""#));
         assert!(m(r#"title pr and userType eq "Employee""#));
         assert!(m(r#"title pr or userType eq "Intern""#));
-        assert!(m(r#"schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User""#));
-        assert!(m(r#"userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")"#));
-        assert!(!m(r#"userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")"#));
+        assert!(m(
+            r#"schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User""#
+        ));
+        assert!(m(
+            r#"userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")"#
+        ));
+        assert!(!m(
+            r#"userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")"#
+        ));
         assert!(m(r#"userType eq "Employee" and (emails.type eq "work")"#));
-        assert!(m(r#"userType eq "Employee" and emails[type eq "work" and value co "@example.com"]"#));
-        assert!(m(r#"emails[type eq "work" and value co "@example.com"] or ims[type eq "xmpp" and value co "@foo.com"]"#));
+        assert!(m(
+            r#"userType eq "Employee" and emails[type eq "work" and value co "@example.com"]"#
+        ));
+        assert!(m(
+            r#"emails[type eq "work" and value co "@example.com"] or ims[type eq "xmpp" and value co "@foo.com"]"#
+        ));
     }
 
     #[test]
@@ -491,8 +565,12 @@ mod tests {
 
     #[test]
     fn extension_attributes_with_urn_prefix() {
-        assert!(m(r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "tour operations""#));
-        assert!(m(r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "26118915-6090-4610-87e4-49d8ca9f808d""#));
+        assert!(m(
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "tour operations""#
+        ));
+        assert!(m(
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "26118915-6090-4610-87e4-49d8ca9f808d""#
+        ));
     }
 
     #[test]
@@ -502,7 +580,7 @@ mod tests {
         assert!(m("active ne false"));
         assert!(m(r#"not (userName eq "nobody")"#));
         assert!(m(r#"not(userName eq "nobody")"#));
-        assert!(m("nickName eq null") == false);
+        assert!(!m("nickName eq null"));
         assert!(!m("nickName pr"));
         assert!(m(r#"emails[not(type eq "other")]"#));
     }
@@ -531,7 +609,11 @@ mod tests {
         ] {
             let e = CompiledFilter::parse(ResourceKind::User, bad).expect_err(bad);
             assert_eq!(e.status, 400, "{bad}");
-            assert_eq!(e.scim_type, Some(super::super::error::ScimType::InvalidFilter), "{bad}");
+            assert_eq!(
+                e.scim_type,
+                Some(super::super::error::ScimType::InvalidFilter),
+                "{bad}"
+            );
         }
         let long = format!(r#"userName eq "{}""#, "a".repeat(MAX_FILTER_LEN));
         assert!(CompiledFilter::parse(ResourceKind::User, &long).is_err());
@@ -545,22 +627,41 @@ mod tests {
             "filter=userName+eq+%22test.user%40okta.local%22&startIndex=1&count=100",
         ] {
             let q = decode_query(raw);
-            assert_eq!(q[0], ("filter".into(), r#"userName eq "test.user@okta.local""#.into()));
+            assert_eq!(
+                q[0],
+                (
+                    "filter".into(),
+                    r#"userName eq "test.user@okta.local""#.into()
+                )
+            );
             assert_eq!(q[1], ("startIndex".into(), "1".into()));
             let f = CompiledFilter::parse(ResourceKind::User, &q[0].1).unwrap();
             let mut u = user();
             u.insert("userName".into(), json!("Test.User@okta.local"));
             assert!(f.matches(&u));
         }
-        assert_eq!(decode_query("filter=userName%20eq%20%22a%2Bb%40x.io%22")[0].1, r#"userName eq "a+b@x.io""#);
+        assert_eq!(
+            decode_query("filter=userName%20eq%20%22a%2Bb%40x.io%22")[0].1,
+            r#"userName eq "a+b@x.io""#
+        );
     }
 
     #[test]
     fn index_plan_finds_equalities_on_indexed_attributes() {
         let idx = ["userName", "externalId", "id"];
-        let p = |f: &str| CompiledFilter::parse(ResourceKind::User, f).unwrap().index_plan(&idx);
-        assert_eq!(p(r#"USERNAME eq "A@b.c""#), Some(vec![("userName", "A@b.c".to_string())]));
-        assert_eq!(p(r#"active eq true and externalId eq "00u1""#), Some(vec![("externalId", "00u1".into())]));
+        let p = |f: &str| {
+            CompiledFilter::parse(ResourceKind::User, f)
+                .unwrap()
+                .index_plan(&idx)
+        };
+        assert_eq!(
+            p(r#"USERNAME eq "A@b.c""#),
+            Some(vec![("userName", "A@b.c".to_string())])
+        );
+        assert_eq!(
+            p(r#"active eq true and externalId eq "00u1""#),
+            Some(vec![("externalId", "00u1".into())])
+        );
         assert_eq!(
             p(r#"userName eq "a" or userName eq "b""#),
             Some(vec![("userName", "a".into()), ("userName", "b".into())])
@@ -574,9 +675,14 @@ mod tests {
     fn element_filters_for_patch_paths() {
         let members = crate::scim::schema::GROUP.attribute("members").unwrap();
         let f: scim_v2::filter::PatchPath = r#"members[value eq "abc"]"#.parse().unwrap();
-        let scim_v2::filter::PatchPath::Value(vp) = f else { panic!() };
+        let scim_v2::filter::PatchPath::Value(vp) = f else {
+            panic!()
+        };
         let e = resolve_element_filter(members, &vp.filter).unwrap();
-        assert!(element_matches(&e, &json!({"value": "abc", "display": "x"})));
+        assert!(element_matches(
+            &e,
+            &json!({"value": "abc", "display": "x"})
+        ));
         // members.value is caseExact: ids are compared exactly.
         assert!(!element_matches(&e, &json!({"value": "ABC"})));
     }

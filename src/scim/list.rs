@@ -29,7 +29,12 @@ impl ListQuery {
     /// Parse a raw (still percent-encoded) query string.
     pub fn parse(kind: ResourceKind, raw: Option<&str>) -> Result<Self, ScimError> {
         let params = decode_query(raw.unwrap_or(""));
-        let get = |name: &str| params.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+        let get = |name: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        };
         let filter = match get("filter") {
             Some(f) => Some(CompiledFilter::parse(kind, f)?),
             None => None,
@@ -45,7 +50,12 @@ impl ListQuery {
             None => DEFAULT_COUNT,
         };
         let projection = Projection::parse(kind, get("attributes"), get("excludedAttributes"))?;
-        Ok(ListQuery { filter, start_index, count, projection })
+        Ok(ListQuery {
+            filter,
+            start_index,
+            count,
+            projection,
+        })
     }
 
     /// The slice of a result set of `total` items this query asks for.
@@ -62,9 +72,15 @@ fn parse_int(name: &str, s: &str) -> Result<i64, ScimError> {
         let t = s.trim();
         let digits = t.strip_prefix('-').unwrap_or(t);
         if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(if t.starts_with('-') { i64::MIN } else { i64::MAX })
+            Ok(if t.starts_with('-') {
+                i64::MIN
+            } else {
+                i64::MAX
+            })
         } else {
-            Err(ScimError::invalid_value(format!("{name} must be an integer, got {s:?}")))
+            Err(ScimError::invalid_value(format!(
+                "{name} must be an integer, got {s:?}"
+            )))
         }
     })
 }
@@ -97,7 +113,10 @@ mod tests {
         assert_eq!(q("startIndex=0&count=-5").unwrap().page(10), 0..0);
         assert_eq!(q("").unwrap().page(1000), 0..DEFAULT_COUNT);
         assert_eq!(q("count=99999999999999999999999").unwrap().count, MAX_COUNT);
-        assert_eq!(q("startIndex=99999999999999999999999").unwrap().page(5), 5..5);
+        assert_eq!(
+            q("startIndex=99999999999999999999999").unwrap().page(5),
+            5..5
+        );
         assert_eq!(q("STARTINDEX=3&COUNT=1").unwrap().page(5), 2..3);
     }
 
@@ -105,7 +124,11 @@ mod tests {
     fn bad_numbers_are_invalid_value() {
         for raw in ["startIndex=abc", "count=1.5", "count=", "startIndex=%00"] {
             let e = q(raw).unwrap_err();
-            assert_eq!(e.scim_type, Some(crate::scim::ScimType::InvalidValue), "{raw}");
+            assert_eq!(
+                e.scim_type,
+                Some(crate::scim::ScimType::InvalidValue),
+                "{raw}"
+            );
         }
     }
 

@@ -38,11 +38,16 @@ pub fn parse_patch(body: &Value) -> Result<Vec<PatchOp>, ScimError> {
         .as_object()
         .ok_or_else(|| ScimError::invalid_syntax("a PATCH body must be a JSON object"))?;
     if let Some(schemas) = get_ci(obj, "schemas") {
-        let ok = schemas
-            .as_array()
-            .is_some_and(|a| a.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(PATCH_OP_SCHEMA))));
+        let ok = schemas.as_array().is_some_and(|a| {
+            a.iter().any(|s| {
+                s.as_str()
+                    .is_some_and(|s| s.eq_ignore_ascii_case(PATCH_OP_SCHEMA))
+            })
+        });
         if !ok {
-            return Err(ScimError::invalid_syntax(format!("a PATCH body's \"schemas\" must contain {PATCH_OP_SCHEMA}")));
+            return Err(ScimError::invalid_syntax(format!(
+                "a PATCH body's \"schemas\" must contain {PATCH_OP_SCHEMA}"
+            )));
         }
     }
     let ops = get_ci(obj, "Operations")
@@ -52,15 +57,21 @@ pub fn parse_patch(body: &Value) -> Result<Vec<PatchOp>, ScimError> {
         return Err(ScimError::invalid_syntax("\"Operations\" is empty"));
     }
     if ops.len() > MAX_OPERATIONS {
-        return Err(ScimError::invalid_syntax(format!("more than {MAX_OPERATIONS} operations in one PATCH")));
+        return Err(ScimError::invalid_syntax(format!(
+            "more than {MAX_OPERATIONS} operations in one PATCH"
+        )));
     }
     ops.iter()
         .enumerate()
         .map(|(i, op)| {
-            let o = op
-                .as_object()
-                .ok_or_else(|| ScimError::invalid_syntax(format!("Operations[{i}] must be an object")))?;
-            let kind = match get_ci(o, "op").and_then(Value::as_str).map(str::to_ascii_lowercase).as_deref() {
+            let o = op.as_object().ok_or_else(|| {
+                ScimError::invalid_syntax(format!("Operations[{i}] must be an object"))
+            })?;
+            let kind = match get_ci(o, "op")
+                .and_then(Value::as_str)
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
                 Some("add") => OpKind::Add,
                 Some("remove") => OpKind::Remove,
                 Some("replace") => OpKind::Replace,
@@ -69,21 +80,37 @@ pub fn parse_patch(body: &Value) -> Result<Vec<PatchOp>, ScimError> {
                         "Operations[{i}].op is {other:?}; it must be add, remove or replace"
                     )));
                 }
-                None => return Err(ScimError::invalid_syntax(format!("Operations[{i}] has no \"op\""))),
+                None => {
+                    return Err(ScimError::invalid_syntax(format!(
+                        "Operations[{i}] has no \"op\""
+                    )));
+                }
             };
             let path = match get_ci(o, "path") {
                 None | Some(Value::Null) => None,
                 Some(Value::String(s)) if s.trim().is_empty() => None,
                 Some(Value::String(s)) => Some(s.trim().to_string()),
-                Some(_) => return Err(ScimError::invalid_path(format!("Operations[{i}].path must be a string"))),
+                Some(_) => {
+                    return Err(ScimError::invalid_path(format!(
+                        "Operations[{i}].path must be a string"
+                    )));
+                }
             };
-            Ok(PatchOp { op: kind, path, value: get_ci(o, "value").cloned() })
+            Ok(PatchOp {
+                op: kind,
+                path,
+                value: get_ci(o, "value").cloned(),
+            })
         })
         .collect()
 }
 
 fn get_ci<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    obj.get(key).or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+    obj.get(key).or_else(|| {
+        obj.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
 }
 
 /// Where one operation applies.
@@ -96,7 +123,11 @@ struct Target {
 }
 
 /// Apply operations to a stored body; the result still has to pass `resource::ingest`.
-pub fn apply_patch(kind: ResourceKind, doc: &Map<String, Value>, ops: &[PatchOp]) -> Result<Map<String, Value>, ScimError> {
+pub fn apply_patch(
+    kind: ResourceKind,
+    doc: &Map<String, Value>,
+    ops: &[PatchOp],
+) -> Result<Map<String, Value>, ScimError> {
     let mut doc = doc.clone();
     for (i, op) in ops.iter().enumerate() {
         apply_one(kind, &mut doc, op).map_err(|mut e| {
@@ -107,7 +138,11 @@ pub fn apply_patch(kind: ResourceKind, doc: &Map<String, Value>, ops: &[PatchOp]
     Ok(doc)
 }
 
-fn apply_one(kind: ResourceKind, doc: &mut Map<String, Value>, op: &PatchOp) -> Result<(), ScimError> {
+fn apply_one(
+    kind: ResourceKind,
+    doc: &mut Map<String, Value>,
+    op: &PatchOp,
+) -> Result<(), ScimError> {
     match &op.path {
         Some(path) => {
             if let Some(urn) = extension_urn(kind, path) {
@@ -115,20 +150,26 @@ fn apply_one(kind: ResourceKind, doc: &mut Map<String, Value>, op: &PatchOp) -> 
                 return apply_extension_object(kind, doc, op.op, &urn, op.value.as_ref());
             }
             let target = resolve_target(kind, path)?;
-            if let Some(def) = target.def {
-                if def.mutability == Mutability::ReadOnly {
-                    return Err(ScimError::mutability(format!("{} is readOnly", def.name)));
-                }
+            if let Some(def) = target.def
+                && def.mutability == Mutability::ReadOnly
+            {
+                return Err(ScimError::mutability(format!("{} is readOnly", def.name)));
             }
             apply_target(doc, op.op, &target, op.value.as_ref())
         }
         None => {
             if op.op == OpKind::Remove {
-                return Err(ScimError::no_target("remove needs a \"path\" (RFC 7644 §3.5.2.2)"));
+                return Err(ScimError::no_target(
+                    "remove needs a \"path\" (RFC 7644 §3.5.2.2)",
+                ));
             }
-            let value = op.value.as_ref().ok_or_else(|| ScimError::invalid_value(format!("{:?} without a path needs a value object", op.op)))?;
+            let value = op.value.as_ref().ok_or_else(|| {
+                ScimError::invalid_value(format!("{:?} without a path needs a value object", op.op))
+            })?;
             let obj = value.as_object().ok_or_else(|| {
-                ScimError::invalid_value("without a \"path\", \"value\" must be an object of attributes")
+                ScimError::invalid_value(
+                    "without a \"path\", \"value\" must be an object of attributes",
+                )
             })?;
             for (key, v) in obj {
                 if key.eq_ignore_ascii_case("schemas") {
@@ -140,7 +181,10 @@ fn apply_one(kind: ResourceKind, doc: &mut Map<String, Value>, op: &PatchOp) -> 
                 }
                 let target = resolve_target(kind, key)?;
                 // Okta's group rename carries `id` in `value` (quirk 3): readOnly keys are ignored here.
-                if target.def.is_some_and(|d| d.mutability == Mutability::ReadOnly) {
+                if target
+                    .def
+                    .is_some_and(|d| d.mutability == Mutability::ReadOnly)
+                {
                     continue;
                 }
                 apply_target(doc, op.op, &target, Some(v))?;
@@ -150,21 +194,33 @@ fn apply_one(kind: ResourceKind, doc: &mut Map<String, Value>, op: &PatchOp) -> 
     }
 }
 
-fn apply_extension_object(kind: ResourceKind, doc: &mut Map<String, Value>, op: OpKind, urn: &str, value: Option<&Value>) -> Result<(), ScimError> {
+fn apply_extension_object(
+    kind: ResourceKind,
+    doc: &mut Map<String, Value>,
+    op: OpKind,
+    urn: &str,
+    value: Option<&Value>,
+) -> Result<(), ScimError> {
     if op == OpKind::Remove {
         doc.remove(urn);
         return Ok(());
     }
-    let obj = value
-        .and_then(Value::as_object)
-        .ok_or_else(|| ScimError::invalid_value(format!("the value for {urn} must be an object")))?;
+    let obj = value.and_then(Value::as_object).ok_or_else(|| {
+        ScimError::invalid_value(format!("the value for {urn} must be an object"))
+    })?;
     for (k, v) in obj {
         let r = resolve_attr(kind, Some(urn), k)
             .ok_or_else(|| ScimError::invalid_path(format!("{urn} has no attribute {k:?}")))?;
         if r.def.is_some_and(|d| d.mutability == Mutability::ReadOnly) {
             continue;
         }
-        let t = Target { container: r.container, name: r.name, def: r.def, sub: None, filter: None };
+        let t = Target {
+            container: r.container,
+            name: r.name,
+            def: r.def,
+            sub: None,
+            filter: None,
+        };
         apply_target(doc, op, &t, Some(v))?;
     }
     Ok(())
@@ -182,17 +238,23 @@ fn resolve_target(kind: ResourceKind, path: &str) -> Result<Target, ScimError> {
         PatchPath::Value(vp) => (vp.attr, Some(vp.filter), vp.sub_attr),
     };
     if filter.is_some() && attr.sub_attr.is_some() {
-        return Err(ScimError::invalid_path(format!("{path:?}: a filter must follow an attribute, not a sub-attribute")));
+        return Err(ScimError::invalid_path(format!(
+            "{path:?}: a filter must follow an attribute, not a sub-attribute"
+        )));
     }
-    let r = resolve_attr(kind, attr.uri.as_deref(), &attr.name)
-        .ok_or_else(|| ScimError::invalid_path(format!("{path:?} names no attribute of a {}", kind.name())))?;
+    let r = resolve_attr(kind, attr.uri.as_deref(), &attr.name).ok_or_else(|| {
+        ScimError::invalid_path(format!("{path:?} names no attribute of a {}", kind.name()))
+    })?;
     let sub = match (&sub, r.def) {
         (Some(s), Some(d)) => {
-            let sd = d
-                .sub_attribute(s)
-                .ok_or_else(|| ScimError::invalid_path(format!("{path:?}: {} has no sub-attribute {s:?}", d.name)))?;
+            let sd = d.sub_attribute(s).ok_or_else(|| {
+                ScimError::invalid_path(format!("{path:?}: {} has no sub-attribute {s:?}", d.name))
+            })?;
             if sd.mutability == Mutability::ReadOnly {
-                return Err(ScimError::mutability(format!("{}.{} is readOnly", d.name, sd.name)));
+                return Err(ScimError::mutability(format!(
+                    "{}.{} is readOnly",
+                    d.name, sd.name
+                )));
             }
             Some(sd.name.to_string())
         }
@@ -205,12 +267,23 @@ fn resolve_target(kind: ResourceKind, path: &str) -> Result<Target, ScimError> {
             let def = r
                 .def
                 .filter(|d| d.is_complex() && d.multi_valued)
-                .ok_or_else(|| ScimError::invalid_path(format!("{path:?}: only multi-valued complex attributes take a [filter]")))?;
-            let expr = resolve_element_filter(def, &f).map_err(|e| ScimError::invalid_path(e.detail))?;
+                .ok_or_else(|| {
+                    ScimError::invalid_path(format!(
+                        "{path:?}: only multi-valued complex attributes take a [filter]"
+                    ))
+                })?;
+            let expr =
+                resolve_element_filter(def, &f).map_err(|e| ScimError::invalid_path(e.detail))?;
             Some((expr, equalities(def, &f)))
         }
     };
-    Ok(Target { container: r.container, name: r.name, def: r.def, sub, filter })
+    Ok(Target {
+        container: r.container,
+        name: r.name,
+        def: r.def,
+        sub,
+        filter,
+    })
 }
 
 /// The `attr eq "x"` terms of a conjunction, from which a missing element can be created
@@ -221,7 +294,9 @@ fn equalities(parent: &'static AttrDef, f: &ValFilter) -> Vec<(String, Value)> {
         match f {
             ValFilter::Attr(AttrExp::Comparison(p, CompareOp::Eq, v)) => {
                 let name = p.sub_attr.as_deref().unwrap_or(&p.name);
-                let Some(def) = parent.sub_attribute(name) else { return false };
+                let Some(def) = parent.sub_attribute(name) else {
+                    return false;
+                };
                 let value = match v {
                     CompValue::Str(s) => Value::String(s.clone()),
                     CompValue::True => Value::Bool(true),
@@ -236,10 +311,18 @@ fn equalities(parent: &'static AttrDef, f: &ValFilter) -> Vec<(String, Value)> {
             _ => false,
         }
     }
-    if walk(parent, f, &mut out) { out } else { Vec::new() }
+    if walk(parent, f, &mut out) {
+        out
+    } else {
+        Vec::new()
+    }
 }
 
-fn container_mut<'a>(doc: &'a mut Map<String, Value>, c: &Container, create: bool) -> Option<&'a mut Map<String, Value>> {
+fn container_mut<'a>(
+    doc: &'a mut Map<String, Value>,
+    c: &Container,
+    create: bool,
+) -> Option<&'a mut Map<String, Value>> {
     match c {
         Container::Top => Some(doc),
         Container::Extension(urn) => {
@@ -262,10 +345,20 @@ fn container_mut<'a>(doc: &'a mut Map<String, Value>, c: &Container, create: boo
 }
 
 fn need_value(op: OpKind, value: Option<&Value>) -> Result<&Value, ScimError> {
-    value.ok_or_else(|| ScimError::invalid_value(format!("{} needs a \"value\"", if op == OpKind::Add { "add" } else { "replace" })))
+    value.ok_or_else(|| {
+        ScimError::invalid_value(format!(
+            "{} needs a \"value\"",
+            if op == OpKind::Add { "add" } else { "replace" }
+        ))
+    })
 }
 
-fn apply_target(doc: &mut Map<String, Value>, op: OpKind, t: &Target, value: Option<&Value>) -> Result<(), ScimError> {
+fn apply_target(
+    doc: &mut Map<String, Value>,
+    op: OpKind,
+    t: &Target,
+    value: Option<&Value>,
+) -> Result<(), ScimError> {
     let multi = t.def.is_some_and(|d| d.multi_valued);
     let complex = t.def.is_some_and(|d| d.is_complex());
     let Some(container) = container_mut(doc, &t.container, op != OpKind::Remove) else {
@@ -283,7 +376,9 @@ fn apply_target(doc: &mut Map<String, Value>, op: OpKind, t: &Target, value: Opt
                 }
             }
         };
-        let matched: Vec<usize> = (0..items.len()).filter(|&i| element_matches(expr, &items[i])).collect();
+        let matched: Vec<usize> = (0..items.len())
+            .filter(|&i| element_matches(expr, &items[i]))
+            .collect();
         match op {
             OpKind::Remove => match &t.sub {
                 // Removing what is not there is not an error: Okta removes members one by one.
@@ -307,7 +402,10 @@ fn apply_target(doc: &mut Map<String, Value>, op: OpKind, t: &Target, value: Opt
                 let v = need_value(op, value)?;
                 if matched.is_empty() {
                     if eqs.is_empty() {
-                        return Err(ScimError::no_target(format!("no value of {} matches the filter", t.name)));
+                        return Err(ScimError::no_target(format!(
+                            "no value of {} matches the filter",
+                            t.name
+                        )));
                     }
                     let mut element = Map::new();
                     for (k, x) in eqs {
@@ -363,7 +461,11 @@ fn apply_target(doc: &mut Map<String, Value>, op: OpKind, t: &Target, value: Opt
                 if op != OpKind::Remove {
                     let mut o = Map::new();
                     o.insert(sub.clone(), need_value(op, value)?.clone());
-                    let v = if multi { Value::Array(vec![Value::Object(o)]) } else { Value::Object(o) };
+                    let v = if multi {
+                        Value::Array(vec![Value::Object(o)])
+                    } else {
+                        Value::Object(o)
+                    };
                     container.insert(t.name.clone(), v);
                 }
             }
@@ -415,7 +517,10 @@ fn apply_target(doc: &mut Map<String, Value>, op: OpKind, t: &Target, value: Opt
             } else if complex {
                 // RFC 7644 §3.5.2.1 and §3.5.2.3: sub-attributes given replace, others stay.
                 let incoming = v.as_object().ok_or_else(|| {
-                    ScimError::invalid_value(format!("{} is complex: its value must be an object", t.name))
+                    ScimError::invalid_value(format!(
+                        "{} is complex: its value must be an object",
+                        t.name
+                    ))
                 })?;
                 let mut current = match container.remove(&t.name) {
                     Some(Value::Object(o)) => o,
@@ -431,15 +536,20 @@ fn apply_target(doc: &mut Map<String, Value>, op: OpKind, t: &Target, value: Opt
     Ok(())
 }
 
-fn set_in_element(element: &mut Map<String, Value>, sub: Option<&str>, v: &Value, def: Option<&'static AttrDef>) -> Result<(), ScimError> {
+fn set_in_element(
+    element: &mut Map<String, Value>,
+    sub: Option<&str>,
+    v: &Value,
+    def: Option<&'static AttrDef>,
+) -> Result<(), ScimError> {
     match sub {
         Some(s) => {
             element.insert(s.to_string(), v.clone());
         }
         None => {
-            let o = v
-                .as_object()
-                .ok_or_else(|| ScimError::invalid_value("the value for a filtered element must be an object"))?;
+            let o = v.as_object().ok_or_else(|| {
+                ScimError::invalid_value("the value for a filtered element must be an object")
+            })?;
             merge_sub_attributes(element, o, def);
         }
     }
@@ -447,9 +557,16 @@ fn set_in_element(element: &mut Map<String, Value>, sub: Option<&str>, v: &Value
 }
 
 /// Merge sub-attributes, canonicalising their names so a later ingest sees one key per name.
-fn merge_sub_attributes(current: &mut Map<String, Value>, incoming: &Map<String, Value>, def: Option<&'static AttrDef>) {
+fn merge_sub_attributes(
+    current: &mut Map<String, Value>,
+    incoming: &Map<String, Value>,
+    def: Option<&'static AttrDef>,
+) {
     for (k, v) in incoming {
-        let name = def.and_then(|d| d.sub_attribute(k)).map(|s| s.name.to_string()).unwrap_or_else(|| k.clone());
+        let name = def
+            .and_then(|d| d.sub_attribute(k))
+            .map(|s| s.name.to_string())
+            .unwrap_or_else(|| k.clone());
         current.retain(|existing, _| !existing.eq_ignore_ascii_case(&name) || existing == &name);
         current.insert(name, v.clone());
     }
@@ -519,18 +636,33 @@ mod tests {
         let body: Value = serde_json::from_str(r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false}}]}"#).unwrap();
         let out = patch(ResourceKind::User, user(), body).unwrap();
         assert_eq!(out["active"], false);
-        let out = patch(ResourceKind::User, out, ops(json!([{"op":"replace","value":{"active":true}}]))).unwrap();
+        let out = patch(
+            ResourceKind::User,
+            out,
+            ops(json!([{"op":"replace","value":{"active":true}}])),
+        )
+        .unwrap();
         assert_eq!(out["active"], true);
         assert_eq!(out["userName"], "bjensen@example.com");
     }
 
     #[test]
     fn entra_capitalised_ops_and_string_booleans() {
-        let out = patch(ResourceKind::User, user(), ops(json!([{"op":"Replace","path":"active","value":"False"}]))).unwrap();
+        let out = patch(
+            ResourceKind::User,
+            user(),
+            ops(json!([{"op":"Replace","path":"active","value":"False"}])),
+        )
+        .unwrap();
         assert_eq!(out["active"], false);
         let out = patch(ResourceKind::User, out, ops(json!([{"op":"Add","path":"emails[type eq \"work\"].value","value":"new@example.com"}]))).unwrap();
         assert_eq!(out["emails"][0]["value"], "new@example.com");
-        let out = patch(ResourceKind::User, out, ops(json!([{"op":"Replace","value":{"name.givenName":"Babs","ACTIVE":"True"}}]))).unwrap();
+        let out = patch(
+            ResourceKind::User,
+            out,
+            ops(json!([{"op":"Replace","value":{"name.givenName":"Babs","ACTIVE":"True"}}])),
+        )
+        .unwrap();
         assert_eq!(out["name"]["givenName"], "Babs");
         assert_eq!(out["active"], true);
     }
@@ -538,7 +670,12 @@ mod tests {
     #[test]
     fn okta_group_rename_ignores_id_in_value() {
         // okta-scim-wire §6.4
-        let out = patch(ResourceKind::Group, group(), ops(json!([{"op":"replace","value":{"id":"abf4dd94","displayName":"Test SCIMv2"}}]))).unwrap();
+        let out = patch(
+            ResourceKind::Group,
+            group(),
+            ops(json!([{"op":"replace","value":{"id":"abf4dd94","displayName":"Test SCIMv2"}}])),
+        )
+        .unwrap();
         assert_eq!(out["displayName"], "Test SCIMv2");
         assert!(out.get("id").is_none());
         assert_eq!(out["members"].as_array().unwrap().len(), 2);
@@ -549,7 +686,10 @@ mod tests {
         // okta-scim-wire §6.2: one remove per user with a filter path, then one add.
         let body: Value = serde_json::from_str(r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove","path":"members[value eq \"2819c223\"]"},{"op":"add","path":"members","value":[{"value":"23a35c27","display":"test.user@okta.local"}]}]}"#).unwrap();
         let out = patch(ResourceKind::Group, group(), body).unwrap();
-        assert_eq!(out["members"], json!([{"value":"902c246b","display":"jsmith@example.com"},{"value":"23a35c27","display":"test.user@okta.local"}]));
+        assert_eq!(
+            out["members"],
+            json!([{"value":"902c246b","display":"jsmith@example.com"},{"value":"23a35c27","display":"test.user@okta.local"}])
+        );
     }
 
     #[test]
@@ -562,14 +702,27 @@ mod tests {
     fn push_now_replaces_members_also_with_empty_list() {
         let out = patch(ResourceKind::Group, group(), ops(json!([{"op":"replace","path":"members","value":[{"value":"aaa","display":"a@x"}]}]))).unwrap();
         assert_eq!(out["members"], json!([{"value":"aaa","display":"a@x"}]));
-        let out = patch(ResourceKind::Group, out, ops(json!([{"op":"replace","path":"members","value":[]}]))).unwrap();
+        let out = patch(
+            ResourceKind::Group,
+            out,
+            ops(json!([{"op":"replace","path":"members","value":[]}])),
+        )
+        .unwrap();
         assert_eq!(out["members"], json!([]));
     }
 
     #[test]
     fn entra_remove_members_with_value_list() {
-        let out = patch(ResourceKind::Group, group(), ops(json!([{"op":"Remove","path":"members","value":[{"value":"902c246b"}]}]))).unwrap();
-        assert_eq!(out["members"], json!([{"value":"2819c223","display":"bjensen@example.com"}]));
+        let out = patch(
+            ResourceKind::Group,
+            group(),
+            ops(json!([{"op":"Remove","path":"members","value":[{"value":"902c246b"}]}])),
+        )
+        .unwrap();
+        assert_eq!(
+            out["members"],
+            json!([{"value":"2819c223","display":"bjensen@example.com"}])
+        );
     }
 
     #[test]
@@ -578,9 +731,19 @@ mod tests {
         // by filter; §3.5.2.3 replace all members, replace the work address sub-attribute.
         let out = patch(ResourceKind::Group, group(), ops(json!([{"op":"add","path":"members","value":[{"display":"Babs Jensen","$ref":"https://example.com/v2/Users/2819c223","value":"2819c223"}]}]))).unwrap();
         assert_eq!(out["members"].as_array().unwrap().len(), 2);
-        let out = patch(ResourceKind::Group, group(), ops(json!([{"op":"remove","path":"members"}]))).unwrap();
+        let out = patch(
+            ResourceKind::Group,
+            group(),
+            ops(json!([{"op":"remove","path":"members"}])),
+        )
+        .unwrap();
         assert!(out.get("members").is_none());
-        let out = patch(ResourceKind::User, user(), ops(json!([{"op":"remove","path":"emails[type eq \"home\"]"}]))).unwrap();
+        let out = patch(
+            ResourceKind::User,
+            user(),
+            ops(json!([{"op":"remove","path":"emails[type eq \"home\"]"}])),
+        )
+        .unwrap();
         assert_eq!(out["emails"].as_array().unwrap().len(), 1);
         let out = patch(ResourceKind::User, user(), ops(json!([{"op":"remove","path":"emails[type eq \"work\" and value ew \"example.com\"].primary"}]))).unwrap();
         assert!(out["emails"][0].get("primary").is_none());
@@ -593,14 +756,31 @@ mod tests {
         assert_eq!(out["nickName"], "Babs");
         assert_eq!(out["emails"].as_array().unwrap().len(), 1);
         let out = patch(ResourceKind::User, user(), ops(json!([{"op":"add","value":{"emails":[{"value":"babs@jensen.org","type":"home"}],"nickName":"Babs"}}]))).unwrap();
-        assert_eq!(out["emails"].as_array().unwrap().len(), 2, "an equal email is not added twice");
+        assert_eq!(
+            out["emails"].as_array().unwrap().len(),
+            2,
+            "an equal email is not added twice"
+        );
     }
 
     #[test]
     fn replace_of_complex_merges_sub_attributes() {
-        let out = patch(ResourceKind::User, user(), ops(json!([{"op":"replace","path":"name","value":{"GIVENNAME":"Babs"}}]))).unwrap();
-        assert_eq!(out["name"], json!({"familyName":"Jensen","givenName":"Babs"}));
-        let out = patch(ResourceKind::User, user(), ops(json!([{"op":"replace","path":"name.familyName","value":"J"}]))).unwrap();
+        let out = patch(
+            ResourceKind::User,
+            user(),
+            ops(json!([{"op":"replace","path":"name","value":{"GIVENNAME":"Babs"}}])),
+        )
+        .unwrap();
+        assert_eq!(
+            out["name"],
+            json!({"familyName":"Jensen","givenName":"Babs"})
+        );
+        let out = patch(
+            ResourceKind::User,
+            user(),
+            ops(json!([{"op":"replace","path":"name.familyName","value":"J"}])),
+        )
+        .unwrap();
         assert_eq!(out["name"]["familyName"], "J");
     }
 
@@ -612,8 +792,17 @@ mod tests {
             {"op":"replace","value":{"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"costCenter":"42"}}}
         ]))).unwrap();
         let ext = &out["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"];
-        assert_eq!(ext, &json!({"costCenter":"42","department":"Ops","manager":{"value":"m1"}}));
-        assert!(out["schemas"].as_array().unwrap().iter().any(|s| s == "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"));
+        assert_eq!(
+            ext,
+            &json!({"costCenter":"42","department":"Ops","manager":{"value":"m1"}})
+        );
+        assert!(
+            out["schemas"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s == "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User")
+        );
     }
 
     #[test]
@@ -621,19 +810,57 @@ mod tests {
         use crate::scim::ScimType::*;
         let cases = [
             (ops(json!([{"op":"remove"}])), NoTarget),
-            (ops(json!([{"op":"replace","path":"emails[type eq \"x\" or value eq \"q\"].value","value":"x"}])), NoTarget),
-            (ops(json!([{"op":"replace","path":"nosuch","value":"x"}])), InvalidPath),
-            (ops(json!([{"op":"replace","path":"name.nosuch","value":"x"}])), InvalidPath),
-            (ops(json!([{"op":"replace","path":"emails[","value":"x"}])), InvalidPath),
-            (ops(json!([{"op":"replace","path":"id","value":"x"}])), Mutability),
-            (ops(json!([{"op":"replace","path":"groups","value":[]}])), Mutability),
-            (ops(json!([{"op":"move","path":"userName","value":"x"}])), InvalidSyntax),
-            (ops(json!([{"op":"replace","path":"active","value":"maybe"}])), InvalidValue),
-            (ops(json!([{"op":"replace","path":"userName","value":42}])), InvalidValue),
-            (ops(json!([{"op":"replace","value":"not an object"}])), InvalidValue),
-            (ops(json!([{"op":"replace","path":"userName"}])), InvalidValue),
+            (
+                ops(
+                    json!([{"op":"replace","path":"emails[type eq \"x\" or value eq \"q\"].value","value":"x"}]),
+                ),
+                NoTarget,
+            ),
+            (
+                ops(json!([{"op":"replace","path":"nosuch","value":"x"}])),
+                InvalidPath,
+            ),
+            (
+                ops(json!([{"op":"replace","path":"name.nosuch","value":"x"}])),
+                InvalidPath,
+            ),
+            (
+                ops(json!([{"op":"replace","path":"emails[","value":"x"}])),
+                InvalidPath,
+            ),
+            (
+                ops(json!([{"op":"replace","path":"id","value":"x"}])),
+                Mutability,
+            ),
+            (
+                ops(json!([{"op":"replace","path":"groups","value":[]}])),
+                Mutability,
+            ),
+            (
+                ops(json!([{"op":"move","path":"userName","value":"x"}])),
+                InvalidSyntax,
+            ),
+            (
+                ops(json!([{"op":"replace","path":"active","value":"maybe"}])),
+                InvalidValue,
+            ),
+            (
+                ops(json!([{"op":"replace","path":"userName","value":42}])),
+                InvalidValue,
+            ),
+            (
+                ops(json!([{"op":"replace","value":"not an object"}])),
+                InvalidValue,
+            ),
+            (
+                ops(json!([{"op":"replace","path":"userName"}])),
+                InvalidValue,
+            ),
             (ops(json!([])), InvalidSyntax),
-            (json!({"schemas":["urn:wrong"],"Operations":[{"op":"add","path":"title","value":"x"}]}), InvalidSyntax),
+            (
+                json!({"schemas":["urn:wrong"],"Operations":[{"op":"add","path":"title","value":"x"}]}),
+                InvalidSyntax,
+            ),
             (json!({"Operations": "nope"}), InvalidSyntax),
         ];
         for (body, want) in cases {
@@ -645,15 +872,30 @@ mod tests {
 
     #[test]
     fn replace_with_filter_and_no_match_is_no_target_unless_it_can_be_created() {
-        let e = patch(ResourceKind::User, user(), ops(json!([{"op":"replace","path":"emails[value co \"zzz\"].type","value":"x"}]))).unwrap_err();
+        let e = patch(
+            ResourceKind::User,
+            user(),
+            ops(json!([{"op":"replace","path":"emails[value co \"zzz\"].type","value":"x"}])),
+        )
+        .unwrap_err();
         assert_eq!(e.scim_type, Some(crate::scim::ScimType::NoTarget));
-        let out = patch(ResourceKind::User, user(), ops(json!([{"op":"replace","path":"emails[type eq \"other\"].value","value":"o@x"}]))).unwrap();
+        let out = patch(
+            ResourceKind::User,
+            user(),
+            ops(json!([{"op":"replace","path":"emails[type eq \"other\"].value","value":"o@x"}])),
+        )
+        .unwrap();
         assert_eq!(out["emails"][2], json!({"value":"o@x","type":"other"}));
     }
 
     #[test]
     fn removing_an_absent_member_is_not_an_error() {
-        let out = patch(ResourceKind::Group, group(), ops(json!([{"op":"remove","path":"members[value eq \"nobody\"]"}]))).unwrap();
+        let out = patch(
+            ResourceKind::Group,
+            group(),
+            ops(json!([{"op":"remove","path":"members[value eq \"nobody\"]"}])),
+        )
+        .unwrap();
         assert_eq!(out["members"].as_array().unwrap().len(), 2);
     }
 }

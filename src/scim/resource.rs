@@ -31,8 +31,13 @@ pub fn ingest(kind: ResourceKind, input: &Value) -> Result<Map<String, Value>, S
             let list = value
                 .as_array()
                 .filter(|a| a.iter().all(Value::is_string))
-                .ok_or_else(|| ScimError::invalid_value("\"schemas\" must be an array of schema URNs"))?;
-            let list: Vec<String> = list.iter().filter_map(|s| s.as_str().map(String::from)).collect();
+                .ok_or_else(|| {
+                    ScimError::invalid_value("\"schemas\" must be an array of schema URNs")
+                })?;
+            let list: Vec<String> = list
+                .iter()
+                .filter_map(|s| s.as_str().map(String::from))
+                .collect();
             if !list.iter().any(|s| s.eq_ignore_ascii_case(core.id)) {
                 return Err(ScimError::invalid_value(format!(
                     "\"schemas\" must contain {} for a {}",
@@ -47,10 +52,12 @@ pub fn ingest(kind: ResourceKind, input: &Value) -> Result<Map<String, Value>, S
             if value.is_null() {
                 continue;
             }
-            let ext_obj = value
-                .as_object()
-                .ok_or_else(|| ScimError::invalid_value(format!("the extension {urn} must be an object")))?;
-            let target = exts.entry(urn.clone()).or_insert_with(|| Value::Object(Map::new()));
+            let ext_obj = value.as_object().ok_or_else(|| {
+                ScimError::invalid_value(format!("the extension {urn} must be an object"))
+            })?;
+            let target = exts
+                .entry(urn.clone())
+                .or_insert_with(|| Value::Object(Map::new()));
             for (k, v) in ext_obj {
                 match resolve_attr(kind, Some(&urn), k) {
                     Some(r) => put_attr(target_obj(target), r.def, &r.name, v)?,
@@ -61,7 +68,9 @@ pub fn ingest(kind: ResourceKind, input: &Value) -> Result<Map<String, Value>, S
         }
         // `urn:...:User:userName` spelled out in full.
         let (uri, name) = split_urn_path(key);
-        let Some(r) = resolve_attr(kind, uri, name) else { continue };
+        let Some(r) = resolve_attr(kind, uri, name) else {
+            continue;
+        };
         match r.container {
             Container::Top => put_attr(&mut top, r.def, &r.name, value)?,
             Container::Extension(urn) => {
@@ -79,7 +88,10 @@ pub fn ingest(kind: ResourceKind, input: &Value) -> Result<Map<String, Value>, S
     if let Some(given) = schemas {
         // Keep extension URNs the client declared even when it sent no data for them.
         for s in given {
-            if !schema_list.iter().any(|v| v.as_str().is_some_and(|x| x.eq_ignore_ascii_case(&s))) {
+            if !schema_list
+                .iter()
+                .any(|v| v.as_str().is_some_and(|x| x.eq_ignore_ascii_case(&s)))
+            {
                 schema_list.push(Value::String(s));
             }
         }
@@ -109,7 +121,12 @@ fn target_obj(v: &mut Value) -> &mut Map<String, Value> {
 }
 
 /// Check and store one attribute. Unknown-extension attributes (no definition) are kept verbatim.
-fn put_attr(target: &mut Map<String, Value>, def: Option<&'static AttrDef>, name: &str, value: &Value) -> Result<(), ScimError> {
+fn put_attr(
+    target: &mut Map<String, Value>,
+    def: Option<&'static AttrDef>,
+    name: &str,
+    value: &Value,
+) -> Result<(), ScimError> {
     let Some(def) = def else {
         if !value.is_null() {
             target.insert(name.to_string(), value.clone());
@@ -132,7 +149,10 @@ pub fn check_value(def: &'static AttrDef, value: &Value) -> Result<Option<Value>
     }
     if def.multi_valued {
         let items = value.as_array().ok_or_else(|| {
-            ScimError::invalid_value(format!("{} is multi-valued: it must be a JSON array", def.name))
+            ScimError::invalid_value(format!(
+                "{} is multi-valued: it must be a JSON array",
+                def.name
+            ))
         })?;
         let mut out = Vec::with_capacity(items.len());
         for item in items {
@@ -147,7 +167,11 @@ pub fn check_value(def: &'static AttrDef, value: &Value) -> Result<Option<Value>
 
 fn check_single(def: &'static AttrDef, value: &Value) -> Result<Option<Value>, ScimError> {
     let wrong = |what: &str| {
-        ScimError::invalid_value(format!("{} must be {what}, got {}", def.name, describe(value)))
+        ScimError::invalid_value(format!(
+            "{} must be {what}, got {}",
+            def.name,
+            describe(value)
+        ))
     };
     Ok(Some(match def.ty {
         AttrType::String | AttrType::Reference | AttrType::Binary => match value {
@@ -156,7 +180,11 @@ fn check_single(def: &'static AttrDef, value: &Value) -> Result<Option<Value>, S
         },
         AttrType::DateTime => match value {
             Value::String(s)
-                if time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).is_ok() =>
+                if time::OffsetDateTime::parse(
+                    s,
+                    &time::format_description::well_known::Rfc3339,
+                )
+                .is_ok() =>
             {
                 value.clone()
             }
@@ -209,7 +237,11 @@ fn describe(v: &Value) -> String {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     };
-    if s.len() <= 60 { format!("{kind} {s}") } else { kind.to_string() }
+    if s.len() <= 60 {
+        format!("{kind} {s}")
+    } else {
+        kind.to_string()
+    }
 }
 
 /// The attributes a response carries (RFC 7644 §3.4.2.5): `attributes` keeps only the named
@@ -228,12 +260,25 @@ struct ProjPath {
 }
 
 impl Projection {
-    pub fn parse(kind: ResourceKind, attributes: Option<&str>, excluded: Option<&str>) -> Result<Self, ScimError> {
+    pub fn parse(
+        kind: ResourceKind,
+        attributes: Option<&str>,
+        excluded: Option<&str>,
+    ) -> Result<Self, ScimError> {
         let parse_list = |s: Option<&str>| -> Result<Vec<ProjPath>, ScimError> {
             let mut out = Vec::new();
-            for raw in s.unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            for raw in s
+                .unwrap_or("")
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
                 if let Some(urn) = extension_urn(kind, raw) {
-                    out.push(ProjPath { container: Container::Top, name: urn, sub: None });
+                    out.push(ProjPath {
+                        container: Container::Top,
+                        name: urn,
+                        sub: None,
+                    });
                     continue;
                 }
                 let (uri, path) = split_urn_path(raw);
@@ -242,21 +287,35 @@ impl Projection {
                     None => (path, None),
                 };
                 let r = resolve_attr(kind, uri, name).ok_or_else(|| {
-                    ScimError::invalid_value(format!("unknown attribute {raw:?} in attributes/excludedAttributes"))
+                    ScimError::invalid_value(format!(
+                        "unknown attribute {raw:?} in attributes/excludedAttributes"
+                    ))
                 })?;
                 let sub = match (sub, r.def) {
                     (Some(s), Some(d)) => Some(
                         d.sub_attribute(s)
                             .map(|x| x.name.to_string())
-                            .ok_or_else(|| ScimError::invalid_value(format!("{} has no sub-attribute {s:?}", d.name)))?,
+                            .ok_or_else(|| {
+                                ScimError::invalid_value(format!(
+                                    "{} has no sub-attribute {s:?}",
+                                    d.name
+                                ))
+                            })?,
                     ),
                     (s, _) => s.map(String::from),
                 };
-                out.push(ProjPath { container: r.container, name: r.name, sub });
+                out.push(ProjPath {
+                    container: r.container,
+                    name: r.name,
+                    sub,
+                });
             }
             Ok(out)
         };
-        Ok(Projection { attributes: parse_list(attributes)?, excluded: parse_list(excluded)? })
+        Ok(Projection {
+            attributes: parse_list(attributes)?,
+            excluded: parse_list(excluded)?,
+        })
     }
 
     pub fn is_identity(&self) -> bool {
@@ -283,7 +342,10 @@ impl Projection {
                 if wanted.is_empty() {
                     continue;
                 }
-                if wanted.iter().any(|p| p.sub.is_none() && p.container == Container::Top) {
+                if wanted
+                    .iter()
+                    .any(|p| p.sub.is_none() && p.container == Container::Top)
+                {
                     resource.insert(k, v);
                     continue;
                 }
@@ -335,7 +397,10 @@ fn prune(v: Value, keep: impl Fn(&str) -> bool + Copy) -> Value {
 pub fn always_returned(kind: ResourceKind, name: &str) -> bool {
     name == "schemas"
         || find(&COMMON, name).is_some_and(|d| d.returned == Returned::Always)
-        || kind.core_schema().attribute(name).is_some_and(|d| d.returned == Returned::Always)
+        || kind
+            .core_schema()
+            .attribute(name)
+            .is_some_and(|d| d.returned == Returned::Always)
 }
 
 /// Remove attributes that are never returned (`password`).
@@ -395,7 +460,11 @@ mod tests {
         ] {
             let e = ingest(ResourceKind::User, &bad).expect_err(&bad.to_string());
             assert_eq!(e.status, 400);
-            assert_eq!(e.scim_type, Some(crate::scim::ScimType::InvalidValue), "{bad}");
+            assert_eq!(
+                e.scim_type,
+                Some(crate::scim::ScimType::InvalidValue),
+                "{bad}"
+            );
         }
         let e = ingest(ResourceKind::User, &json!([1, 2])).unwrap_err();
         assert_eq!(e.scim_type, Some(crate::scim::ScimType::InvalidSyntax));
@@ -406,13 +475,25 @@ mod tests {
         let mut r = json!({"schemas": ["s"], "id": "1", "userName": "u", "name": {"givenName": "g", "familyName": "f"},
                            "emails": [{"value": "e", "type": "work"}], "meta": {"version": "v"}})
             .as_object().unwrap().clone();
-        Projection::parse(ResourceKind::User, Some("USERNAME,name.givenName,emails.value"), None)
+        Projection::parse(
+            ResourceKind::User,
+            Some("USERNAME,name.givenName,emails.value"),
+            None,
+        )
+        .unwrap()
+        .apply(ResourceKind::User, &mut r);
+        assert_eq!(
+            Value::Object(r.clone()),
+            json!({"schemas": ["s"], "id": "1", "userName": "u",
+            "name": {"givenName": "g"}, "emails": [{"value": "e"}]})
+        );
+        Projection::parse(ResourceKind::User, None, Some("emails,id"))
             .unwrap()
             .apply(ResourceKind::User, &mut r);
-        assert_eq!(Value::Object(r.clone()), json!({"schemas": ["s"], "id": "1", "userName": "u",
-            "name": {"givenName": "g"}, "emails": [{"value": "e"}]}));
-        Projection::parse(ResourceKind::User, None, Some("emails,id")).unwrap().apply(ResourceKind::User, &mut r);
-        assert_eq!(Value::Object(r), json!({"schemas": ["s"], "id": "1", "userName": "u", "name": {"givenName": "g"}}));
+        assert_eq!(
+            Value::Object(r),
+            json!({"schemas": ["s"], "id": "1", "userName": "u", "name": {"givenName": "g"}})
+        );
         assert!(Projection::parse(ResourceKind::User, Some("bogus"), None).is_err());
     }
 }

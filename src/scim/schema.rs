@@ -7,7 +7,8 @@ use serde_json::{Map, Value, json};
 
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-pub const ENTERPRISE_USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+pub const ENTERPRISE_USER_SCHEMA: &str =
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 pub const LIST_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 pub const PATCH_OP_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 pub const SCHEMA_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
@@ -228,7 +229,10 @@ impl AttrDef {
                 Returned::Request => "request",
             }),
         );
-        m.insert("uniqueness".into(), json!(if self.unique { "server" } else { "none" }));
+        m.insert(
+            "uniqueness".into(),
+            json!(if self.unique { "server" } else { "none" }),
+        );
         Value::Object(m)
     }
 }
@@ -267,23 +271,61 @@ impl SchemaDef {
 
 /// Attributes common to every resource (RFC 7643 §3.1). They are not listed in the schemas.
 pub static COMMON: [AttrDef; 4] = [
-    string("schemas", "The schema URNs the resource uses.").multi().case_exact().required().always(),
-    string("id", "Unique identifier assigned by the service provider.").case_exact().read_only().always().unique(),
-    string("externalId", "Identifier assigned by the provisioning client (Okta sends its user id).").case_exact(),
-    attr("meta", AttrType::Complex, "Resource metadata.").read_only().sub(&[
-        string("resourceType", "The resource type.").case_exact().read_only(),
-        attr("created", AttrType::DateTime, "When the resource was created.").read_only(),
-        attr("lastModified", AttrType::DateTime, "When the resource was last changed.").read_only(),
-        attr("location", AttrType::Reference, "The URI of the resource.").case_exact().read_only().refs(&["uri"]),
-        string("version", "The weak ETag of the resource.").case_exact().read_only(),
-    ]),
+    string("schemas", "The schema URNs the resource uses.")
+        .multi()
+        .case_exact()
+        .required()
+        .always(),
+    string("id", "Unique identifier assigned by the service provider.")
+        .case_exact()
+        .read_only()
+        .always()
+        .unique(),
+    string(
+        "externalId",
+        "Identifier assigned by the provisioning client (Okta sends its user id).",
+    )
+    .case_exact(),
+    attr("meta", AttrType::Complex, "Resource metadata.")
+        .read_only()
+        .sub(&[
+            string("resourceType", "The resource type.")
+                .case_exact()
+                .read_only(),
+            attr(
+                "created",
+                AttrType::DateTime,
+                "When the resource was created.",
+            )
+            .read_only(),
+            attr(
+                "lastModified",
+                AttrType::DateTime,
+                "When the resource was last changed.",
+            )
+            .read_only(),
+            attr("location", AttrType::Reference, "The URI of the resource.")
+                .case_exact()
+                .read_only()
+                .refs(&["uri"]),
+            string("version", "The weak ETag of the resource.")
+                .case_exact()
+                .read_only(),
+        ]),
 ];
 
 const TYPE_PRIMARY_VALUE: [AttrDef; 4] = [
     string("value", "The value."),
-    string("display", "A human-readable name, primarily used for display purposes."),
+    string(
+        "display",
+        "A human-readable name, primarily used for display purposes.",
+    ),
     string("type", "A label indicating the attribute's function."),
-    attr("primary", AttrType::Boolean, "Whether this is the primary value."),
+    attr(
+        "primary",
+        AttrType::Boolean,
+        "Whether this is the primary value.",
+    ),
 ];
 
 pub static USER: SchemaDef = SchemaDef {
@@ -291,8 +333,18 @@ pub static USER: SchemaDef = SchemaDef {
     name: "User",
     description: "User Account",
     attributes: &[
-        string("userName", "Unique identifier for the User, typically the Okta username (an email).").required().unique(),
-        attr("name", AttrType::Complex, "The components of the user's real name.").sub(&[
+        string(
+            "userName",
+            "Unique identifier for the User, typically the Okta username (an email).",
+        )
+        .required()
+        .unique(),
+        attr(
+            "name",
+            AttrType::Complex,
+            "The components of the user's real name.",
+        )
+        .sub(&[
             string("formatted", "The full name."),
             string("familyName", "The family name."),
             string("givenName", "The given name."),
@@ -300,37 +352,85 @@ pub static USER: SchemaDef = SchemaDef {
             string("honorificPrefix", "The honorific prefix(es)."),
             string("honorificSuffix", "The honorific suffix(es)."),
         ]),
-        string("displayName", "The name of the User, suitable for display to end-users."),
+        string(
+            "displayName",
+            "The name of the User, suitable for display to end-users.",
+        ),
         string("nickName", "The casual way to address the user."),
-        attr("profileUrl", AttrType::Reference, "A URI of the user's online profile.").refs(&["external"]),
+        attr(
+            "profileUrl",
+            AttrType::Reference,
+            "A URI of the user's online profile.",
+        )
+        .refs(&["external"]),
         string("title", "The user's title."),
-        string("userType", "The relationship between the organization and the user."),
-        string("preferredLanguage", "The user's preferred written or spoken language."),
+        string(
+            "userType",
+            "The relationship between the organization and the user.",
+        ),
+        string(
+            "preferredLanguage",
+            "The user's preferred written or spoken language.",
+        ),
         string("locale", "The user's default location, e.g. en-US."),
         string("timezone", "The user's time zone in IANA format."),
-        attr("active", AttrType::Boolean, "The user's administrative status."),
+        attr(
+            "active",
+            AttrType::Boolean,
+            "The user's administrative status.",
+        ),
         string("password", "The user's cleartext password; never returned.").write_only(),
-        attr("emails", AttrType::Complex, "Email addresses for the user.").multi().sub(&[
-            string("value", "Email address."),
-            string("display", "A human-readable name."),
-            string("type", "work, home or other.").canonical(&["work", "home", "other"]),
-            attr("primary", AttrType::Boolean, "Whether this is the primary email."),
-        ]),
-        attr("phoneNumbers", AttrType::Complex, "Phone numbers for the user.").multi().sub(&[
+        attr("emails", AttrType::Complex, "Email addresses for the user.")
+            .multi()
+            .sub(&[
+                string("value", "Email address."),
+                string("display", "A human-readable name."),
+                string("type", "work, home or other.").canonical(&["work", "home", "other"]),
+                attr(
+                    "primary",
+                    AttrType::Boolean,
+                    "Whether this is the primary email.",
+                ),
+            ]),
+        attr(
+            "phoneNumbers",
+            AttrType::Complex,
+            "Phone numbers for the user.",
+        )
+        .multi()
+        .sub(&[
             string("value", "Phone number."),
             string("display", "A human-readable name."),
             string("type", "work, home, mobile, fax, pager or other.")
                 .canonical(&["work", "home", "mobile", "fax", "pager", "other"]),
-            attr("primary", AttrType::Boolean, "Whether this is the primary phone number."),
+            attr(
+                "primary",
+                AttrType::Boolean,
+                "Whether this is the primary phone number.",
+            ),
         ]),
-        attr("ims", AttrType::Complex, "Instant messaging addresses.").multi().sub(&TYPE_PRIMARY_VALUE),
-        attr("photos", AttrType::Complex, "URLs of photos of the user.").multi().sub(&[
-            attr("value", AttrType::Reference, "URL of a photo.").refs(&["external"]),
-            string("display", "A human-readable name."),
-            string("type", "photo or thumbnail.").canonical(&["photo", "thumbnail"]),
-            attr("primary", AttrType::Boolean, "Whether this is the primary photo."),
-        ]),
-        attr("addresses", AttrType::Complex, "Physical mailing addresses.").multi().sub(&[
+        attr("ims", AttrType::Complex, "Instant messaging addresses.")
+            .multi()
+            .sub(&TYPE_PRIMARY_VALUE),
+        attr("photos", AttrType::Complex, "URLs of photos of the user.")
+            .multi()
+            .sub(&[
+                attr("value", AttrType::Reference, "URL of a photo.").refs(&["external"]),
+                string("display", "A human-readable name."),
+                string("type", "photo or thumbnail.").canonical(&["photo", "thumbnail"]),
+                attr(
+                    "primary",
+                    AttrType::Boolean,
+                    "Whether this is the primary photo.",
+                ),
+            ]),
+        attr(
+            "addresses",
+            AttrType::Complex,
+            "Physical mailing addresses.",
+        )
+        .multi()
+        .sub(&[
             string("formatted", "The full mailing address."),
             string("streetAddress", "The street address."),
             string("locality", "The city or locality."),
@@ -338,24 +438,54 @@ pub static USER: SchemaDef = SchemaDef {
             string("postalCode", "The zip or postal code."),
             string("country", "The country, ISO 3166-1 alpha-2."),
             string("type", "work, home or other.").canonical(&["work", "home", "other"]),
-            attr("primary", AttrType::Boolean, "Whether this is the primary address."),
+            attr(
+                "primary",
+                AttrType::Boolean,
+                "Whether this is the primary address.",
+            ),
         ]),
-        attr("groups", AttrType::Complex, "The groups the user belongs to; derived from group membership.")
+        attr(
+            "groups",
+            AttrType::Complex,
+            "The groups the user belongs to; derived from group membership.",
+        )
+        .multi()
+        .read_only()
+        .sub(&[
+            string("value", "The id of the group.").read_only(),
+            attr("$ref", AttrType::Reference, "The URI of the group.")
+                .read_only()
+                .refs(&["Group"]),
+            string("display", "The displayName of the group.").read_only(),
+            string("type", "direct or indirect.")
+                .read_only()
+                .canonical(&["direct", "indirect"]),
+        ]),
+        attr(
+            "entitlements",
+            AttrType::Complex,
+            "Entitlements of the user.",
+        )
+        .multi()
+        .sub(&TYPE_PRIMARY_VALUE),
+        attr("roles", AttrType::Complex, "Roles of the user.")
             .multi()
-            .read_only()
-            .sub(&[
-                string("value", "The id of the group.").read_only(),
-                attr("$ref", AttrType::Reference, "The URI of the group.").read_only().refs(&["Group"]),
-                string("display", "The displayName of the group.").read_only(),
-                string("type", "direct or indirect.").read_only().canonical(&["direct", "indirect"]),
-            ]),
-        attr("entitlements", AttrType::Complex, "Entitlements of the user.").multi().sub(&TYPE_PRIMARY_VALUE),
-        attr("roles", AttrType::Complex, "Roles of the user.").multi().sub(&TYPE_PRIMARY_VALUE),
-        attr("x509Certificates", AttrType::Complex, "Certificates of the user.").multi().sub(&[
+            .sub(&TYPE_PRIMARY_VALUE),
+        attr(
+            "x509Certificates",
+            AttrType::Complex,
+            "Certificates of the user.",
+        )
+        .multi()
+        .sub(&[
             attr("value", AttrType::Binary, "The DER certificate, base64."),
             string("display", "A human-readable name."),
             string("type", "A label."),
-            attr("primary", AttrType::Boolean, "Whether this is the primary certificate."),
+            attr(
+                "primary",
+                AttrType::Boolean,
+                "Whether this is the primary certificate.",
+            ),
         ]),
     ],
 };
@@ -384,12 +514,23 @@ pub static GROUP: SchemaDef = SchemaDef {
     description: "Group",
     attributes: &[
         string("displayName", "A human-readable name for the group.").required(),
-        attr("members", AttrType::Complex, "The members of the group.").multi().sub(&[
-            string("value", "The id of the member.").case_exact().immutable(),
-            attr("$ref", AttrType::Reference, "The URI of the member.").immutable().refs(&["User", "Group"]),
-            string("display", "A human-readable name of the member (Okta sends the app userName)."),
-            string("type", "User or Group.").immutable().canonical(&["User", "Group"]),
-        ]),
+        attr("members", AttrType::Complex, "The members of the group.")
+            .multi()
+            .sub(&[
+                string("value", "The id of the member.")
+                    .case_exact()
+                    .immutable(),
+                attr("$ref", AttrType::Reference, "The URI of the member.")
+                    .immutable()
+                    .refs(&["User", "Group"]),
+                string(
+                    "display",
+                    "A human-readable name of the member (Okta sends the app userName).",
+                ),
+                string("type", "User or Group.")
+                    .immutable()
+                    .canonical(&["User", "Group"]),
+            ]),
     ],
 };
 
@@ -422,16 +563,28 @@ pub fn resolve_attr(kind: ResourceKind, uri: Option<&str>, name: &str) -> Option
     match uri {
         None => {
             if let Some(d) = find(&COMMON, name).or_else(|| core.attribute(name)) {
-                return Some(ResolvedAttr { container: Container::Top, name: d.name.into(), def: Some(d) });
+                return Some(ResolvedAttr {
+                    container: Container::Top,
+                    name: d.name.into(),
+                    def: Some(d),
+                });
             }
             None
         }
         Some(u) if u.eq_ignore_ascii_case(core.id) => {
             let d = core.attribute(name).or_else(|| find(&COMMON, name))?;
-            Some(ResolvedAttr { container: Container::Top, name: d.name.into(), def: Some(d) })
+            Some(ResolvedAttr {
+                container: Container::Top,
+                name: d.name.into(),
+                def: Some(d),
+            })
         }
         Some(u) => {
-            if let Some(ext) = kind.extensions().iter().find(|e| e.id.eq_ignore_ascii_case(u)) {
+            if let Some(ext) = kind
+                .extensions()
+                .iter()
+                .find(|e| e.id.eq_ignore_ascii_case(u))
+            {
                 let d = ext.attribute(name)?;
                 return Some(ResolvedAttr {
                     container: Container::Extension(ext.id.into()),
@@ -441,7 +594,11 @@ pub fn resolve_attr(kind: ResourceKind, uri: Option<&str>, name: &str) -> Option
             }
             if is_schema_urn(u) {
                 // An extension this server does not describe: kept verbatim.
-                return Some(ResolvedAttr { container: Container::Extension(u.into()), name: name.into(), def: None });
+                return Some(ResolvedAttr {
+                    container: Container::Extension(u.into()),
+                    name: name.into(),
+                    def: None,
+                });
             }
             None
         }
@@ -450,11 +607,17 @@ pub fn resolve_attr(kind: ResourceKind, uri: Option<&str>, name: &str) -> Option
 
 /// Whether a key names an extension schema of `kind` (known or not), and its canonical spelling.
 pub fn extension_urn(kind: ResourceKind, key: &str) -> Option<String> {
-    if let Some(ext) = kind.extensions().iter().find(|e| e.id.eq_ignore_ascii_case(key)) {
+    if let Some(ext) = kind
+        .extensions()
+        .iter()
+        .find(|e| e.id.eq_ignore_ascii_case(key))
+    {
         return Some(ext.id.to_string());
     }
     let attr_of_known = |id: &str| {
-        key.get(..id.len()).is_some_and(|p| p.eq_ignore_ascii_case(id)) && key.as_bytes().get(id.len()) == Some(&b':')
+        key.get(..id.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(id))
+            && key.as_bytes().get(id.len()) == Some(&b':')
     };
     if is_schema_urn(key)
         && !key.eq_ignore_ascii_case(kind.core_schema().id)
@@ -474,10 +637,10 @@ pub fn is_schema_urn(s: &str) -> bool {
 /// Split `urn:...:Schema:attr.sub` into (Some(urn), "attr.sub"); a plain path gives (None, path).
 /// The attribute name is the part after the last colon.
 pub fn split_urn_path(path: &str) -> (Option<&str>, &str) {
-    if is_schema_urn(path) {
-        if let Some(i) = path.rfind(':') {
-            return (Some(&path[..i]), &path[i + 1..]);
-        }
+    if is_schema_urn(path)
+        && let Some(i) = path.rfind(':')
+    {
+        return (Some(&path[..i]), &path[i + 1..]);
     }
     (None, path)
 }
@@ -492,8 +655,11 @@ pub fn resource_type_json(kind: ResourceKind, location: &str) -> Value {
         "description": match kind { ResourceKind::User => "User Account", ResourceKind::Group => "Group" },
         "schema": kind.core_schema().id,
     });
-    let exts: Vec<Value> =
-        kind.extensions().iter().map(|e| json!({"schema": e.id, "required": false})).collect();
+    let exts: Vec<Value> = kind
+        .extensions()
+        .iter()
+        .map(|e| json!({"schema": e.id, "required": false}))
+        .collect();
     if !exts.is_empty() {
         v["schemaExtensions"] = Value::Array(exts);
     }
@@ -512,8 +678,16 @@ mod tests {
         assert_eq!(r.container, Container::Top);
         let r = resolve_attr(ResourceKind::User, Some(USER_SCHEMA), "emails").unwrap();
         assert_eq!(r.name, "emails");
-        let r = resolve_attr(ResourceKind::User, Some("URN:ietf:params:scim:schemas:extension:enterprise:2.0:User"), "DEPARTMENT").unwrap();
-        assert_eq!(r.container, Container::Extension(ENTERPRISE_USER_SCHEMA.into()));
+        let r = resolve_attr(
+            ResourceKind::User,
+            Some("URN:ietf:params:scim:schemas:extension:enterprise:2.0:User"),
+            "DEPARTMENT",
+        )
+        .unwrap();
+        assert_eq!(
+            r.container,
+            Container::Extension(ENTERPRISE_USER_SCHEMA.into())
+        );
         assert_eq!(r.name, "department");
         assert!(resolve_attr(ResourceKind::User, None, "nosuch").is_none());
         assert!(resolve_attr(ResourceKind::Group, None, "userName").is_none());
@@ -522,7 +696,9 @@ mod tests {
     #[test]
     fn splits_urn_qualified_paths() {
         assert_eq!(
-            split_urn_path("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value"),
+            split_urn_path(
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value"
+            ),
             (Some(ENTERPRISE_USER_SCHEMA), "manager.value")
         );
         assert_eq!(split_urn_path("name.givenName"), (None, "name.givenName"));

@@ -20,16 +20,29 @@ impl Answer {
         serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
     }
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(String::from)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from)
     }
 }
 
 impl Client {
     pub fn new(base: &str, token: &str) -> Self {
-        Client { http: reqwest::Client::new(), base: base.to_string(), auth: format!("Bearer {token}") }
+        Client {
+            http: reqwest::Client::new(),
+            base: base.to_string(),
+            auth: format!("Bearer {token}"),
+        }
     }
 
-    pub async fn send(&self, method: &str, path: &str, body: Option<&str>, headers: &[(&str, &str)]) -> Answer {
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
         let url = format!("{}{}", self.base, path);
         let mut req = self
             .http
@@ -37,7 +50,10 @@ impl Client {
             .header("Authorization", &self.auth)
             .header("Accept", "application/scim+json");
         if let Some(b) = body {
-            if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+            if !headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            {
                 req = req.header("Content-Type", "application/scim+json; charset=utf-8");
             }
             req = req.body(b.to_string());
@@ -49,7 +65,11 @@ impl Client {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let text = resp.text().await.unwrap_or_default();
-        Answer { status, headers, text }
+        Answer {
+            status,
+            headers,
+            text,
+        }
     }
 
     pub async fn get(&self, path: &str) -> Answer {
