@@ -5,6 +5,7 @@
 //! - [`app`]: the reference app, an in-memory SCIM server that behaves as Okta needs.
 
 pub mod app;
+pub mod okta;
 pub mod scim;
 
 pub use app::{ReferenceApp, ReferenceAppBuilder};

@@ -1,0 +1,796 @@
+//! The operation sequences of Okta's provisioning engine, each a named method of [`Session`]
+//! that sends exactly what Okta sends (okta-scim-wire §1–§7, §10) and decides what to do next
+//! from the answers the way Okta does. They record every exchange; grading is done elsewhere
+//! (`conformance`), from those exchanges.
+
+use indexmap::IndexMap;
+use serde_json::{Map, Value, json};
+
+use super::ids::{OktaIds, OktaUser};
+use super::wire::{AppKind, Exchange, WireClient, WireRequest};
+
+pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+pub const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+/// Import pages are requested until this many pages, at most (a server that never ends paging).
+pub const MAX_IMPORT_PAGES: usize = 1000;
+
+/// What Okta does when a Group Push "Create" finds a group of that name (okta-scim-wire §7:
+/// UNCONFIRMED, so a choice).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExistingGroupOnPush {
+    /// Link to the existing group and push memberships to it.
+    Link,
+    /// Stop with an error, as "group already exists".
+    Fail,
+}
+
+/// The PATCH body of an OIN password sync (okta-scim-wire §4: UNCONFIRMED, so a choice).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordSyncBody {
+    /// `{"op":"replace","value":{"password":"…"}}`, by analogy with deactivation (default).
+    PathlessValue,
+    /// `{"op":"replace","path":"password","value":"…"}`.
+    WithPath,
+}
+
+/// The settings of the simulated Okta app instance.
+#[derive(Debug, Clone)]
+pub struct OktaSettings {
+    pub app_kind: AppKind,
+    /// Import Groups or Push Groups is on: Test API Credentials also probes `/Groups`.
+    pub group_features: bool,
+    /// "Rename app groups to match group name in Okta" (okta-scim-wire §6.4).
+    pub rename_app_groups: bool,
+    pub existing_group_on_push: ExistingGroupOnPush,
+    pub password_sync_body: PasswordSyncBody,
+}
+
+impl Default for OktaSettings {
+    fn default() -> Self {
+        OktaSettings {
+            app_kind: AppKind::Oin,
+            group_features: true,
+            rename_app_groups: false,
+            existing_group_on_push: ExistingGroupOnPush::Link,
+            password_sync_body: PasswordSyncBody::PathlessValue,
+        }
+    }
+}
+
+/// An Okta user and what Okta knows of its app user.
+#[derive(Debug, Clone)]
+pub struct AppUser {
+    pub okta: OktaUser,
+    /// The id the app returned (what Okta stores after assignment).
+    pub app_id: Option<String>,
+}
+
+/// An Okta group and its pushed app group.
+#[derive(Debug, Clone)]
+pub struct AppGroup {
+    pub name: String,
+    pub okta_id: String,
+    pub app_id: Option<String>,
+    /// Labels of the Okta users in the group.
+    pub members: Vec<String>,
+}
+
+/// Why an operation stopped early, as Okta would report it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct OpError(pub String);
+
+/// One operation's exchanges, in order.
+#[derive(Debug, Clone, Default)]
+pub struct Op {
+    pub name: String,
+    pub exchanges: Vec<Exchange>,
+    /// Set when Okta would have stopped (and marked the task failed).
+    pub error: Option<OpError>,
+}
+
+impl Op {
+    fn new(name: impl Into<String>) -> Self {
+        Op { name: name.into(), ..Op::default() }
+    }
+    fn fail(&mut self, msg: impl Into<String>) {
+        if self.error.is_none() {
+            self.error = Some(OpError(msg.into()));
+        }
+    }
+    /// The exchanges with this label.
+    pub fn labelled<'a>(&'a self, label: &'a str) -> impl Iterator<Item = &'a Exchange> + 'a {
+        self.exchanges.iter().filter(move |e| e.label == label)
+    }
+    pub fn first(&self, label: &str) -> Option<&Exchange> {
+        self.exchanges.iter().find(|e| e.label == label)
+    }
+    pub fn sent_anything(&self, method: &str) -> bool {
+        self.exchanges.iter().any(|e| e.request.method == method)
+    }
+}
+
+/// A list response's resources, accepting Okta's tolerated lowercase `resources` (quirk 16).
+pub fn resources(list: &Value) -> Option<&Vec<Value>> {
+    list.get("Resources").or_else(|| list.get("resources")).and_then(Value::as_array)
+}
+
+/// A list response's total, as Okta reads it (integers; lowercase tolerated).
+pub fn total_results(list: &Value) -> Option<u64> {
+    list.get("totalResults").or_else(|| list.get("totalresults")).and_then(Value::as_u64)
+}
+
+/// The simulated Okta org for one scenario: its app settings, its users and groups.
+pub struct Session {
+    pub wire: WireClient,
+    pub settings: OktaSettings,
+    pub ids: OktaIds,
+    pub users: IndexMap<String, AppUser>,
+    pub groups: IndexMap<String, AppGroup>,
+}
+
+impl Session {
+    pub fn new(wire: WireClient, settings: OktaSettings, ids: OktaIds) -> Self {
+        Session { wire, settings, ids, users: IndexMap::new(), groups: IndexMap::new() }
+    }
+
+    async fn send(&self, op: &mut Op, label: &str, req: WireRequest) -> Exchange {
+        let ex = self.wire.send(label, req).await;
+        op.exchanges.push(ex.clone());
+        ex
+    }
+
+    async fn get(&self, op: &mut Op, label: &str, path: &str, query: &[(&str, &str)]) -> Exchange {
+        let req = self.wire.request("GET", path, query, None);
+        self.send(op, label, req).await
+    }
+
+    async fn with_body(&self, op: &mut Op, label: &str, method: &str, path: &str, body: &Value) -> Exchange {
+        let req = self.wire.request(method, path, &[], Some(body));
+        self.send(op, label, req).await
+    }
+
+    /// An Okta user for a label, generated on first use.
+    pub fn user(&mut self, label: &str) -> &mut AppUser {
+        if !self.users.contains_key(label) {
+            let okta = self.ids.user();
+            self.users.insert(label.to_string(), AppUser { okta, app_id: None });
+        }
+        self.users.get_mut(label).expect("just inserted")
+    }
+
+    pub fn app_id(&self, label: &str) -> Option<String> {
+        self.users.get(label).and_then(|u| u.app_id.clone())
+    }
+
+    /// An Okta group for a label, generated on first use.
+    pub fn group(&mut self, label: &str) -> &mut AppGroup {
+        if !self.groups.contains_key(label) {
+            let name = self.ids.group_name();
+            let okta_id = self.ids.group_id();
+            self.groups.insert(label.to_string(), AppGroup { name, okta_id, app_id: None, members: Vec::new() });
+        }
+        self.groups.get_mut(label).expect("just inserted")
+    }
+
+    // ---- §1 Test API Credentials -------------------------------------------------------------
+
+    /// `GET /Users?startIndex=1&count=2`, then `GET /Groups?startIndex=1&count=100` when group
+    /// features are on.
+    pub async fn test_credentials(&self) -> Op {
+        let mut op = Op::new("test API credentials");
+        self.get(&mut op, "users probe", "/Users", &[("startIndex", "1"), ("count", "2")]).await;
+        if self.settings.group_features {
+            self.get(&mut op, "groups probe", "/Groups", &[("startIndex", "1"), ("count", "100")]).await;
+        }
+        op
+    }
+
+    /// The same Users probe with a wrong credential.
+    pub async fn test_credentials_with_wrong_token(&self) -> Op {
+        let mut op = Op::new("test API credentials with a wrong token");
+        let wrong = self.wire.with_auth(self.wire.auth.wrong());
+        let req = wrong.request("GET", "/Users", &[("startIndex", "1"), ("count", "2")], None);
+        let ex = wrong.send("users probe, wrong token", req).await;
+        op.exchanges.push(ex);
+        op
+    }
+
+    // ---- §2 Import ---------------------------------------------------------------------------
+
+    /// Page through `/Users` or `/Groups` by 100 until `startIndex` passes `totalResults`, then
+    /// ask for one page past the end, as Okta's OIN QA does. Returns the op and every resource.
+    pub async fn import(&self, endpoint: &str) -> (Op, Vec<Value>) {
+        let mut op = Op::new(format!("import {}", endpoint.trim_start_matches('/').to_lowercase()));
+        let mut all = Vec::new();
+        let mut start: u64 = 1;
+        let mut total: Option<u64> = None;
+        for _ in 0..MAX_IMPORT_PAGES {
+            let s = start.to_string();
+            let ex = self.get(&mut op, "page", endpoint, &[("startIndex", &s), ("count", "100")]).await;
+            let Some(body) = ex.json().filter(|_| ex.status() == Some(200)) else {
+                op.fail(format!("import stopped: page at startIndex={start} answered {}", ex.got()));
+                return (op, all);
+            };
+            let Some(items) = resources(&body) else {
+                op.fail(format!("import stopped: page at startIndex={start} has no Resources"));
+                return (op, all);
+            };
+            let t = total_results(&body);
+            total = t.or(total);
+            all.extend(items.iter().cloned());
+            start += 100;
+            match total {
+                Some(t) if start > t => break,
+                None if items.is_empty() => break,
+                _ if items.is_empty() => break,
+                _ => {}
+            }
+        }
+        let s = start.to_string();
+        self.get(&mut op, "past the end", endpoint, &[("startIndex", &s), ("count", "100")]).await;
+        (op, all)
+    }
+
+    // ---- §3 Assign ---------------------------------------------------------------------------
+
+    /// Okta's POST /Users body, in Okta's key order (okta-scim-wire §3.2, §8.2).
+    pub fn create_body(user: &OktaUser) -> Value {
+        json!({
+            "schemas": [USER_SCHEMA],
+            "userName": user.login,
+            "name": {"givenName": user.given_name, "familyName": user.family_name},
+            "emails": [{"primary": true, "value": user.login, "type": "work"}],
+            "displayName": user.display_name(),
+            "locale": "en-US",
+            "externalId": user.id,
+            "groups": [],
+            "password": user.password,
+            "active": true
+        })
+    }
+
+    /// Assign a user to the app: userName pre-check, then POST, or link an existing user with
+    /// GET + PUT (okta-scim-wire §3).
+    pub async fn assign_user(&mut self, label: &str) -> Op {
+        let user = self.user(label).okta.clone();
+        let mut op = Op::new("assign user");
+        let filter = format!("userName eq \"{}\"", user.login);
+        let pre = self
+            .get(&mut op, "userName pre-check", "/Users", &[("filter", &filter), ("startIndex", "1"), ("count", "100")])
+            .await;
+        let found = match (pre.status(), pre.json()) {
+            (Some(200), Some(body)) => resources(&body)
+                .and_then(|r| r.first())
+                .and_then(|u| u.get("id"))
+                .and_then(Value::as_str)
+                .map(String::from),
+            // A 404 on the filter is tolerated as "not found" (okta-scim-wire §3.1, quirk 18).
+            (Some(404), _) => None,
+            _ => {
+                op.fail(format!("Error while verifying if user {} exists: {}", user.login, pre.got()));
+                return op;
+            }
+        };
+        match found {
+            Some(id) => {
+                self.users[label].app_id = Some(id.clone());
+                self.push_profile_to(&mut op, label, &id, "link: GET", "link: PUT", |_| {}).await;
+            }
+            None => {
+                let ex = self.with_body(&mut op, "create", "POST", "/Users", &Self::create_body(&user)).await;
+                match (ex.status(), ex.json()) {
+                    (Some(201), Some(body)) => match body.get("id").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+                        Some(id) => self.users[label].app_id = Some(id.to_string()),
+                        None => op.fail("Create new user returned empty user."),
+                    },
+                    (Some(201), None) => op.fail("Create new user returned empty user."),
+                    _ => op.fail(format!("Error while creating user {}: {}", user.login, ex.got())),
+                }
+            }
+        }
+        op
+    }
+
+    /// POST the user without the pre-check (the duplicate check of Okta's SPEC test, step 14).
+    pub async fn create_user_without_precheck(&mut self, label: &str) -> Op {
+        let user = self.user(label).okta.clone();
+        let mut op = Op::new("create user again");
+        self.with_body(&mut op, "create", "POST", "/Users", &Self::create_body(&user)).await;
+        op
+    }
+
+    /// Overwrite the attributes Okta maps onto the app's own representation (okta-scim-wire §4,
+    /// quirk 9): everything Okta does not own is echoed back unchanged.
+    pub fn merge_profile(server: &Value, user: &OktaUser) -> Value {
+        let mut out = server.as_object().cloned().unwrap_or_default();
+        out.insert("userName".into(), json!(user.login));
+        let mut name = out.get("name").and_then(Value::as_object).cloned().unwrap_or_default();
+        name.insert("givenName".into(), json!(user.given_name));
+        name.insert("familyName".into(), json!(user.family_name));
+        out.insert("name".into(), Value::Object(name));
+        let mut emails: Vec<Value> = out.get("emails").and_then(Value::as_array).cloned().unwrap_or_default();
+        match emails.iter_mut().find(|e| e.get("primary") == Some(&json!(true)) || e.get("type") == Some(&json!("work"))) {
+            Some(Value::Object(e)) => {
+                e.insert("value".into(), json!(user.login));
+            }
+            _ => emails.insert(0, json!({"primary": true, "value": user.login, "type": "work"})),
+        }
+        out.insert("emails".into(), Value::Array(emails));
+        out.insert("displayName".into(), json!(user.display_name()));
+        out.insert("externalId".into(), json!(user.id));
+        Value::Object(out)
+    }
+
+    async fn push_profile_to(
+        &self,
+        op: &mut Op,
+        label: &str,
+        id: &str,
+        get_label: &str,
+        put_label: &str,
+        edit: impl FnOnce(&mut Map<String, Value>),
+    ) -> Option<Exchange> {
+        let user = self.users[label].okta.clone();
+        let path = format!("/Users/{id}");
+        let got = self.get(op, get_label, &path, &[]).await;
+        let Some(body) = got.json().filter(|_| got.status() == Some(200)) else {
+            op.fail(format!("Error while reading user {}: {}", user.login, got.got()));
+            return None;
+        };
+        let mut merged = Self::merge_profile(&body, &user);
+        if let Some(m) = merged.as_object_mut() {
+            edit(m);
+        }
+        Some(self.with_body(op, put_label, "PUT", &path, &merged).await)
+    }
+
+    /// Push a profile change (a new given name) with GET then PUT (okta-scim-wire §4).
+    pub async fn push_profile(&mut self, label: &str) -> Op {
+        let mut op = Op::new("push profile");
+        let Some(id) = self.app_id(label) else {
+            op.fail(format!("{label} is not assigned"));
+            return op;
+        };
+        let u = &mut self.users[label].okta;
+        u.given_name = format!("{}update", u.given_name);
+        self.push_profile_to(&mut op, label, &id, "GET", "PUT", |_| {}).await;
+        op
+    }
+
+    // ---- §5 Deactivate / reactivate ----------------------------------------------------------
+
+    /// Set `active` the way the app kind does it: path-less PATCH (OIN) or GET + PUT (AIW).
+    async fn set_active(&mut self, label: &str, active: bool, name: &str) -> Op {
+        let mut op = Op::new(name);
+        let Some(id) = self.app_id(label) else {
+            op.fail(format!("{label} is not assigned"));
+            return op;
+        };
+        match self.settings.app_kind {
+            AppKind::Oin => {
+                let body = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"active": active}}]});
+                self.with_body(&mut op, "PATCH", "PATCH", &format!("/Users/{id}"), &body).await;
+            }
+            AppKind::Aiw => {
+                self.push_profile_to(&mut op, label, &id, "GET", "PUT", |m| {
+                    m.insert("active".into(), json!(active));
+                })
+                .await;
+            }
+        }
+        op
+    }
+
+    pub async fn deactivate_user(&mut self, label: &str) -> Op {
+        self.set_active(label, false, "deactivate user").await
+    }
+
+    pub async fn reactivate_user(&mut self, label: &str) -> Op {
+        self.set_active(label, true, "reactivate user").await
+    }
+
+    /// Unassigning sends what deactivation sends (okta-scim-wire §5.3); Okta never DELETEs users.
+    pub async fn unassign_user(&mut self, label: &str) -> Op {
+        self.set_active(label, false, "unassign user").await
+    }
+
+    pub async fn reassign_user(&mut self, label: &str) -> Op {
+        self.set_active(label, true, "reassign user").await
+    }
+
+    /// Password sync: PATCH (OIN, body per settings) or GET + PUT with `password` (AIW).
+    pub async fn sync_password(&mut self, label: &str) -> Op {
+        let mut op = Op::new("sync password");
+        let Some(id) = self.app_id(label) else {
+            op.fail(format!("{label} is not assigned"));
+            return op;
+        };
+        let password = self.ids.password();
+        self.users[label].okta.password = password.clone();
+        match self.settings.app_kind {
+            AppKind::Oin => {
+                let operation = match self.settings.password_sync_body {
+                    PasswordSyncBody::PathlessValue => json!({"op": "replace", "value": {"password": password}}),
+                    PasswordSyncBody::WithPath => json!({"op": "replace", "path": "password", "value": password}),
+                };
+                let body = json!({"schemas": [PATCH_OP], "Operations": [operation]});
+                self.with_body(&mut op, "PATCH", "PATCH", &format!("/Users/{id}"), &body).await;
+            }
+            AppKind::Aiw => {
+                self.push_profile_to(&mut op, label, &id, "GET", "PUT", |m| {
+                    m.insert("password".into(), json!(password));
+                })
+                .await;
+            }
+        }
+        op
+    }
+
+    /// Read a user back as Okta's tests do (`GET /Users/{id}`).
+    pub async fn read_user(&self, label: &str) -> Op {
+        let mut op = Op::new("read user");
+        match self.app_id(label) {
+            Some(id) => {
+                self.get(&mut op, "GET", &format!("/Users/{id}"), &[]).await;
+            }
+            None => op.fail(format!("{label} has no app id")),
+        }
+        op
+    }
+
+    /// Look a user up by userName, optionally in another case (okta-scim-wire §10.1 step 16).
+    pub async fn find_user(&mut self, label: &str, upper_case: bool) -> Op {
+        let login = self.user(label).okta.login.clone();
+        let login = if upper_case { login.to_uppercase() } else { login };
+        let mut op = Op::new("find user");
+        let filter = format!("userName eq \"{login}\"");
+        self.get(&mut op, "filter", "/Users", &[("filter", &filter), ("startIndex", "1"), ("count", "100")]).await;
+        op
+    }
+
+    // ---- §6, §7 Groups -----------------------------------------------------------------------
+
+    fn member_values(&self, labels: &[String]) -> Vec<Value> {
+        labels
+            .iter()
+            .filter_map(|l| self.users.get(l))
+            .filter_map(|u| u.app_id.as_ref().map(|id| json!({"value": id, "display": u.okta.login})))
+            .collect()
+    }
+
+    /// Push a group: `displayName eq` lookup, then POST with its members; a follow-up
+    /// membership push when the 201 does not echo them (okta-scim-wire §6.1, §7).
+    pub async fn push_group(&mut self, label: &str) -> Op {
+        let group = self.group(label).clone();
+        let mut op = Op::new("push group");
+        let filter = format!("displayName eq \"{}\"", group.name);
+        let look = self
+            .get(&mut op, "displayName lookup", "/Groups", &[("filter", &filter), ("startIndex", "1"), ("count", "100")])
+            .await;
+        let existing = match (look.status(), look.json()) {
+            (Some(200), Some(body)) => resources(&body)
+                .and_then(|r| r.first())
+                .and_then(|g| g.get("id"))
+                .and_then(Value::as_str)
+                .map(String::from),
+            (Some(404), _) => None,
+            _ => {
+                op.fail(format!("Error while looking up group {}: {}", group.name, look.got()));
+                return op;
+            }
+        };
+        let members = self.member_values(&group.members);
+        if let Some(id) = existing {
+            if self.settings.existing_group_on_push == ExistingGroupOnPush::Fail {
+                op.fail(format!("a group named {} already exists in the app", group.name));
+                return op;
+            }
+            self.groups[label].app_id = Some(id);
+            self.send_membership(&mut op, label, &group.members, &[]).await;
+            return op;
+        }
+        let body = json!({"schemas": [GROUP_SCHEMA], "displayName": group.name, "members": members});
+        let ex = self.with_body(&mut op, "create", "POST", "/Groups", &body).await;
+        let Some(created) = ex.json().filter(|_| ex.status() == Some(201)) else {
+            op.fail(format!("Error while creating group {}: {}", group.name, ex.got()));
+            return op;
+        };
+        let Some(id) = created.get("id").and_then(Value::as_str).filter(|s| !s.is_empty()) else {
+            op.fail("Create new group returned a group without an id.");
+            return op;
+        };
+        self.groups[label].app_id = Some(id.to_string());
+        let echoed: Vec<&str> = created
+            .get("members")
+            .and_then(Value::as_array)
+            .map(|m| m.iter().filter_map(|x| x.get("value").and_then(Value::as_str)).collect())
+            .unwrap_or_default();
+        let missing = members.iter().any(|m| !echoed.contains(&m["value"].as_str().unwrap_or_default()));
+        if missing {
+            self.send_membership(&mut op, label, &group.members, &[]).await;
+        }
+        op
+    }
+
+    /// Membership changes: removes (one operation per user, with a filter path) then one add
+    /// (OIN PATCH), or GET + PUT of the whole group (AIW). With renaming on, the rename PATCH
+    /// goes first (okta-scim-wire §6.2–§6.4).
+    async fn send_membership(&self, op: &mut Op, label: &str, add: &[String], remove: &[String]) {
+        let group = &self.groups[label];
+        let Some(id) = group.app_id.clone() else {
+            op.fail(format!("group {label} is not pushed"));
+            return;
+        };
+        let path = format!("/Groups/{id}");
+        match self.settings.app_kind {
+            AppKind::Oin => {
+                if self.settings.rename_app_groups {
+                    let body = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"id": id, "displayName": group.name}}]});
+                    self.with_body(op, "rename PATCH", "PATCH", &path, &body).await;
+                }
+                let mut ops: Vec<Value> = remove
+                    .iter()
+                    .filter_map(|l| self.users.get(l).and_then(|u| u.app_id.clone()))
+                    .map(|uid| json!({"op": "remove", "path": format!("members[value eq \"{uid}\"]")}))
+                    .collect();
+                let adds = self.member_values(add);
+                if !adds.is_empty() {
+                    ops.push(json!({"op": "add", "path": "members", "value": adds}));
+                }
+                if !ops.is_empty() {
+                    let body = json!({"schemas": [PATCH_OP], "Operations": ops});
+                    self.with_body(op, "membership PATCH", "PATCH", &path, &body).await;
+                }
+            }
+            AppKind::Aiw => {
+                let members = self.member_values(&group.members);
+                self.put_group(op, &path, &group.name, members).await;
+            }
+        }
+    }
+
+    async fn put_group(&self, op: &mut Op, path: &str, name: &str, members: Vec<Value>) {
+        let got = self.get(op, "GET", path, &[]).await;
+        let Some(mut body) = got.json().filter(|_| got.status() == Some(200)) else {
+            op.fail(format!("Error while reading group {name}: {}", got.got()));
+            return;
+        };
+        if let Some(m) = body.as_object_mut() {
+            m.insert("displayName".into(), json!(name));
+            m.insert("members".into(), Value::Array(members));
+        }
+        self.with_body(op, "PUT", "PUT", path, &body).await;
+    }
+
+    /// Add users to a pushed group (and push the change).
+    pub async fn add_to_group(&mut self, label: &str, users: &[String]) -> Op {
+        let mut op = Op::new("push memberships: add");
+        self.group(label);
+        for u in users {
+            if !self.groups[label].members.contains(u) {
+                self.groups[label].members.push(u.clone());
+            }
+        }
+        self.send_membership(&mut op, label, users, &[]).await;
+        op
+    }
+
+    /// Remove users from a pushed group (and push the change).
+    pub async fn remove_from_group(&mut self, label: &str, users: &[String]) -> Op {
+        let mut op = Op::new("push memberships: remove");
+        self.group(label).members.retain(|m| !users.contains(m));
+        self.send_membership(&mut op, label, &[], users).await;
+        op
+    }
+
+    /// Rename the Okta group; the app group follows (OIN: path-less PATCH with `id` in `value`).
+    pub async fn rename_group(&mut self, label: &str, new_name: &str) -> Op {
+        let mut op = Op::new("rename group");
+        self.group(label).name = new_name.to_string();
+        let group = self.groups[label].clone();
+        let Some(id) = group.app_id.clone() else {
+            op.fail(format!("group {label} is not pushed"));
+            return op;
+        };
+        let path = format!("/Groups/{id}");
+        match self.settings.app_kind {
+            AppKind::Oin => {
+                let body = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"id": id, "displayName": new_name}}]});
+                self.with_body(&mut op, "rename PATCH", "PATCH", &path, &body).await;
+            }
+            AppKind::Aiw => {
+                let members = self.member_values(&group.members);
+                self.put_group(&mut op, &path, new_name, members).await;
+            }
+        }
+        op
+    }
+
+    /// "Push Now": replace all members (also with an empty list).
+    pub async fn push_now(&mut self, label: &str) -> Op {
+        let mut op = Op::new("push now");
+        let group = self.group(label).clone();
+        let Some(id) = group.app_id.clone() else {
+            op.fail(format!("group {label} is not pushed"));
+            return op;
+        };
+        let path = format!("/Groups/{id}");
+        let members = self.member_values(&group.members);
+        match self.settings.app_kind {
+            AppKind::Oin => {
+                let body = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "members", "value": members}]});
+                self.with_body(&mut op, "replace PATCH", "PATCH", &path, &body).await;
+            }
+            AppKind::Aiw => self.put_group(&mut op, &path, &group.name, members).await,
+        }
+        op
+    }
+
+    /// Link an Okta group to an app group found by exact name, optionally renaming it, then
+    /// push the Okta members (existing app members stay).
+    pub async fn link_group(&mut self, label: &str, app_group_name: &str, rename: bool) -> Op {
+        let mut op = Op::new(if rename { "link group (rename)" } else { "link group" });
+        let filter = format!("displayName eq \"{app_group_name}\"");
+        let look = self
+            .get(&mut op, "displayName lookup", "/Groups", &[("filter", &filter), ("startIndex", "1"), ("count", "100")])
+            .await;
+        let found = look
+            .json()
+            .filter(|_| look.status() == Some(200))
+            .and_then(|b| resources(&b).and_then(|r| r.first().cloned()))
+            .and_then(|g| g.get("id").and_then(Value::as_str).map(String::from));
+        let Some(id) = found else {
+            op.fail(format!("no app group named {app_group_name}: {}", look.got()));
+            return op;
+        };
+        self.group(label).app_id = Some(id.clone());
+        let saved = self.settings.rename_app_groups;
+        self.settings.rename_app_groups = rename;
+        let members = self.groups[label].members.clone();
+        self.send_membership(&mut op, label, &members, &[]).await;
+        self.settings.rename_app_groups = saved;
+        op
+    }
+
+    /// Unlink a pushed group: "delete" sends DELETE, "leave" sends nothing (okta-scim-wire §6.5).
+    pub async fn unlink_group(&mut self, label: &str, delete: bool) -> Op {
+        let mut op = Op::new(if delete { "unlink group (delete)" } else { "unlink group (leave)" });
+        let Some(id) = self.group(label).app_id.clone() else {
+            op.fail(format!("group {label} is not pushed"));
+            return op;
+        };
+        if delete {
+            let req = self.wire.request("DELETE", &format!("/Groups/{id}"), &[], None);
+            self.send(&mut op, "DELETE", req).await;
+        }
+        op
+    }
+
+    /// Read a group back.
+    pub async fn read_group(&mut self, label: &str) -> Op {
+        let mut op = Op::new("read group");
+        match self.group(label).app_id.clone() {
+            Some(id) => {
+                self.get(&mut op, "GET", &format!("/Groups/{id}"), &[]).await;
+            }
+            None => op.fail(format!("group {label} has no app id")),
+        }
+        op
+    }
+
+    /// Create an app group directly (as if the vendor's admin had made it), for Link Group.
+    pub async fn create_app_group(&mut self, name: &str, member_labels: &[String]) -> Op {
+        let mut op = Op::new("create app group");
+        let members = self.member_values(member_labels);
+        let body = json!({"schemas": [GROUP_SCHEMA], "displayName": name, "members": members});
+        self.with_body(&mut op, "create", "POST", "/Groups", &body).await;
+        op
+    }
+
+    // ---- §10.1 Okta's SPEC test --------------------------------------------------------------
+
+    /// Okta's "SCIM 2.0 SPEC Test" (okta-scim-wire §10.1): its requests, with its headers
+    /// (`User-Agent: OKTA SCIM Integration`; POSTs with `Content-Type: application/json`).
+    pub async fn spec_test(&mut self) -> Op {
+        let mut op = Op::new("Okta SCIM 2.0 SPEC test");
+        let auth = self.wire.auth.header_value();
+        let get_headers = |auth: &str| -> Vec<(String, String)> {
+            vec![
+                ("Accept-Charset".into(), "utf-8".into()),
+                ("Content-Type".into(), "application/scim+json; charset=utf-8".into()),
+                ("Accept".into(), "application/scim+json".into()),
+                ("Authorization".into(), auth.into()),
+                ("User-Agent".into(), "OKTA SCIM Integration".into()),
+            ]
+        };
+        let post_headers = vec![
+            ("Content-Type".to_string(), "application/json".to_string()),
+            ("Authorization".to_string(), auth.clone()),
+            ("Accept".to_string(), "application/scim+json; charset=utf-8".to_string()),
+        ];
+        let get = |path: String, headers: Vec<(String, String)>| WireRequest { method: "GET".into(), path, headers, body: None };
+        let q = |f: &str| super::wire::okta_query(&[("filter", f)]);
+
+        let user = self.ids.user();
+        let caps = user.login.to_uppercase();
+
+        let s0 = self.send(&mut op, "step 0", get("/Users?count=1&startIndex=1".into(), get_headers(&auth))).await;
+        let isv_id = s0
+            .json()
+            .and_then(|b| resources(&b).and_then(|r| r.first().cloned()))
+            .and_then(|u| u.get("id").and_then(Value::as_str).map(String::from))
+            .unwrap_or_else(|| "missing-id-from-step-0".into());
+        self.send(&mut op, "step 2", get(format!("/Users/{isv_id}"), get_headers(&auth))).await;
+        self.send(&mut op, "step 4", get(format!("/Users?{}", q("userName eq \"abcdefgh@atko.com\"")), get_headers(&auth))).await;
+        self.send(&mut op, "step 6", get("/Users/010101001010101011001010101011".into(), get_headers(&auth))).await;
+        self.send(&mut op, "step 8", get(format!("/Users?{}", q(&format!("userName eq \"{}\"", user.login))), get_headers(&auth))).await;
+        let body = json!({"schemas":[USER_SCHEMA],"userName":user.login,"name":{"givenName":user.given_name,"familyName":user.family_name},
+            "emails":[{"primary":true,"value":user.login,"type":"work"}],"displayName":user.display_name(),"active":true});
+        let post = |body: &Value| WireRequest { method: "POST".into(), path: "/Users".into(), headers: post_headers.clone(), body: Some(body.to_string()) };
+        let s10 = self.send(&mut op, "step 10", post(&body)).await;
+        let id_one = s10.json().and_then(|b| b.get("id").and_then(Value::as_str).map(String::from)).unwrap_or_else(|| "missing-id-from-step-10".into());
+        self.send(&mut op, "step 12", get(format!("/Users/{id_one}"), get_headers(&auth))).await;
+        self.send(&mut op, "step 14", post(&body)).await;
+        self.send(&mut op, "step 16", get(format!("/Users?{}", q(&format!("userName eq \"{caps}\""))), get_headers(&auth))).await;
+        self.send(&mut op, "step 18", get("/Groups".into(), get_headers(&auth))).await;
+        self.send(&mut op, "step 20", get(format!("/Users?{}", q(&format!("userName eq \"{caps}\""))), get_headers("non-token"))).await;
+        self.send(&mut op, "step 22", get("/Users/00919288221112222".into(), get_headers(&auth))).await;
+        self.users.insert("spec-test user".into(), AppUser { okta: user, app_id: Some(id_one) });
+        op
+    }
+
+    /// Create users directly (not as Okta: the vendor's own users), for paging tests.
+    pub async fn create_users(&mut self, n: usize) -> Op {
+        let mut op = Op::new("create users");
+        for i in 0..n {
+            let u = self.ids.user();
+            let label = format!("bulk user {i}");
+            let ex = self.with_body(&mut op, "create", "POST", "/Users", &Self::create_body(&u)).await;
+            let id = ex.json().and_then(|b| b.get("id").and_then(Value::as_str).map(String::from));
+            if ex.status() != Some(201) {
+                op.fail(format!("could not create user {i}: {}", ex.got()));
+                break;
+            }
+            self.users.insert(label, AppUser { okta: u, app_id: id });
+        }
+        op
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_body_is_in_okta_key_order() {
+        let user = OktaUser {
+            id: "00ujl29u0le5T6Aj10h7".into(),
+            given_name: "Test".into(),
+            family_name: "User".into(),
+            login: "test.user@okta.local".into(),
+            password: "1mz050nq".into(),
+        };
+        // okta-scim-wire §3.2, byte for byte.
+        assert_eq!(
+            Session::create_body(&user).to_string(),
+            r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"test.user@okta.local","name":{"givenName":"Test","familyName":"User"},"emails":[{"primary":true,"value":"test.user@okta.local","type":"work"}],"displayName":"Test User","locale":"en-US","externalId":"00ujl29u0le5T6Aj10h7","groups":[],"password":"1mz050nq","active":true}"#
+        );
+    }
+
+    #[test]
+    fn merge_profile_echoes_what_okta_does_not_own() {
+        let server = json!({"schemas":["s"],"id":"1","userName":"old","name":{"formatted":"Mona","givenName":"A"},
+            "emails":[{"primary":true,"value":"old","type":"work","display":"x"}],"meta":{"version":"W/\"1\""}});
+        let user = OktaUser { id: "00u1".into(), given_name: "Jane".into(), family_name: "Smith".into(), login: "jane@test.com".into(), password: "p".into() };
+        let merged = Session::merge_profile(&server, &user);
+        assert_eq!(merged["meta"]["version"], "W/\"1\"");
+        assert_eq!(merged["name"]["formatted"], "Mona");
+        assert_eq!(merged["name"]["givenName"], "Jane");
+        assert_eq!(merged["emails"][0]["display"], "x");
+        assert_eq!(merged["emails"][0]["value"], "jane@test.com");
+        assert!(merged.get("password").is_none());
+    }
+}
