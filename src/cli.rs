@@ -23,8 +23,89 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Replay Okta's request sequences against a SCIM server and grade every answer.
+    ///
+    /// Without --target it runs against the embedded reference app. Exit code 0: no
+    /// okta-required or rfc-must check failed; 1: one did; 2: usage error or unreachable target.
+    Check(CheckArgs),
     /// Run the reference app: an in-memory SCIM 2.0 server that behaves as Okta needs.
     Serve(ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// SCIM base URL of the app to check, e.g. https://app.example.com/scim/v2 (default: the
+    /// embedded reference app).
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+
+    /// Bearer token: sent as "Authorization: Bearer TOKEN" (OIN "Bearer", AIW "HTTP Header").
+    #[arg(long, env = "OKTA_SIM_TOKEN", hide_env_values = true, group = "auth")]
+    pub token: Option<String>,
+
+    /// The whole Authorization header value, sent verbatim (OIN "Header" mode, Header Auth template).
+    #[arg(long, value_name = "VALUE", group = "auth")]
+    pub auth_header: Option<String>,
+
+    /// Basic authentication (AIW apps and the Basic Auth template).
+    #[arg(long, value_name = "USER:PASS", group = "auth")]
+    pub basic: Option<String>,
+
+    /// An OAuth 2.0 access token, sent as a bearer token.
+    #[arg(long, value_name = "TOKEN", group = "auth")]
+    pub oauth_token: Option<String>,
+
+    /// oin: PATCH for activation and groups; aiw: GET then PUT for every update.
+    #[arg(long, default_value = "oin", value_parser = ["oin", "aiw"])]
+    pub app_kind: String,
+
+    /// Run only scenarios matching this tag expression, e.g. "@groups and not @rename".
+    #[arg(long, value_name = "EXPR")]
+    pub tags: Option<String>,
+
+    /// Also run the .feature files of this directory (with the step vocabulary of features/README.md).
+    #[arg(long, value_name = "DIR")]
+    pub features: Option<std::path::PathBuf>,
+
+    /// Run only the feature files of --features, not the embedded ones.
+    #[arg(long, requires = "features")]
+    pub only_features: bool,
+
+    /// Write a report: junit=PATH (JUnit XML) or json=PATH. Repeatable.
+    #[arg(long, value_name = "KIND=PATH")]
+    pub report: Vec<String>,
+
+    /// Seed of every generated value (ids, names, emails, passwords); the same seed gives the same run.
+    #[arg(long)]
+    pub seed: Option<u64>,
+
+    /// Write every request and response, with timestamps, to this JSON file (tokens masked).
+    #[arg(long, value_name = "PATH")]
+    pub transcript: Option<std::path::PathBuf>,
+
+    /// Seconds to wait for an answer (Okta waits 60).
+    #[arg(long, default_value_t = 60.0, value_name = "SECS")]
+    pub timeout: f64,
+
+    /// Multiply Okta's 429 waits (Retry-After, else 5 min doubling); 0 retries at once.
+    #[arg(long, default_value_t = 1.0, value_name = "X")]
+    pub retry_time_scale: f64,
+
+    /// Turn on "Rename app groups to match group name in Okta" for every scenario.
+    #[arg(long)]
+    pub rename_groups: bool,
+
+    /// Group features off: Test API Credentials does not probe /Groups.
+    #[arg(long)]
+    pub no_group_features: bool,
+
+    /// What a Group Push does when the app already has a group of that name (UNCONFIRMED in Okta's docs).
+    #[arg(long, default_value = "link", value_parser = ["link", "fail"])]
+    pub existing_group: String,
+
+    /// Body of an OIN password-sync PATCH (UNCONFIRMED): pathless {"value":{"password":…}} or path "password".
+    #[arg(long, default_value = "pathless", value_parser = ["pathless", "path"])]
+    pub password_body: String,
 }
 
 #[derive(Debug, clap::Args)]

@@ -5,6 +5,7 @@
 //! - [`app`]: the reference app, an in-memory SCIM server that behaves as Okta needs.
 
 pub mod app;
+pub mod conformance;
 pub mod okta;
 pub mod scim;
 

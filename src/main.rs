@@ -8,7 +8,10 @@ use anyhow::Context;
 use clap::Parser;
 use okta_sim::app::{AppProfile, ReferenceApp};
 
-use cli::{Cli, Command, ServeArgs};
+use cli::{CheckArgs, Cli, Command, ServeArgs};
+use okta_sim::conformance::{self, CheckError, CheckOptions, Target};
+use okta_sim::okta::ops::{ExistingGroupOnPush, OktaSettings, PasswordSyncBody};
+use okta_sim::okta::{AppKind, Auth};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -26,6 +29,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve(args).await,
+            Command::Check(args) => check(args).await,
         }
     });
     match result {
@@ -110,5 +114,94 @@ async fn wait_for_shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn usage(msg: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
+    eprintln!("error: {msg}");
+    Ok(ExitCode::from(2))
+}
+
+async fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let auth = if let Some(v) = args.auth_header {
+        Some(Auth::Header(v))
+    } else if let Some(b) = args.basic {
+        match b.split_once(':') {
+            Some((u, p)) => Some(Auth::Basic {
+                user: u.into(),
+                password: p.into(),
+            }),
+            None => return usage("--basic takes USER:PASS"),
+        }
+    } else if let Some(t) = args.oauth_token {
+        Some(Auth::OAuth(t))
+    } else {
+        args.token.map(Auth::Bearer)
+    };
+    let target = match (args.target, auth) {
+        (None, _) => Target::Embedded,
+        (Some(url), Some(auth)) => Target::Url {
+            base_url: url,
+            auth,
+        },
+        (Some(_), None) => {
+            return usage(
+                "--target needs credentials: --token, --auth-header, --basic or --oauth-token (or OKTA_SIM_TOKEN)",
+            );
+        }
+    };
+    let mut junit = None;
+    let mut json = None;
+    for r in &args.report {
+        match r.split_once('=') {
+            Some(("junit", p)) if !p.is_empty() => junit = Some(p.into()),
+            Some(("json", p)) if !p.is_empty() => json = Some(p.into()),
+            _ => return usage(format!("--report {r:?}: use junit=PATH or json=PATH")),
+        }
+    }
+    if !(args.timeout > 0.0 && args.timeout.is_finite()) {
+        return usage("--timeout must be a positive number of seconds");
+    }
+    if !(args.retry_time_scale >= 0.0 && args.retry_time_scale.is_finite()) {
+        return usage("--retry-time-scale must be 0 or more");
+    }
+    let opts = CheckOptions {
+        target,
+        app_kind: if args.app_kind == "aiw" {
+            AppKind::Aiw
+        } else {
+            AppKind::Oin
+        },
+        tags: args.tags,
+        features_dir: args.features,
+        only_features_dir: args.only_features,
+        junit,
+        json,
+        transcript: args.transcript,
+        seed: args.seed,
+        timeout: std::time::Duration::from_secs_f64(args.timeout),
+        retry_time_scale: args.retry_time_scale,
+        settings: OktaSettings {
+            group_features: !args.no_group_features,
+            rename_app_groups: args.rename_groups,
+            existing_group_on_push: if args.existing_group == "fail" {
+                ExistingGroupOnPush::Fail
+            } else {
+                ExistingGroupOnPush::Link
+            },
+            password_sync_body: if args.password_body == "path" {
+                PasswordSyncBody::WithPath
+            } else {
+                PasswordSyncBody::PathlessValue
+            },
+            ..OktaSettings::default()
+        },
+        print: true,
+    };
+    match conformance::run(opts).await {
+        Ok(outcome) => Ok(ExitCode::from(outcome.exit_code())),
+        Err(e @ (CheckError::Usage(_) | CheckError::Unreachable(_) | CheckError::Io(_))) => {
+            usage(e)
+        }
     }
 }

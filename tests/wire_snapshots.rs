@@ -12,7 +12,10 @@ use okta_sim::okta::ops::{OktaSettings, Session};
 use okta_sim::okta::{AppKind, Auth, OktaIds, RetryPolicy, WireClient};
 
 fn settings(kind: AppKind) -> OktaSettings {
-    OktaSettings { app_kind: kind, ..OktaSettings::default() }
+    OktaSettings {
+        app_kind: kind,
+        ..OktaSettings::default()
+    }
 }
 
 async fn session(server: &CaptureServer, kind: AppKind) -> Session {
@@ -20,7 +23,10 @@ async fn session(server: &CaptureServer, kind: AppKind) -> Session {
         &server.base_url,
         Auth::Bearer("0123456789abcdef".into()),
         Duration::from_secs(5),
-        RetryPolicy { time_scale: 0.0, ..RetryPolicy::default() },
+        RetryPolicy {
+            time_scale: 0.0,
+            ..RetryPolicy::default()
+        },
         Arc::new(Mutex::new(Vec::new())),
     )
     .unwrap();
@@ -41,7 +47,10 @@ const GROUP: &str = r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"
 #[tokio::test]
 async fn test_api_credentials() {
     let server = CaptureServer::start(vec![answer(200, EMPTY_LIST)]).await;
-    session(&server, AppKind::Oin).await.test_credentials().await;
+    session(&server, AppKind::Oin)
+        .await
+        .test_credentials()
+        .await;
     snap("test_api_credentials", server.transcript());
 }
 
@@ -56,8 +65,15 @@ async fn assign_user_oin_creates() {
 
 #[tokio::test]
 async fn assign_user_links_an_existing_user() {
-    let list = format!(r#"{{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"startIndex":1,"itemsPerPage":1,"Resources":[{USER}]}}"#);
-    let server = CaptureServer::start(vec![answer(200, &list), answer(200, USER), answer(200, USER)]).await;
+    let list = format!(
+        r#"{{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"startIndex":1,"itemsPerPage":1,"Resources":[{USER}]}}"#
+    );
+    let server = CaptureServer::start(vec![
+        answer(200, &list),
+        answer(200, USER),
+        answer(200, USER),
+    ])
+    .await;
     let mut s = session(&server, AppKind::Oin).await;
     s.assign_user("alice").await;
     snap("assign_user_link", server.transcript());
@@ -66,7 +82,12 @@ async fn assign_user_links_an_existing_user() {
 #[tokio::test]
 async fn deactivate_reactivate_oin_and_aiw() {
     for kind in [AppKind::Oin, AppKind::Aiw] {
-        let server = CaptureServer::start(vec![answer(200, EMPTY_LIST), answer(201, USER), answer(200, USER)]).await;
+        let server = CaptureServer::start(vec![
+            answer(200, EMPTY_LIST),
+            answer(201, USER),
+            answer(200, USER),
+        ])
+        .await;
         let mut s = session(&server, kind).await;
         s.assign_user("alice").await;
         server.requests.lock().unwrap().clear();
@@ -74,14 +95,26 @@ async fn deactivate_reactivate_oin_and_aiw() {
         s.reactivate_user("alice").await;
         s.push_profile("alice").await;
         s.sync_password("alice").await;
-        snap(&format!("user_lifecycle_{}", kind.name()), server.transcript());
+        snap(
+            &format!("user_lifecycle_{}", kind.name()),
+            server.transcript(),
+        );
     }
 }
 
 #[tokio::test]
 async fn group_push_sequences_oin_and_aiw() {
     for kind in [AppKind::Oin, AppKind::Aiw] {
-        let server = CaptureServer::start(vec![answer(200, EMPTY_LIST), answer(201, USER), answer(200, EMPTY_LIST), answer(201, USER), answer(200, EMPTY_LIST), answer(201, GROUP), answer(200, GROUP)]).await;
+        let server = CaptureServer::start(vec![
+            answer(200, EMPTY_LIST),
+            answer(201, USER),
+            answer(200, EMPTY_LIST),
+            answer(201, USER),
+            answer(200, EMPTY_LIST),
+            answer(201, GROUP),
+            answer(200, GROUP),
+        ])
+        .await;
         let mut s = session(&server, kind).await;
         s.settings.rename_app_groups = true;
         s.assign_user("alice").await;
@@ -103,14 +136,36 @@ async fn group_push_sequences_oin_and_aiw() {
 #[tokio::test]
 async fn import_paging() {
     let page = |start: u32, n: u32| {
-        let items: Vec<String> = (0..n).map(|i| format!(r#"{{"id":"u{}","userName":"u{}@x","active":true}}"#, start + i, start + i)).collect();
-        format!(r#"{{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":150,"startIndex":{start},"itemsPerPage":{n},"Resources":[{}]}}"#, items.join(","))
+        let items: Vec<String> = (0..n)
+            .map(|i| {
+                format!(
+                    r#"{{"id":"u{}","userName":"u{}@x","active":true}}"#,
+                    start + i,
+                    start + i
+                )
+            })
+            .collect();
+        format!(
+            r#"{{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":150,"startIndex":{start},"itemsPerPage":{n},"Resources":[{}]}}"#,
+            items.join(",")
+        )
     };
-    let server = CaptureServer::start(vec![answer(200, &page(1, 100)), answer(200, &page(101, 50)), answer(200, &page(201, 0))]).await;
+    let server = CaptureServer::start(vec![
+        answer(200, &page(1, 100)),
+        answer(200, &page(101, 50)),
+        answer(200, &page(201, 0)),
+    ])
+    .await;
     let s = session(&server, AppKind::Oin).await;
     let (op, all) = s.import("/Users").await;
     assert_eq!(all.len(), 150);
     assert!(op.error.is_none());
-    let lines: Vec<String> = server.requests.lock().unwrap().iter().map(|r| r.lines().next().unwrap().to_string()).collect();
+    let lines: Vec<String> = server
+        .requests
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| r.lines().next().unwrap().to_string())
+        .collect();
     snap("import_users_request_lines", lines.join("\n"));
 }

@@ -8,9 +8,18 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 const ID_ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-const PASSWORD_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789^&*!";
+const PASSWORD_ALPHABET: &[u8] =
+    b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789^&*!";
 const GROUP_WORDS: &[&str] = &[
-    "Engineering", "Sales", "Support", "Finance", "Marketing", "Design", "Legal", "Operations", "Research",
+    "Engineering",
+    "Sales",
+    "Support",
+    "Finance",
+    "Marketing",
+    "Design",
+    "Legal",
+    "Operations",
+    "Research",
     "Security",
 ];
 
@@ -40,11 +49,15 @@ pub struct OktaIds {
 
 impl OktaIds {
     pub fn new(seed: u64) -> Self {
-        OktaIds { rng: ChaCha8Rng::seed_from_u64(seed) }
+        OktaIds {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+        }
     }
 
     fn chars(&mut self, alphabet: &[u8], n: usize) -> String {
-        (0..n).map(|_| alphabet[self.rng.random_range(0..alphabet.len())] as char).collect()
+        (0..n)
+            .map(|_| alphabet[self.rng.random_range(0..alphabet.len())] as char)
+            .collect()
     }
 
     fn digits(&mut self, n: usize) -> String {
@@ -72,7 +85,13 @@ impl OktaIds {
         let lower = self.chars(b"abcdefghijklmnopqrstuvwxyz", 8);
         let family_name = format!("{upper}{lower}{}", self.digits(3));
         let login = format!("{given_name}{family_name}@atko.com");
-        OktaUser { id: self.user_id(), given_name, family_name, login, password: self.password() }
+        OktaUser {
+            id: self.user_id(),
+            given_name,
+            family_name,
+            login,
+            password: self.password(),
+        }
     }
 
     /// A group name such as `okta-sim Engineering 042`.
@@ -101,7 +120,10 @@ mod tests {
         assert!(u.given_name.starts_with("Runscope") && u.given_name.len() == 11);
         assert_eq!(u.family_name.len(), 12);
         assert!(u.family_name.chars().next().unwrap().is_ascii_uppercase());
-        assert_eq!(u.login, format!("{}{}@atko.com", u.given_name, u.family_name));
+        assert_eq!(
+            u.login,
+            format!("{}{}@atko.com", u.given_name, u.family_name)
+        );
         assert_eq!(u.password.len(), 8);
         assert!(ids.group_id().starts_with("00g"));
         assert!(ids.group_name().starts_with("okta-sim "));
@@ -109,9 +131,18 @@ mod tests {
 
     #[test]
     fn the_same_seed_gives_the_same_values() {
-        let a: Vec<OktaUser> = { let mut g = OktaIds::new(42); (0..5).map(|_| g.user()).collect() };
-        let b: Vec<OktaUser> = { let mut g = OktaIds::new(42); (0..5).map(|_| g.user()).collect() };
-        let c: Vec<OktaUser> = { let mut g = OktaIds::new(43); (0..5).map(|_| g.user()).collect() };
+        let a: Vec<OktaUser> = {
+            let mut g = OktaIds::new(42);
+            (0..5).map(|_| g.user()).collect()
+        };
+        let b: Vec<OktaUser> = {
+            let mut g = OktaIds::new(42);
+            (0..5).map(|_| g.user()).collect()
+        };
+        let c: Vec<OktaUser> = {
+            let mut g = OktaIds::new(43);
+            (0..5).map(|_| g.user()).collect()
+        };
         assert_eq!(a, b);
         assert_ne!(a, c);
     }

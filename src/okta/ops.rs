@@ -93,7 +93,10 @@ pub struct Op {
 
 impl Op {
     fn new(name: impl Into<String>) -> Self {
-        Op { name: name.into(), ..Op::default() }
+        Op {
+            name: name.into(),
+            ..Op::default()
+        }
     }
     fn fail(&mut self, msg: impl Into<String>) {
         if self.error.is_none() {
@@ -114,12 +117,16 @@ impl Op {
 
 /// A list response's resources, accepting Okta's tolerated lowercase `resources` (quirk 16).
 pub fn resources(list: &Value) -> Option<&Vec<Value>> {
-    list.get("Resources").or_else(|| list.get("resources")).and_then(Value::as_array)
+    list.get("Resources")
+        .or_else(|| list.get("resources"))
+        .and_then(Value::as_array)
 }
 
 /// A list response's total, as Okta reads it (integers; lowercase tolerated).
 pub fn total_results(list: &Value) -> Option<u64> {
-    list.get("totalResults").or_else(|| list.get("totalresults")).and_then(Value::as_u64)
+    list.get("totalResults")
+        .or_else(|| list.get("totalresults"))
+        .and_then(Value::as_u64)
 }
 
 /// The simulated Okta org for one scenario: its app settings, its users and groups.
@@ -133,7 +140,13 @@ pub struct Session {
 
 impl Session {
     pub fn new(wire: WireClient, settings: OktaSettings, ids: OktaIds) -> Self {
-        Session { wire, settings, ids, users: IndexMap::new(), groups: IndexMap::new() }
+        Session {
+            wire,
+            settings,
+            ids,
+            users: IndexMap::new(),
+            groups: IndexMap::new(),
+        }
     }
 
     async fn send(&self, op: &mut Op, label: &str, req: WireRequest) -> Exchange {
@@ -147,7 +160,14 @@ impl Session {
         self.send(op, label, req).await
     }
 
-    async fn with_body(&self, op: &mut Op, label: &str, method: &str, path: &str, body: &Value) -> Exchange {
+    async fn with_body(
+        &self,
+        op: &mut Op,
+        label: &str,
+        method: &str,
+        path: &str,
+        body: &Value,
+    ) -> Exchange {
         let req = self.wire.request(method, path, &[], Some(body));
         self.send(op, label, req).await
     }
@@ -156,7 +176,8 @@ impl Session {
     pub fn user(&mut self, label: &str) -> &mut AppUser {
         if !self.users.contains_key(label) {
             let okta = self.ids.user();
-            self.users.insert(label.to_string(), AppUser { okta, app_id: None });
+            self.users
+                .insert(label.to_string(), AppUser { okta, app_id: None });
         }
         self.users.get_mut(label).expect("just inserted")
     }
@@ -170,7 +191,15 @@ impl Session {
         if !self.groups.contains_key(label) {
             let name = self.ids.group_name();
             let okta_id = self.ids.group_id();
-            self.groups.insert(label.to_string(), AppGroup { name, okta_id, app_id: None, members: Vec::new() });
+            self.groups.insert(
+                label.to_string(),
+                AppGroup {
+                    name,
+                    okta_id,
+                    app_id: None,
+                    members: Vec::new(),
+                },
+            );
         }
         self.groups.get_mut(label).expect("just inserted")
     }
@@ -181,9 +210,21 @@ impl Session {
     /// features are on.
     pub async fn test_credentials(&self) -> Op {
         let mut op = Op::new("test API credentials");
-        self.get(&mut op, "users probe", "/Users", &[("startIndex", "1"), ("count", "2")]).await;
+        self.get(
+            &mut op,
+            "users probe",
+            "/Users",
+            &[("startIndex", "1"), ("count", "2")],
+        )
+        .await;
         if self.settings.group_features {
-            self.get(&mut op, "groups probe", "/Groups", &[("startIndex", "1"), ("count", "100")]).await;
+            self.get(
+                &mut op,
+                "groups probe",
+                "/Groups",
+                &[("startIndex", "1"), ("count", "100")],
+            )
+            .await;
         }
         op
     }
@@ -192,7 +233,12 @@ impl Session {
     pub async fn test_credentials_with_wrong_token(&self) -> Op {
         let mut op = Op::new("test API credentials with a wrong token");
         let wrong = self.wire.with_auth(self.wire.auth.wrong());
-        let req = wrong.request("GET", "/Users", &[("startIndex", "1"), ("count", "2")], None);
+        let req = wrong.request(
+            "GET",
+            "/Users",
+            &[("startIndex", "1"), ("count", "2")],
+            None,
+        );
         let ex = wrong.send("users probe, wrong token", req).await;
         op.exchanges.push(ex);
         op
@@ -203,19 +249,34 @@ impl Session {
     /// Page through `/Users` or `/Groups` by 100 until `startIndex` passes `totalResults`, then
     /// ask for one page past the end, as Okta's OIN QA does. Returns the op and every resource.
     pub async fn import(&self, endpoint: &str) -> (Op, Vec<Value>) {
-        let mut op = Op::new(format!("import {}", endpoint.trim_start_matches('/').to_lowercase()));
+        let mut op = Op::new(format!(
+            "import {}",
+            endpoint.trim_start_matches('/').to_lowercase()
+        ));
         let mut all = Vec::new();
         let mut start: u64 = 1;
         let mut total: Option<u64> = None;
         for _ in 0..MAX_IMPORT_PAGES {
             let s = start.to_string();
-            let ex = self.get(&mut op, "page", endpoint, &[("startIndex", &s), ("count", "100")]).await;
+            let ex = self
+                .get(
+                    &mut op,
+                    "page",
+                    endpoint,
+                    &[("startIndex", &s), ("count", "100")],
+                )
+                .await;
             let Some(body) = ex.json().filter(|_| ex.status() == Some(200)) else {
-                op.fail(format!("import stopped: page at startIndex={start} answered {}", ex.got()));
+                op.fail(format!(
+                    "import stopped: page at startIndex={start} answered {}",
+                    ex.got()
+                ));
                 return (op, all);
             };
             let Some(items) = resources(&body) else {
-                op.fail(format!("import stopped: page at startIndex={start} has no Resources"));
+                op.fail(format!(
+                    "import stopped: page at startIndex={start} has no Resources"
+                ));
                 return (op, all);
             };
             let t = total_results(&body);
@@ -230,7 +291,13 @@ impl Session {
             }
         }
         let s = start.to_string();
-        self.get(&mut op, "past the end", endpoint, &[("startIndex", &s), ("count", "100")]).await;
+        self.get(
+            &mut op,
+            "past the end",
+            endpoint,
+            &[("startIndex", &s), ("count", "100")],
+        )
+        .await;
         (op, all)
     }
 
@@ -259,7 +326,12 @@ impl Session {
         let mut op = Op::new("assign user");
         let filter = format!("userName eq \"{}\"", user.login);
         let pre = self
-            .get(&mut op, "userName pre-check", "/Users", &[("filter", &filter), ("startIndex", "1"), ("count", "100")])
+            .get(
+                &mut op,
+                "userName pre-check",
+                "/Users",
+                &[("filter", &filter), ("startIndex", "1"), ("count", "100")],
+            )
             .await;
         let found = match (pre.status(), pre.json()) {
             (Some(200), Some(body)) => resources(&body)
@@ -270,24 +342,45 @@ impl Session {
             // A 404 on the filter is tolerated as "not found" (okta-scim-wire §3.1, quirk 18).
             (Some(404), _) => None,
             _ => {
-                op.fail(format!("Error while verifying if user {} exists: {}", user.login, pre.got()));
+                op.fail(format!(
+                    "Error while verifying if user {} exists: {}",
+                    user.login,
+                    pre.got()
+                ));
                 return op;
             }
         };
         match found {
             Some(id) => {
                 self.users[label].app_id = Some(id.clone());
-                self.push_profile_to(&mut op, label, &id, "link: GET", "link: PUT", |_| {}).await;
+                self.push_profile_to(&mut op, label, &id, "link: GET", "link: PUT", |_| {})
+                    .await;
             }
             None => {
-                let ex = self.with_body(&mut op, "create", "POST", "/Users", &Self::create_body(&user)).await;
+                let ex = self
+                    .with_body(
+                        &mut op,
+                        "create",
+                        "POST",
+                        "/Users",
+                        &Self::create_body(&user),
+                    )
+                    .await;
                 match (ex.status(), ex.json()) {
-                    (Some(201), Some(body)) => match body.get("id").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+                    (Some(201), Some(body)) => match body
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .filter(|s| !s.is_empty())
+                    {
                         Some(id) => self.users[label].app_id = Some(id.to_string()),
                         None => op.fail("Create new user returned empty user."),
                     },
                     (Some(201), None) => op.fail("Create new user returned empty user."),
-                    _ => op.fail(format!("Error while creating user {}: {}", user.login, ex.got())),
+                    _ => op.fail(format!(
+                        "Error while creating user {}: {}",
+                        user.login,
+                        ex.got()
+                    )),
                 }
             }
         }
@@ -298,7 +391,14 @@ impl Session {
     pub async fn create_user_without_precheck(&mut self, label: &str) -> Op {
         let user = self.user(label).okta.clone();
         let mut op = Op::new("create user again");
-        self.with_body(&mut op, "create", "POST", "/Users", &Self::create_body(&user)).await;
+        self.with_body(
+            &mut op,
+            "create",
+            "POST",
+            "/Users",
+            &Self::create_body(&user),
+        )
+        .await;
         op
     }
 
@@ -307,16 +407,29 @@ impl Session {
     pub fn merge_profile(server: &Value, user: &OktaUser) -> Value {
         let mut out = server.as_object().cloned().unwrap_or_default();
         out.insert("userName".into(), json!(user.login));
-        let mut name = out.get("name").and_then(Value::as_object).cloned().unwrap_or_default();
+        let mut name = out
+            .get("name")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         name.insert("givenName".into(), json!(user.given_name));
         name.insert("familyName".into(), json!(user.family_name));
         out.insert("name".into(), Value::Object(name));
-        let mut emails: Vec<Value> = out.get("emails").and_then(Value::as_array).cloned().unwrap_or_default();
-        match emails.iter_mut().find(|e| e.get("primary") == Some(&json!(true)) || e.get("type") == Some(&json!("work"))) {
+        let mut emails: Vec<Value> = out
+            .get("emails")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        match emails.iter_mut().find(|e| {
+            e.get("primary") == Some(&json!(true)) || e.get("type") == Some(&json!("work"))
+        }) {
             Some(Value::Object(e)) => {
                 e.insert("value".into(), json!(user.login));
             }
-            _ => emails.insert(0, json!({"primary": true, "value": user.login, "type": "work"})),
+            _ => emails.insert(
+                0,
+                json!({"primary": true, "value": user.login, "type": "work"}),
+            ),
         }
         out.insert("emails".into(), Value::Array(emails));
         out.insert("displayName".into(), json!(user.display_name()));
@@ -337,7 +450,11 @@ impl Session {
         let path = format!("/Users/{id}");
         let got = self.get(op, get_label, &path, &[]).await;
         let Some(body) = got.json().filter(|_| got.status() == Some(200)) else {
-            op.fail(format!("Error while reading user {}: {}", user.login, got.got()));
+            op.fail(format!(
+                "Error while reading user {}: {}",
+                user.login,
+                got.got()
+            ));
             return None;
         };
         let mut merged = Self::merge_profile(&body, &user);
@@ -356,7 +473,8 @@ impl Session {
         };
         let u = &mut self.users[label].okta;
         u.given_name = format!("{}update", u.given_name);
-        self.push_profile_to(&mut op, label, &id, "GET", "PUT", |_| {}).await;
+        self.push_profile_to(&mut op, label, &id, "GET", "PUT", |_| {})
+            .await;
         op
     }
 
@@ -372,7 +490,8 @@ impl Session {
         match self.settings.app_kind {
             AppKind::Oin => {
                 let body = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"active": active}}]});
-                self.with_body(&mut op, "PATCH", "PATCH", &format!("/Users/{id}"), &body).await;
+                self.with_body(&mut op, "PATCH", "PATCH", &format!("/Users/{id}"), &body)
+                    .await;
             }
             AppKind::Aiw => {
                 self.push_profile_to(&mut op, label, &id, "GET", "PUT", |m| {
@@ -413,11 +532,16 @@ impl Session {
         match self.settings.app_kind {
             AppKind::Oin => {
                 let operation = match self.settings.password_sync_body {
-                    PasswordSyncBody::PathlessValue => json!({"op": "replace", "value": {"password": password}}),
-                    PasswordSyncBody::WithPath => json!({"op": "replace", "path": "password", "value": password}),
+                    PasswordSyncBody::PathlessValue => {
+                        json!({"op": "replace", "value": {"password": password}})
+                    }
+                    PasswordSyncBody::WithPath => {
+                        json!({"op": "replace", "path": "password", "value": password})
+                    }
                 };
                 let body = json!({"schemas": [PATCH_OP], "Operations": [operation]});
-                self.with_body(&mut op, "PATCH", "PATCH", &format!("/Users/{id}"), &body).await;
+                self.with_body(&mut op, "PATCH", "PATCH", &format!("/Users/{id}"), &body)
+                    .await;
             }
             AppKind::Aiw => {
                 self.push_profile_to(&mut op, label, &id, "GET", "PUT", |m| {
@@ -444,10 +568,20 @@ impl Session {
     /// Look a user up by userName, optionally in another case (okta-scim-wire §10.1 step 16).
     pub async fn find_user(&mut self, label: &str, upper_case: bool) -> Op {
         let login = self.user(label).okta.login.clone();
-        let login = if upper_case { login.to_uppercase() } else { login };
+        let login = if upper_case {
+            login.to_uppercase()
+        } else {
+            login
+        };
         let mut op = Op::new("find user");
         let filter = format!("userName eq \"{login}\"");
-        self.get(&mut op, "filter", "/Users", &[("filter", &filter), ("startIndex", "1"), ("count", "100")]).await;
+        self.get(
+            &mut op,
+            "filter",
+            "/Users",
+            &[("filter", &filter), ("startIndex", "1"), ("count", "100")],
+        )
+        .await;
         op
     }
 
@@ -457,7 +591,11 @@ impl Session {
         labels
             .iter()
             .filter_map(|l| self.users.get(l))
-            .filter_map(|u| u.app_id.as_ref().map(|id| json!({"value": id, "display": u.okta.login})))
+            .filter_map(|u| {
+                u.app_id
+                    .as_ref()
+                    .map(|id| json!({"value": id, "display": u.okta.login}))
+            })
             .collect()
     }
 
@@ -468,7 +606,12 @@ impl Session {
         let mut op = Op::new("push group");
         let filter = format!("displayName eq \"{}\"", group.name);
         let look = self
-            .get(&mut op, "displayName lookup", "/Groups", &[("filter", &filter), ("startIndex", "1"), ("count", "100")])
+            .get(
+                &mut op,
+                "displayName lookup",
+                "/Groups",
+                &[("filter", &filter), ("startIndex", "1"), ("count", "100")],
+            )
             .await;
         let existing = match (look.status(), look.json()) {
             (Some(200), Some(body)) => resources(&body)
@@ -478,27 +621,46 @@ impl Session {
                 .map(String::from),
             (Some(404), _) => None,
             _ => {
-                op.fail(format!("Error while looking up group {}: {}", group.name, look.got()));
+                op.fail(format!(
+                    "Error while looking up group {}: {}",
+                    group.name,
+                    look.got()
+                ));
                 return op;
             }
         };
         let members = self.member_values(&group.members);
         if let Some(id) = existing {
             if self.settings.existing_group_on_push == ExistingGroupOnPush::Fail {
-                op.fail(format!("a group named {} already exists in the app", group.name));
+                op.fail(format!(
+                    "a group named {} already exists in the app",
+                    group.name
+                ));
                 return op;
             }
             self.groups[label].app_id = Some(id);
-            self.send_membership(&mut op, label, &group.members, &[]).await;
+            self.send_membership(&mut op, label, &group.members, &[])
+                .await;
             return op;
         }
-        let body = json!({"schemas": [GROUP_SCHEMA], "displayName": group.name, "members": members});
-        let ex = self.with_body(&mut op, "create", "POST", "/Groups", &body).await;
+        let body =
+            json!({"schemas": [GROUP_SCHEMA], "displayName": group.name, "members": members});
+        let ex = self
+            .with_body(&mut op, "create", "POST", "/Groups", &body)
+            .await;
         let Some(created) = ex.json().filter(|_| ex.status() == Some(201)) else {
-            op.fail(format!("Error while creating group {}: {}", group.name, ex.got()));
+            op.fail(format!(
+                "Error while creating group {}: {}",
+                group.name,
+                ex.got()
+            ));
             return op;
         };
-        let Some(id) = created.get("id").and_then(Value::as_str).filter(|s| !s.is_empty()) else {
+        let Some(id) = created
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+        else {
             op.fail("Create new group returned a group without an id.");
             return op;
         };
@@ -506,11 +668,18 @@ impl Session {
         let echoed: Vec<&str> = created
             .get("members")
             .and_then(Value::as_array)
-            .map(|m| m.iter().filter_map(|x| x.get("value").and_then(Value::as_str)).collect())
+            .map(|m| {
+                m.iter()
+                    .filter_map(|x| x.get("value").and_then(Value::as_str))
+                    .collect()
+            })
             .unwrap_or_default();
-        let missing = members.iter().any(|m| !echoed.contains(&m["value"].as_str().unwrap_or_default()));
+        let missing = members
+            .iter()
+            .any(|m| !echoed.contains(&m["value"].as_str().unwrap_or_default()));
         if missing {
-            self.send_membership(&mut op, label, &group.members, &[]).await;
+            self.send_membership(&mut op, label, &group.members, &[])
+                .await;
         }
         op
     }
@@ -519,6 +688,18 @@ impl Session {
     /// (OIN PATCH), or GET + PUT of the whole group (AIW). With renaming on, the rename PATCH
     /// goes first (okta-scim-wire §6.2–§6.4).
     async fn send_membership(&self, op: &mut Op, label: &str, add: &[String], remove: &[String]) {
+        self.send_membership_keeping(op, label, add, remove, false)
+            .await
+    }
+
+    async fn send_membership_keeping(
+        &self,
+        op: &mut Op,
+        label: &str,
+        add: &[String],
+        remove: &[String],
+        keep_app_members: bool,
+    ) {
         let group = &self.groups[label];
         let Some(id) = group.app_id.clone() else {
             op.fail(format!("group {label} is not pushed"));
@@ -529,7 +710,8 @@ impl Session {
             AppKind::Oin => {
                 if self.settings.rename_app_groups {
                     let body = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"id": id, "displayName": group.name}}]});
-                    self.with_body(op, "rename PATCH", "PATCH", &path, &body).await;
+                    self.with_body(op, "rename PATCH", "PATCH", &path, &body)
+                        .await;
                 }
                 let mut ops: Vec<Value> = remove
                     .iter()
@@ -542,24 +724,55 @@ impl Session {
                 }
                 if !ops.is_empty() {
                     let body = json!({"schemas": [PATCH_OP], "Operations": ops});
-                    self.with_body(op, "membership PATCH", "PATCH", &path, &body).await;
+                    self.with_body(op, "membership PATCH", "PATCH", &path, &body)
+                        .await;
                 }
             }
             AppKind::Aiw => {
                 let members = self.member_values(&group.members);
-                self.put_group(op, &path, &group.name, members).await;
+                let name = self
+                    .settings
+                    .rename_app_groups
+                    .then_some(group.name.as_str());
+                self.put_group(op, &path, name, members, keep_app_members)
+                    .await;
             }
         }
     }
 
-    async fn put_group(&self, op: &mut Op, path: &str, name: &str, members: Vec<Value>) {
+    /// GET then PUT of the group with Okta's name and members; with `keep_app_members` the
+    /// members the app group already had stay (Link Group, test plan C9315).
+    /// `name`: the displayName to send; None keeps the app's own (renaming off).
+    async fn put_group(
+        &self,
+        op: &mut Op,
+        path: &str,
+        name: Option<&str>,
+        mut members: Vec<Value>,
+        keep_app_members: bool,
+    ) {
         let got = self.get(op, "GET", path, &[]).await;
         let Some(mut body) = got.json().filter(|_| got.status() == Some(200)) else {
-            op.fail(format!("Error while reading group {name}: {}", got.got()));
+            op.fail(format!("Error while reading group {path}: {}", got.got()));
             return;
         };
+        if keep_app_members {
+            let existing: Vec<Value> = body
+                .get("members")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let mut merged: Vec<Value> = existing
+                .into_iter()
+                .filter(|e| !members.iter().any(|m| m.get("value") == e.get("value")))
+                .collect();
+            merged.append(&mut members);
+            members = merged;
+        }
         if let Some(m) = body.as_object_mut() {
-            m.insert("displayName".into(), json!(name));
+            if let Some(name) = name {
+                m.insert("displayName".into(), json!(name));
+            }
             m.insert("members".into(), Value::Array(members));
         }
         self.with_body(op, "PUT", "PUT", path, &body).await;
@@ -599,11 +812,13 @@ impl Session {
         match self.settings.app_kind {
             AppKind::Oin => {
                 let body = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"id": id, "displayName": new_name}}]});
-                self.with_body(&mut op, "rename PATCH", "PATCH", &path, &body).await;
+                self.with_body(&mut op, "rename PATCH", "PATCH", &path, &body)
+                    .await;
             }
             AppKind::Aiw => {
                 let members = self.member_values(&group.members);
-                self.put_group(&mut op, &path, new_name, members).await;
+                self.put_group(&mut op, &path, Some(new_name), members, false)
+                    .await;
             }
         }
         op
@@ -622,9 +837,16 @@ impl Session {
         match self.settings.app_kind {
             AppKind::Oin => {
                 let body = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "members", "value": members}]});
-                self.with_body(&mut op, "replace PATCH", "PATCH", &path, &body).await;
+                self.with_body(&mut op, "replace PATCH", "PATCH", &path, &body)
+                    .await;
             }
-            AppKind::Aiw => self.put_group(&mut op, &path, &group.name, members).await,
+            AppKind::Aiw => {
+                let name = self
+                    .settings
+                    .rename_app_groups
+                    .then_some(group.name.as_str());
+                self.put_group(&mut op, &path, name, members, false).await
+            }
         }
         op
     }
@@ -632,10 +854,19 @@ impl Session {
     /// Link an Okta group to an app group found by exact name, optionally renaming it, then
     /// push the Okta members (existing app members stay).
     pub async fn link_group(&mut self, label: &str, app_group_name: &str, rename: bool) -> Op {
-        let mut op = Op::new(if rename { "link group (rename)" } else { "link group" });
+        let mut op = Op::new(if rename {
+            "link group (rename)"
+        } else {
+            "link group"
+        });
         let filter = format!("displayName eq \"{app_group_name}\"");
         let look = self
-            .get(&mut op, "displayName lookup", "/Groups", &[("filter", &filter), ("startIndex", "1"), ("count", "100")])
+            .get(
+                &mut op,
+                "displayName lookup",
+                "/Groups",
+                &[("filter", &filter), ("startIndex", "1"), ("count", "100")],
+            )
             .await;
         let found = look
             .json()
@@ -643,27 +874,37 @@ impl Session {
             .and_then(|b| resources(&b).and_then(|r| r.first().cloned()))
             .and_then(|g| g.get("id").and_then(Value::as_str).map(String::from));
         let Some(id) = found else {
-            op.fail(format!("no app group named {app_group_name}: {}", look.got()));
+            op.fail(format!(
+                "no app group named {app_group_name}: {}",
+                look.got()
+            ));
             return op;
         };
         self.group(label).app_id = Some(id.clone());
         let saved = self.settings.rename_app_groups;
         self.settings.rename_app_groups = rename;
         let members = self.groups[label].members.clone();
-        self.send_membership(&mut op, label, &members, &[]).await;
+        self.send_membership_keeping(&mut op, label, &members, &[], true)
+            .await;
         self.settings.rename_app_groups = saved;
         op
     }
 
     /// Unlink a pushed group: "delete" sends DELETE, "leave" sends nothing (okta-scim-wire §6.5).
     pub async fn unlink_group(&mut self, label: &str, delete: bool) -> Op {
-        let mut op = Op::new(if delete { "unlink group (delete)" } else { "unlink group (leave)" });
+        let mut op = Op::new(if delete {
+            "unlink group (delete)"
+        } else {
+            "unlink group (leave)"
+        });
         let Some(id) = self.group(label).app_id.clone() else {
             op.fail(format!("group {label} is not pushed"));
             return op;
         };
         if delete {
-            let req = self.wire.request("DELETE", &format!("/Groups/{id}"), &[], None);
+            let req = self
+                .wire
+                .request("DELETE", &format!("/Groups/{id}"), &[], None);
             self.send(&mut op, "DELETE", req).await;
         }
         op
@@ -674,7 +915,8 @@ impl Session {
         let mut op = Op::new("read group");
         match self.group(label).app_id.clone() {
             Some(id) => {
-                self.get(&mut op, "GET", &format!("/Groups/{id}"), &[]).await;
+                self.get(&mut op, "GET", &format!("/Groups/{id}"), &[])
+                    .await;
             }
             None => op.fail(format!("group {label} has no app id")),
         }
@@ -686,7 +928,8 @@ impl Session {
         let mut op = Op::new("create app group");
         let members = self.member_values(member_labels);
         let body = json!({"schemas": [GROUP_SCHEMA], "displayName": name, "members": members});
-        self.with_body(&mut op, "create", "POST", "/Groups", &body).await;
+        self.with_body(&mut op, "create", "POST", "/Groups", &body)
+            .await;
         op
     }
 
@@ -700,7 +943,10 @@ impl Session {
         let get_headers = |auth: &str| -> Vec<(String, String)> {
             vec![
                 ("Accept-Charset".into(), "utf-8".into()),
-                ("Content-Type".into(), "application/scim+json; charset=utf-8".into()),
+                (
+                    "Content-Type".into(),
+                    "application/scim+json; charset=utf-8".into(),
+                ),
                 ("Accept".into(), "application/scim+json".into()),
                 ("Authorization".into(), auth.into()),
                 ("User-Agent".into(), "OKTA SCIM Integration".into()),
@@ -709,36 +955,124 @@ impl Session {
         let post_headers = vec![
             ("Content-Type".to_string(), "application/json".to_string()),
             ("Authorization".to_string(), auth.clone()),
-            ("Accept".to_string(), "application/scim+json; charset=utf-8".to_string()),
+            (
+                "Accept".to_string(),
+                "application/scim+json; charset=utf-8".to_string(),
+            ),
         ];
-        let get = |path: String, headers: Vec<(String, String)>| WireRequest { method: "GET".into(), path, headers, body: None };
+        let get = |path: String, headers: Vec<(String, String)>| WireRequest {
+            method: "GET".into(),
+            path,
+            headers,
+            body: None,
+        };
         let q = |f: &str| super::wire::okta_query(&[("filter", f)]);
 
         let user = self.ids.user();
         let caps = user.login.to_uppercase();
 
-        let s0 = self.send(&mut op, "step 0", get("/Users?count=1&startIndex=1".into(), get_headers(&auth))).await;
+        let s0 = self
+            .send(
+                &mut op,
+                "step 0",
+                get("/Users?count=1&startIndex=1".into(), get_headers(&auth)),
+            )
+            .await;
         let isv_id = s0
             .json()
             .and_then(|b| resources(&b).and_then(|r| r.first().cloned()))
             .and_then(|u| u.get("id").and_then(Value::as_str).map(String::from))
             .unwrap_or_else(|| "missing-id-from-step-0".into());
-        self.send(&mut op, "step 2", get(format!("/Users/{isv_id}"), get_headers(&auth))).await;
-        self.send(&mut op, "step 4", get(format!("/Users?{}", q("userName eq \"abcdefgh@atko.com\"")), get_headers(&auth))).await;
-        self.send(&mut op, "step 6", get("/Users/010101001010101011001010101011".into(), get_headers(&auth))).await;
-        self.send(&mut op, "step 8", get(format!("/Users?{}", q(&format!("userName eq \"{}\"", user.login))), get_headers(&auth))).await;
+        self.send(
+            &mut op,
+            "step 2",
+            get(format!("/Users/{isv_id}"), get_headers(&auth)),
+        )
+        .await;
+        self.send(
+            &mut op,
+            "step 4",
+            get(
+                format!("/Users?{}", q("userName eq \"abcdefgh@atko.com\"")),
+                get_headers(&auth),
+            ),
+        )
+        .await;
+        self.send(
+            &mut op,
+            "step 6",
+            get(
+                "/Users/010101001010101011001010101011".into(),
+                get_headers(&auth),
+            ),
+        )
+        .await;
+        self.send(
+            &mut op,
+            "step 8",
+            get(
+                format!("/Users?{}", q(&format!("userName eq \"{}\"", user.login))),
+                get_headers(&auth),
+            ),
+        )
+        .await;
         let body = json!({"schemas":[USER_SCHEMA],"userName":user.login,"name":{"givenName":user.given_name,"familyName":user.family_name},
             "emails":[{"primary":true,"value":user.login,"type":"work"}],"displayName":user.display_name(),"active":true});
-        let post = |body: &Value| WireRequest { method: "POST".into(), path: "/Users".into(), headers: post_headers.clone(), body: Some(body.to_string()) };
+        let post = |body: &Value| WireRequest {
+            method: "POST".into(),
+            path: "/Users".into(),
+            headers: post_headers.clone(),
+            body: Some(body.to_string()),
+        };
         let s10 = self.send(&mut op, "step 10", post(&body)).await;
-        let id_one = s10.json().and_then(|b| b.get("id").and_then(Value::as_str).map(String::from)).unwrap_or_else(|| "missing-id-from-step-10".into());
-        self.send(&mut op, "step 12", get(format!("/Users/{id_one}"), get_headers(&auth))).await;
+        let id_one = s10
+            .json()
+            .and_then(|b| b.get("id").and_then(Value::as_str).map(String::from))
+            .unwrap_or_else(|| "missing-id-from-step-10".into());
+        self.send(
+            &mut op,
+            "step 12",
+            get(format!("/Users/{id_one}"), get_headers(&auth)),
+        )
+        .await;
         self.send(&mut op, "step 14", post(&body)).await;
-        self.send(&mut op, "step 16", get(format!("/Users?{}", q(&format!("userName eq \"{caps}\""))), get_headers(&auth))).await;
-        self.send(&mut op, "step 18", get("/Groups".into(), get_headers(&auth))).await;
-        self.send(&mut op, "step 20", get(format!("/Users?{}", q(&format!("userName eq \"{caps}\""))), get_headers("non-token"))).await;
-        self.send(&mut op, "step 22", get("/Users/00919288221112222".into(), get_headers(&auth))).await;
-        self.users.insert("spec-test user".into(), AppUser { okta: user, app_id: Some(id_one) });
+        self.send(
+            &mut op,
+            "step 16",
+            get(
+                format!("/Users?{}", q(&format!("userName eq \"{caps}\""))),
+                get_headers(&auth),
+            ),
+        )
+        .await;
+        self.send(
+            &mut op,
+            "step 18",
+            get("/Groups".into(), get_headers(&auth)),
+        )
+        .await;
+        self.send(
+            &mut op,
+            "step 20",
+            get(
+                format!("/Users?{}", q(&format!("userName eq \"{caps}\""))),
+                get_headers("non-token"),
+            ),
+        )
+        .await;
+        self.send(
+            &mut op,
+            "step 22",
+            get("/Users/00919288221112222".into(), get_headers(&auth)),
+        )
+        .await;
+        self.users.insert(
+            "spec-test user".into(),
+            AppUser {
+                okta: user,
+                app_id: Some(id_one),
+            },
+        );
         op
     }
 
@@ -748,13 +1082,23 @@ impl Session {
         for i in 0..n {
             let u = self.ids.user();
             let label = format!("bulk user {i}");
-            let ex = self.with_body(&mut op, "create", "POST", "/Users", &Self::create_body(&u)).await;
-            let id = ex.json().and_then(|b| b.get("id").and_then(Value::as_str).map(String::from));
+            let ex = self
+                .with_body(&mut op, "create", "POST", "/Users", &Self::create_body(&u))
+                .await;
+            let id = ex
+                .json()
+                .and_then(|b| b.get("id").and_then(Value::as_str).map(String::from));
             if ex.status() != Some(201) {
                 op.fail(format!("could not create user {i}: {}", ex.got()));
                 break;
             }
-            self.users.insert(label, AppUser { okta: u, app_id: id });
+            self.users.insert(
+                label,
+                AppUser {
+                    okta: u,
+                    app_id: id,
+                },
+            );
         }
         op
     }
@@ -784,7 +1128,13 @@ mod tests {
     fn merge_profile_echoes_what_okta_does_not_own() {
         let server = json!({"schemas":["s"],"id":"1","userName":"old","name":{"formatted":"Mona","givenName":"A"},
             "emails":[{"primary":true,"value":"old","type":"work","display":"x"}],"meta":{"version":"W/\"1\""}});
-        let user = OktaUser { id: "00u1".into(), given_name: "Jane".into(), family_name: "Smith".into(), login: "jane@test.com".into(), password: "p".into() };
+        let user = OktaUser {
+            id: "00u1".into(),
+            given_name: "Jane".into(),
+            family_name: "Smith".into(),
+            login: "jane@test.com".into(),
+            password: "p".into(),
+        };
         let merged = Session::merge_profile(&server, &user);
         assert_eq!(merged["meta"]["version"], "W/\"1\"");
         assert_eq!(merged["name"]["formatted"], "Mona");

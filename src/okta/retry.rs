@@ -18,14 +18,21 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { max_attempts: 10, default_wait: Duration::from_secs(300), time_scale: 1.0 }
+        RetryPolicy {
+            max_attempts: 10,
+            default_wait: Duration::from_secs(300),
+            time_scale: 1.0,
+        }
     }
 }
 
 impl RetryPolicy {
     /// The wait before try number `attempt + 1`, after `attempt` tries (1-based) ended in 429.
     pub fn wait(&self, attempt: u32, retry_after: Option<&str>) -> Duration {
-        let base = match retry_after.map(str::trim).and_then(|s| s.parse::<u64>().ok()) {
+        let base = match retry_after
+            .map(str::trim)
+            .and_then(|s| s.parse::<u64>().ok())
+        {
             Some(secs) => return Duration::from_secs(secs).mul_f64(self.time_scale.max(0.0)),
             None => self.default_wait,
         };
@@ -50,15 +57,24 @@ mod tests {
         let p = RetryPolicy::default();
         assert_eq!(p.wait(1, None), Duration::from_secs(300));
         assert_eq!(p.wait(2, None), Duration::from_secs(600));
-        assert_eq!(p.wait(3, Some("Wed, 21 Oct 2015 07:28:00 GMT")), Duration::from_secs(1200));
+        assert_eq!(
+            p.wait(3, Some("Wed, 21 Oct 2015 07:28:00 GMT")),
+            Duration::from_secs(1200)
+        );
         assert_eq!(p.wait(2, Some("1.5")), Duration::from_secs(600));
     }
 
     #[test]
     fn time_scale_shrinks_waits() {
-        let p = RetryPolicy { time_scale: 0.001, ..RetryPolicy::default() };
+        let p = RetryPolicy {
+            time_scale: 0.001,
+            ..RetryPolicy::default()
+        };
         assert_eq!(p.wait(1, None), Duration::from_millis(300));
-        let p = RetryPolicy { time_scale: 0.0, ..RetryPolicy::default() };
+        let p = RetryPolicy {
+            time_scale: 0.0,
+            ..RetryPolicy::default()
+        };
         assert_eq!(p.wait(9, None), Duration::ZERO);
     }
 }

@@ -26,7 +26,11 @@ pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 pub const TIMEOUTS_BEFORE_GIVING_UP: u32 = 2;
 
 /// Characters Okta leaves unencoded in a query value: letters, digits, `-`, `.`, `_`, `~`.
-const OKTA_QUERY: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const OKTA_QUERY: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// The two kinds of app (okta-scim-wire, "Two kinds of app").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -66,7 +70,10 @@ impl Auth {
             Auth::Header(v) => v.clone(),
             Auth::Bearer(t) | Auth::OAuth(t) => format!("Bearer {t}"),
             Auth::Basic { user, password } => {
-                format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+                )
             }
         }
     }
@@ -77,7 +84,10 @@ impl Auth {
             Auth::Header(_) => Auth::Header("non-token".into()),
             Auth::Bearer(_) => Auth::Bearer("non-token".into()),
             Auth::OAuth(_) => Auth::OAuth("non-token".into()),
-            Auth::Basic { user, .. } => Auth::Basic { user: user.clone(), password: "non-token".into() },
+            Auth::Basic { user, .. } => Auth::Basic {
+                user: user.clone(),
+                password: "non-token".into(),
+            },
         }
     }
 }
@@ -86,7 +96,13 @@ impl Auth {
 pub fn okta_query(params: &[(&str, &str)]) -> String {
     params
         .iter()
-        .map(|(k, v)| format!("{}={}", utf8_percent_encode(k, OKTA_QUERY), utf8_percent_encode(v, OKTA_QUERY)))
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                utf8_percent_encode(k, OKTA_QUERY),
+                utf8_percent_encode(v, OKTA_QUERY)
+            )
+        })
         .collect::<Vec<_>>()
         .join("&")
 }
@@ -117,14 +133,23 @@ impl WireRequest {
         headers.push(("Authorization".into(), auth.header_value()));
         headers.push(("Connection".into(), "Keep-Alive".into()));
         headers.push(("Accept-Encoding".into(), "gzip,deflate".into()));
-        WireRequest { method: method.into(), path, headers, body: body.map(|b| b.to_string()) }
+        WireRequest {
+            method: method.into(),
+            path,
+            headers,
+            body: body.map(|b| b.to_string()),
+        }
     }
 
     /// The request line, headers and body as text, with the Authorization value masked.
     pub fn to_text(&self, base_path: &str, mask_auth: bool) -> String {
         let mut s = format!("{} {}{} HTTP/1.1\n", self.method, base_path, self.path);
         for (k, v) in &self.headers {
-            let v = if mask_auth && k.eq_ignore_ascii_case("authorization") { mask(v) } else { v.clone() };
+            let v = if mask_auth && k.eq_ignore_ascii_case("authorization") {
+                mask(v)
+            } else {
+                v.clone()
+            };
             s.push_str(&format!("{k}: {v}\n"));
         }
         if let Some(b) = &self.body {
@@ -136,11 +161,16 @@ impl WireRequest {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn json_body(&self) -> Option<Value> {
-        self.body.as_deref().and_then(|b| serde_json::from_str(b).ok())
+        self.body
+            .as_deref()
+            .and_then(|b| serde_json::from_str(b).ok())
     }
 }
 
@@ -166,7 +196,10 @@ impl WireResponse {
         serde_json::from_str(&self.body).ok()
     }
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
     /// The body shortened for messages.
     pub fn brief(&self) -> String {
@@ -175,7 +208,10 @@ impl WireResponse {
 }
 
 pub fn brief(s: &str, max: usize) -> String {
-    let one_line: String = s.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
+    let one_line: String = s
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect();
     if one_line.chars().count() <= max {
         one_line
     } else {
@@ -219,7 +255,12 @@ impl Exchange {
     /// `PATCH /Users/…  {…}` for messages.
     pub fn sent(&self) -> String {
         match &self.request.body {
-            Some(b) => format!("{} {}  {}", self.request.method, self.request.path, brief(b, 300)),
+            Some(b) => format!(
+                "{} {}  {}",
+                self.request.method,
+                self.request.path,
+                brief(b, 300)
+            ),
             None => format!("{} {}", self.request.method, self.request.path),
         }
     }
@@ -251,11 +292,21 @@ pub enum WireError {
 }
 
 impl WireClient {
-    pub fn new(base_url: &str, auth: Auth, timeout: Duration, retry: RetryPolicy, log: ExchangeLog) -> Result<Self, WireError> {
+    pub fn new(
+        base_url: &str,
+        auth: Auth,
+        timeout: Duration,
+        retry: RetryPolicy,
+        log: ExchangeLog,
+    ) -> Result<Self, WireError> {
         let base_url = base_url.trim_end_matches('/').to_string();
-        let parsed = reqwest::Url::parse(&base_url).map_err(|e| WireError::BadUrl(base_url.clone(), e.to_string()))?;
+        let parsed = reqwest::Url::parse(&base_url)
+            .map_err(|e| WireError::BadUrl(base_url.clone(), e.to_string()))?;
         if parsed.scheme() != "http" && parsed.scheme() != "https" {
-            return Err(WireError::BadUrl(base_url, "the scheme must be http or https".into()));
+            return Err(WireError::BadUrl(
+                base_url,
+                "the scheme must be http or https".into(),
+            ));
         }
         let base_path = parsed.path().trim_end_matches('/').to_string();
         let host = match (parsed.host_str(), parsed.port()) {
@@ -270,7 +321,16 @@ impl WireClient {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| WireError::Client(e.to_string()))?;
-        Ok(WireClient { http, base_url, base_path, host, auth, retry, timeouts_in_a_row: Arc::new(AtomicU32::new(0)), log })
+        Ok(WireClient {
+            http,
+            base_url,
+            base_path,
+            host,
+            auth,
+            retry,
+            timeouts_in_a_row: Arc::new(AtomicU32::new(0)),
+            log,
+        })
     }
 
     pub fn base_url(&self) -> &str {
@@ -295,10 +355,24 @@ impl WireClient {
 
     /// A request with Okta's full header set, `Content-Length` and `Host` in Okta's positions
     /// (okta-scim-wire §8.1: after Authorization, before Connection).
-    pub fn request(&self, method: &str, path: &str, query: &[(&str, &str)], body: Option<&Value>) -> WireRequest {
-        let path = if query.is_empty() { path.to_string() } else { format!("{path}?{}", okta_query(query)) };
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> WireRequest {
+        let path = if query.is_empty() {
+            path.to_string()
+        } else {
+            format!("{path}?{}", okta_query(query))
+        };
         let mut req = WireRequest::okta(method, path, body, &self.auth);
-        let at = req.headers.iter().position(|(k, _)| k == "Connection").unwrap_or(req.headers.len());
+        let at = req
+            .headers
+            .iter()
+            .position(|(k, _)| k == "Connection")
+            .unwrap_or(req.headers.len());
         let mut extra = Vec::new();
         if let Some(b) = &req.body {
             extra.push(("Content-Length".to_string(), b.len().to_string()));
@@ -313,8 +387,15 @@ impl WireClient {
         let mut attempt = 1;
         loop {
             let ex = self.send_once(label, &req, attempt).await;
-            let retry_after = ex.response.as_ref().filter(|r| r.status == 429).map(|r| r.header("retry-after").map(String::from));
-            self.log.lock().unwrap_or_else(|e| e.into_inner()).push(ex.clone());
+            let retry_after = ex
+                .response
+                .as_ref()
+                .filter(|r| r.status == 429)
+                .map(|r| r.header("retry-after").map(String::from));
+            self.log
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(ex.clone());
             match retry_after {
                 Some(ra) if attempt < self.retry.max_attempts => {
                     tokio::time::sleep(self.retry.wait(attempt, ra.as_deref())).await;
@@ -341,7 +422,9 @@ impl WireClient {
         };
         let gone = self.timeouts_in_a_row.load(Ordering::Relaxed);
         if gone >= TIMEOUTS_BEFORE_GIVING_UP {
-            ex.error = Some(format!("not sent: the target stopped answering ({gone} requests in a row timed out)"));
+            ex.error = Some(format!(
+                "not sent: the target stopped answering ({gone} requests in a row timed out)"
+            ));
             return ex;
         }
         match self.exchange(&url, req).await {
@@ -361,7 +444,8 @@ impl WireClient {
     }
 
     async fn exchange(&self, url: &str, req: &WireRequest) -> Result<WireResponse, (bool, String)> {
-        let method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|e| (false, e.to_string()))?;
+        let method = reqwest::Method::from_bytes(req.method.as_bytes())
+            .map_err(|e| (false, e.to_string()))?;
         let mut rb = self.http.request(method, url);
         for (k, v) in &req.headers {
             rb = rb.header(k.as_str(), v.as_str());
@@ -369,27 +453,47 @@ impl WireClient {
         if let Some(b) = &req.body {
             rb = rb.body(b.clone());
         }
-        let mut resp = rb.send().await.map_err(|e| (e.is_timeout(), describe(&e)))?;
+        let mut resp = rb
+            .send()
+            .await
+            .map_err(|e| (e.is_timeout(), describe(&e)))?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
             .iter()
-            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let mut bytes = Vec::new();
         loop {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {
                     if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                        return Err((false, format!("the response body is larger than {MAX_RESPONSE_BYTES} bytes")));
+                        return Err((
+                            false,
+                            format!("the response body is larger than {MAX_RESPONSE_BYTES} bytes"),
+                        ));
                     }
                     bytes.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(e) => return Err((e.is_timeout(), format!("reading the response body failed: {}", describe(&e)))),
+                Err(e) => {
+                    return Err((
+                        e.is_timeout(),
+                        format!("reading the response body failed: {}", describe(&e)),
+                    ));
+                }
             }
         }
-        Ok(WireResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() })
+        Ok(WireResponse {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        })
     }
 }
 
@@ -411,8 +515,12 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 pub fn now_rfc3339() -> String {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-    time::OffsetDateTime::now_utc().format(&fmt).unwrap_or_default()
+    let fmt = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    time::OffsetDateTime::now_utc()
+        .format(&fmt)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -424,20 +532,36 @@ mod tests {
     fn query_encoding_matches_okta() {
         // okta-scim-wire §3.1, byte for byte.
         assert_eq!(
-            okta_query(&[("filter", r#"userName eq "test.user@okta.local""#), ("startIndex", "1"), ("count", "100")]),
+            okta_query(&[
+                ("filter", r#"userName eq "test.user@okta.local""#),
+                ("startIndex", "1"),
+                ("count", "100")
+            ]),
             "filter=userName%20eq%20%22test.user%40okta.local%22&startIndex=1&count=100"
         );
         assert_eq!(
-            okta_query(&[("filter", r#"displayName eq "Test SCIMv2""#), ("startIndex", "1"), ("count", "100")]),
+            okta_query(&[
+                ("filter", r#"displayName eq "Test SCIMv2""#),
+                ("startIndex", "1"),
+                ("count", "100")
+            ]),
             "filter=displayName%20eq%20%22Test%20SCIMv2%22&startIndex=1&count=100"
         );
-        assert_eq!(okta_query(&[("filter", "userName eq \"a+b_c-d@x.io\"")]), "filter=userName%20eq%20%22a%2Bb_c-d%40x.io%22");
+        assert_eq!(
+            okta_query(&[("filter", "userName eq \"a+b_c-d@x.io\"")]),
+            "filter=userName%20eq%20%22a%2Bb_c-d%40x.io%22"
+        );
     }
 
     #[test]
     fn deactivate_body_is_118_bytes_as_in_okta_docs() {
         let body = json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false}}]});
-        let r = WireRequest::okta("PATCH", "/Users/x".into(), Some(&body), &Auth::Bearer("t".into()));
+        let r = WireRequest::okta(
+            "PATCH",
+            "/Users/x".into(),
+            Some(&body),
+            &Auth::Bearer("t".into()),
+        );
         assert_eq!(r.body.as_ref().unwrap().len(), 118);
     }
 
@@ -445,19 +569,44 @@ mod tests {
     fn header_sets_follow_okta() {
         let get = WireRequest::okta("GET", "/Users".into(), None, &Auth::Bearer("t".into()));
         let names: Vec<&str> = get.headers.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(names, ["Accept", "Accept-Charset", "User-Agent", "Authorization", "Connection", "Accept-Encoding"]);
-        let del = WireRequest::okta("DELETE", "/Groups/g".into(), None, &Auth::Bearer("t".into()));
+        assert_eq!(
+            names,
+            [
+                "Accept",
+                "Accept-Charset",
+                "User-Agent",
+                "Authorization",
+                "Connection",
+                "Accept-Encoding"
+            ]
+        );
+        let del = WireRequest::okta(
+            "DELETE",
+            "/Groups/g".into(),
+            None,
+            &Auth::Bearer("t".into()),
+        );
         assert_eq!(del.header("content-type"), Some(SCIM_JSON_UTF8));
         assert!(del.body.is_none());
     }
 
     #[test]
     fn auth_modes() {
-        assert_eq!(Auth::Header("Bearer abc".into()).header_value(), "Bearer abc");
+        assert_eq!(
+            Auth::Header("Bearer abc".into()).header_value(),
+            "Bearer abc"
+        );
         assert_eq!(Auth::Header("abc".into()).header_value(), "abc");
         assert_eq!(Auth::Bearer("abc".into()).header_value(), "Bearer abc");
         assert_eq!(Auth::OAuth("tok".into()).header_value(), "Bearer tok");
-        assert_eq!(Auth::Basic { user: "u".into(), password: "p".into() }.header_value(), "Basic dTpw");
+        assert_eq!(
+            Auth::Basic {
+                user: "u".into(),
+                password: "p".into()
+            }
+            .header_value(),
+            "Basic dTpw"
+        );
         assert_eq!(mask("Bearer abcdef"), "Bearer ab…(6 chars)");
     }
 }

@@ -15,7 +15,10 @@ pub struct Answer {
 }
 
 pub fn answer(status: u16, body: &str) -> Answer {
-    Answer { status, body: body.to_string() }
+    Answer {
+        status,
+        body: body.to_string(),
+    }
 }
 
 pub struct CaptureServer {
@@ -34,7 +37,9 @@ impl CaptureServer {
         let script = Arc::new(Mutex::new((script, 0usize)));
         tokio::spawn(async move {
             loop {
-                let Ok((mut sock, _)) = listener.accept().await else { return };
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    return;
+                };
                 let recorded = recorded.clone();
                 let script = script.clone();
                 tokio::spawn(async move {
@@ -54,7 +59,11 @@ impl CaptureServer {
                         let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
                         let len = head
                             .lines()
-                            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
                             .unwrap_or(0);
                         while buf.len() < head_end + len {
                             let mut chunk = [0u8; 4096];
@@ -85,7 +94,11 @@ impl CaptureServer {
                 });
             }
         });
-        CaptureServer { base_url: format!("http://{addr}/scim/v2"), host: addr.to_string(), requests }
+        CaptureServer {
+            base_url: format!("http://{addr}/scim/v2"),
+            host: addr.to_string(),
+            requests,
+        }
     }
 
     /// Every request so far, with the port replaced by `{port}` so snapshots are stable.

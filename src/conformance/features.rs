@@ -1,0 +1,40 @@
+//! The feature files, embedded in the binary so an installed `okta-sim` works anywhere.
+
+pub const EMBEDDED: &[(&str, &str)] = &[
+    (
+        "01_credentials.feature",
+        include_str!("../../features/01_credentials.feature"),
+    ),
+    (
+        "02_spec_test.feature",
+        include_str!("../../features/02_spec_test.feature"),
+    ),
+    (
+        "03_import.feature",
+        include_str!("../../features/03_import.feature"),
+    ),
+    (
+        "04_assign.feature",
+        include_str!("../../features/04_assign.feature"),
+    ),
+    (
+        "05_profile.feature",
+        include_str!("../../features/05_profile.feature"),
+    ),
+    (
+        "06_lifecycle.feature",
+        include_str!("../../features/06_lifecycle.feature"),
+    ),
+    (
+        "07_crud.feature",
+        include_str!("../../features/07_crud.feature"),
+    ),
+    (
+        "08_group_push.feature",
+        include_str!("../../features/08_group_push.feature"),
+    ),
+    (
+        "09_group_link.feature",
+        include_str!("../../features/09_group_link.feature"),
+    ),
+];

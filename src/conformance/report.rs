@@ -1,0 +1,279 @@
+//! Results of a run and the reports written from them: one line per scenario on the terminal,
+//! a JUnit XML file for CI test views, a JSON file with every check.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::check::Check;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Outcome {
+    Passed,
+    Failed { reason: String },
+    Skipped { reason: String },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioResult {
+    pub feature: String,
+    pub scenario: String,
+    pub tags: Vec<String>,
+    pub outcome: Outcome,
+    pub duration_ms: f64,
+    pub checks: Vec<Check>,
+}
+
+impl ScenarioResult {
+    pub fn warnings(&self) -> usize {
+        self.checks
+            .iter()
+            .filter(|c| !c.passed && !c.grade.fails_run())
+            .count()
+    }
+
+    pub fn blocking(&self) -> usize {
+        self.checks
+            .iter()
+            .filter(|c| c.is_blocking_failure())
+            .count()
+    }
+
+    /// One line, plus the failed checks (and warnings, shortly) below it.
+    pub fn render(&self) -> String {
+        let (word, extra) = match &self.outcome {
+            Outcome::Passed => ("PASS", String::new()),
+            Outcome::Failed { .. } => ("FAIL", String::new()),
+            Outcome::Skipped { reason } => ("SKIP", format!("  [{reason}]")),
+        };
+        let passed = self.checks.iter().filter(|c| c.passed).count();
+        let mut s = format!(
+            "{word}  {} › {}  ({passed}/{} checks{}){extra}",
+            self.feature,
+            self.scenario,
+            self.checks.len(),
+            match self.warnings() {
+                0 => String::new(),
+                n => format!(", {n} warning{}", if n == 1 { "" } else { "s" }),
+            }
+        );
+        for c in self.checks.iter().filter(|c| c.is_blocking_failure()) {
+            for line in c.render().lines() {
+                s.push_str("\n    ");
+                s.push_str(line);
+            }
+        }
+        if let Outcome::Failed { reason } = &self.outcome {
+            if self.blocking() == 0 {
+                for line in reason.lines() {
+                    s.push_str("\n    ");
+                    s.push_str(line);
+                }
+            }
+        }
+        for c in self
+            .checks
+            .iter()
+            .filter(|c| !c.passed && !c.grade.fails_run())
+        {
+            s.push_str(&format!(
+                "\n    WARN [{}] {}  ({}): {}",
+                c.grade.name(),
+                c.id,
+                c.source,
+                c.needed
+            ));
+        }
+        s
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub warnings: usize,
+    /// Whether an `okta-required` or `rfc-must` check failed.
+    pub blocking_failures: usize,
+}
+
+impl Summary {
+    pub fn of(results: &[ScenarioResult]) -> Summary {
+        let mut s = Summary::default();
+        for r in results {
+            match r.outcome {
+                Outcome::Passed => s.passed += 1,
+                Outcome::Failed { .. } => s.failed += 1,
+                Outcome::Skipped { .. } => s.skipped += 1,
+            }
+            s.warnings += r.warnings();
+            s.blocking_failures += r.blocking();
+        }
+        s
+    }
+
+    /// `12 passed, 0 failed, 3 skipped, 2 warnings`
+    pub fn line(&self) -> String {
+        format!(
+            "{} passed, {} failed, {} skipped, {} warnings",
+            self.passed, self.failed, self.skipped, self.warnings
+        )
+    }
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    tool: &'static str,
+    version: &'static str,
+    target: &'a str,
+    app_kind: &'a str,
+    seed: u64,
+    summary: &'a Summary,
+    scenarios: &'a [ScenarioResult],
+}
+
+pub fn write_json(
+    path: &Path,
+    target: &str,
+    app_kind: &str,
+    seed: u64,
+    results: &[ScenarioResult],
+) -> std::io::Result<()> {
+    let summary = Summary::of(results);
+    let report = JsonReport {
+        tool: "okta-sim",
+        version: env!("CARGO_PKG_VERSION"),
+        target,
+        app_kind,
+        seed,
+        summary: &summary,
+        scenarios: results,
+    };
+    let text = serde_json::to_string_pretty(&report).map_err(std::io::Error::other)?;
+    std::fs::write(path, text)
+}
+
+/// JUnit XML: one test suite per feature, one test case per scenario.
+pub fn junit_xml(results: &[ScenarioResult]) -> Result<String, String> {
+    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+    let mut report = Report::new("okta-sim");
+    let mut suites: Vec<TestSuite> = Vec::new();
+    for r in results {
+        let idx = match suites.iter().position(|s| s.name.as_str() == r.feature) {
+            Some(i) => i,
+            None => {
+                suites.push(TestSuite::new(r.feature.clone()));
+                suites.len() - 1
+            }
+        };
+        let status = match &r.outcome {
+            Outcome::Passed => TestCaseStatus::success(),
+            Outcome::Failed { reason } => {
+                let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                let first = r
+                    .checks
+                    .iter()
+                    .find(|c| c.is_blocking_failure())
+                    .map(|c| format!("{} [{}]", c.id, c.grade.name()));
+                st.set_message(
+                    first.unwrap_or_else(|| reason.lines().next().unwrap_or("failed").to_string()),
+                );
+                st.set_type("okta-sim check");
+                let mut text: Vec<String> = r
+                    .checks
+                    .iter()
+                    .filter(|c| c.is_blocking_failure())
+                    .map(|c| c.render())
+                    .collect();
+                if text.is_empty() {
+                    text.push(reason.clone());
+                }
+                st.set_description(text.join("\n\n"));
+                st
+            }
+            Outcome::Skipped { reason } => {
+                let mut st = TestCaseStatus::skipped();
+                st.set_message(reason.clone());
+                st
+            }
+        };
+        let mut case = TestCase::new(r.scenario.clone(), status);
+        case.set_classname(format!("okta-sim.{}", r.feature));
+        case.set_time(std::time::Duration::from_secs_f64(r.duration_ms / 1000.0));
+        let out: Vec<String> = r.checks.iter().map(|c| c.render()).collect();
+        case.set_system_out(out.join("\n"));
+        suites[idx].add_test_case(case);
+    }
+    report.add_test_suites(suites);
+    report.to_string().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conformance::check::{Checks, Grade, Spec};
+
+    fn result(outcome: Outcome, passed: bool) -> ScenarioResult {
+        let mut c = Checks::default();
+        c.check(
+            Spec {
+                id: "users.create.status-201",
+                grade: Grade::OktaRequired,
+                source: "okta-scim-wire §3.2",
+                needed: "201",
+                why: "w",
+            },
+            passed,
+            None,
+        );
+        ScenarioResult {
+            feature: "assign".into(),
+            scenario: "A new user".into(),
+            tags: vec![],
+            outcome,
+            duration_ms: 3.0,
+            checks: c.items,
+        }
+    }
+
+    #[test]
+    fn summary_line_counts_outcomes() {
+        let rs = vec![
+            result(Outcome::Passed, true),
+            result(Outcome::Failed { reason: "x".into() }, false),
+            result(
+                Outcome::Skipped {
+                    reason: "aiw only".into(),
+                },
+                true,
+            ),
+        ];
+        let s = Summary::of(&rs);
+        assert_eq!(s.line(), "1 passed, 1 failed, 1 skipped, 0 warnings");
+        assert_eq!(s.blocking_failures, 1);
+        assert!(
+            rs[1]
+                .render()
+                .contains("FAIL [okta-required] users.create.status-201")
+        );
+    }
+
+    #[test]
+    fn junit_has_a_failure_per_failed_scenario() {
+        let rs = vec![
+            result(Outcome::Passed, true),
+            result(Outcome::Failed { reason: "x".into() }, false),
+        ];
+        let xml = junit_xml(&rs).unwrap();
+        assert!(
+            xml.contains("<testsuite name=\"assign\" tests=\"2\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<failure message=\"users.create.status-201 [okta-required]\""),
+            "{xml}"
+        );
+    }
+}
