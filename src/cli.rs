@@ -130,4 +130,12 @@ pub struct ServeArgs {
     /// (PATCH answers 204), atlan (userName and emails immutable).
     #[arg(long, default_value = "reference", value_parser = clap::builder::PossibleValuesParser::new(okta_sim::app::AppProfile::NAMES))]
     pub profile: String,
+
+    /// Switch on a deliberate fault, to see what okta-sim check reports for it (repeatable):
+    /// ignore-paging, items-per-page-is-count, string-paging, create-without-id,
+    /// no-conflict-on-duplicate, ignore-deactivation, refuse-pathless-patch, refuse-member-filter,
+    /// refuse-rename, plain-401, patch-500, keep-duplicate-members, members-null,
+    /// numeric-error-status.
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(okta_sim::app::faults::Fault::ALL.map(|f| f.name())))]
+    pub fault: Vec<String>,
 }

@@ -66,6 +66,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(t) = args.token.filter(|t| !t.is_empty()) {
         builder = builder.token(t);
     }
+    for name in &args.fault {
+        if let Some(f) = okta_sim::app::faults::Fault::from_name(name) {
+            builder = builder.fault(f);
+        }
+    }
     let app = builder
         .start()
         .await
@@ -82,6 +87,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
     );
     println!("  users seeded   {}", args.seed_users);
+    for name in &args.fault {
+        if let Some(f) = okta_sim::app::faults::Fault::from_name(name) {
+            println!("  FAULT          {name}: {}", f.describe());
+        }
+    }
     println!(
         "  Okta setting   Authorization header: Bearer {}",
         app.token()

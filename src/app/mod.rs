@@ -1,6 +1,7 @@
 //! The reference app: the service-provider side that behaves the way Okta needs a vendor app
 //! to behave. `okta-sim serve` runs it; tests start one per test with `ReferenceApp::start()`.
 
+pub mod faults;
 pub mod profile;
 pub mod scim_http;
 pub mod store;
@@ -26,6 +27,7 @@ pub struct ReferenceAppBuilder {
     base_path: String,
     seed_users: usize,
     profile: AppProfile,
+    faults: faults::Faults,
 }
 
 impl Default for ReferenceAppBuilder {
@@ -36,6 +38,7 @@ impl Default for ReferenceAppBuilder {
             base_path: "/scim/v2".into(),
             seed_users: 0,
             profile: AppProfile::default(),
+            faults: faults::Faults::new(),
         }
     }
 }
@@ -65,6 +68,11 @@ impl ReferenceAppBuilder {
         self.profile = profile;
         self
     }
+    /// Switch on a deliberate fault (see [`faults::Fault`]): for testing SCIM clients.
+    pub fn fault(mut self, fault: faults::Fault) -> Self {
+        self.faults.insert(fault);
+        self
+    }
 
     /// Bind, seed and serve in the background.
     pub async fn start(self) -> std::io::Result<ReferenceApp> {
@@ -79,6 +87,7 @@ impl ReferenceAppBuilder {
             store: store.clone(),
             token: token.clone(),
             base_url: base_url.clone(),
+            faults: self.faults,
         });
         let scim = scim_http::scim_routes(state);
         let router = if base_path.is_empty() {

@@ -308,6 +308,16 @@ impl Store {
         (matches.len(), page)
     }
 
+    /// Append members to a group without any check (only for the `keep-duplicate-members` fault).
+    pub fn append_members_unchecked(&self, group_id: &str, members: Vec<Value>) {
+        let mut inner = self.write();
+        if let Some(g) = inner.groups.get_mut(group_id) {
+            if let Some(Value::Array(items)) = g.body.get_mut("members") {
+                items.extend(members);
+            }
+        }
+    }
+
     /// The raw stored bodies of every resource of a kind, in order (for tests and snapshots).
     pub fn snapshot(&self, kind: ResourceKind) -> Vec<Record> {
         self.read().table(kind).values().cloned().collect()

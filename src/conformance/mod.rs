@@ -162,6 +162,7 @@ pub async fn run(opts: CheckOptions) -> Result<RunOutcome, CheckError> {
         },
         seed,
         log: log.clone(),
+        timeouts_in_a_row: Arc::new(std::sync::atomic::AtomicU32::new(0)),
     });
     world::set_context(Some(ctx));
 

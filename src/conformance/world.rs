@@ -27,6 +27,8 @@ pub struct RunContext {
     pub retry: RetryPolicy,
     pub seed: u64,
     pub log: ExchangeLog,
+    /// Timeouts in a row against the target, across scenarios.
+    pub timeouts_in_a_row: Arc<std::sync::atomic::AtomicU32>,
 }
 
 static CONTEXT: Mutex<Option<Arc<RunContext>>> = Mutex::new(None);
@@ -75,7 +77,8 @@ impl OktaWorld {
             ctx.retry,
             ctx.log.clone(),
         )
-        .map_err(|e| StepFailure(e.to_string()))?;
+        .map_err(|e| StepFailure(e.to_string()))?
+        .sharing_timeouts(ctx.timeouts_in_a_row.clone());
         Ok(OktaWorld {
             session: Session::new(wire, ctx.settings.clone(), OktaIds::new(ctx.seed)),
             checks: Checks::default(),

@@ -337,6 +337,13 @@ impl WireClient {
         &self.base_url
     }
 
+    /// Count timeouts together with other clients of the same target (one run), so a target
+    /// that stopped answering is given up once, not once per client.
+    pub fn sharing_timeouts(mut self, counter: Arc<AtomicU32>) -> Self {
+        self.timeouts_in_a_row = counter;
+        self
+    }
+
     /// The path part of the base URL, e.g. `/scim/v2`.
     pub fn base_path(&self) -> &str {
         &self.base_path
