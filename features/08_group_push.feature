@@ -27,6 +27,7 @@ Feature: Group Push
     And Okta adds "lena" to group "ops"
     Then group "ops" in the app has members "lena, mike, nora"
 
+  @oin
   Scenario: Removing a member uses a filter path
     Given Okta group "sales" with members "lena, mike, nora"
     And "sales" is pushed to the app
@@ -41,13 +42,21 @@ Feature: Group Push
     When Okta renames group "design" to "Design Renamed"
     Then group "design" in the app is named "Design Renamed"
 
-  @rename
+  @rename @oin
   Scenario: With renaming on, a membership update comes with the rename PATCH
     Given group renaming is on
     And Okta group "support" with members "lena"
     And "support" is pushed to the app
     When Okta adds "nora" to group "support"
     Then group "support" in the app has members "lena, nora"
+
+  @aiw
+  Scenario: Membership changes are a GET then a PUT of the whole group
+    Given Okta group "research" with members "lena, mike"
+    And "research" is pushed to the app
+    When Okta removes "mike" from group "research"
+    And Okta adds "nora" to group "research"
+    Then group "research" in the app has members "lena, nora"
 
   Scenario: Push Now replaces all members
     Given Okta group "finance" with members "lena, mike"

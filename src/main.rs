@@ -2,6 +2,14 @@
 
 mod cli;
 
+/// Print a line to stdout; a closed pipe is not an error.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -75,9 +83,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .start()
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;
-    println!("okta-sim reference app");
-    println!("  SCIM base URL  {}", app.base_url());
-    println!(
+    say!("okta-sim reference app");
+    say!("  SCIM base URL  {}", app.base_url());
+    say!(
         "  token          {}{}",
         app.token(),
         if generated {
@@ -86,21 +94,21 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             ""
         }
     );
-    println!("  users seeded   {}", args.seed_users);
+    say!("  users seeded   {}", args.seed_users);
     for name in &args.fault {
         if let Some(f) = okta_sim::app::faults::Fault::from_name(name) {
-            println!("  FAULT          {name}: {}", f.describe());
+            say!("  FAULT          {name}: {}", f.describe());
         }
     }
-    println!(
+    say!(
         "  Okta setting   Authorization header: Bearer {}",
         app.token()
     );
-    println!("Press Ctrl-C to stop.");
+    say!("Press Ctrl-C to stop.");
     use std::io::Write;
     let _ = std::io::stdout().flush();
     wait_for_shutdown_signal().await;
-    println!("shutting down");
+    say!("shutting down");
     app.shutdown().await;
     Ok(ExitCode::SUCCESS)
 }

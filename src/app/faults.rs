@@ -224,16 +224,15 @@ pub async fn apply(State(state): State<Arc<ScimState>>, req: Request, next: Next
         if faults.contains(&Fault::IgnoreDeactivation)
             && (method == Method::PATCH || method == Method::PUT)
             && sets_inactive(&method, &req_json)
+            && let Some((kind, Some(id))) = &target
         {
-            if let Some((kind, Some(id))) = &target {
-                return match state
-                    .store
-                    .get(*kind, id, &state.base_url, &Projection::default())
-                {
-                    Ok(r) => json_response(StatusCode::OK, &Value::Object(r.body)),
-                    Err(e) => super::scim_http::error_response(&e),
-                };
-            }
+            return match state
+                .store
+                .get(*kind, id, &state.base_url, &Projection::default())
+            {
+                Ok(r) => json_response(StatusCode::OK, &Value::Object(r.body)),
+                Err(e) => super::scim_http::error_response(&e),
+            };
         }
         if faults.contains(&Fault::IgnorePaging)
             && method == Method::GET
@@ -270,21 +269,20 @@ pub async fn apply(State(state): State<Arc<ScimState>>, req: Request, next: Next
     if status == StatusCode::CONFLICT
         && method == Method::POST
         && faults.contains(&Fault::NoConflictOnDuplicate)
+        && let Some(name) = req_json.get("userName").and_then(Value::as_str)
     {
-        if let Some(name) = req_json.get("userName").and_then(Value::as_str) {
-            let q = crate::scim::list::ListQuery::parse(
-                ResourceKind::User,
-                Some(&format!(
-                    "filter={}",
-                    form_urlencoded::byte_serialize(format!("userName eq \"{name}\"").as_bytes())
-                        .collect::<String>()
-                )),
-            );
-            if let Ok(q) = q {
-                let (_, found) = state.store.list(ResourceKind::User, &q, &state.base_url);
-                if let Some(u) = found.into_iter().next() {
-                    return json_response(StatusCode::CREATED, &Value::Object(u));
-                }
+        let q = crate::scim::list::ListQuery::parse(
+            ResourceKind::User,
+            Some(&format!(
+                "filter={}",
+                form_urlencoded::byte_serialize(format!("userName eq \"{name}\"").as_bytes())
+                    .collect::<String>()
+            )),
+        );
+        if let Ok(q) = q {
+            let (_, found) = state.store.list(ResourceKind::User, &q, &state.base_url);
+            if let Some(u) = found.into_iter().next() {
+                return json_response(StatusCode::CREATED, &Value::Object(u));
             }
         }
     }
@@ -316,20 +314,20 @@ pub async fn apply(State(state): State<Arc<ScimState>>, req: Request, next: Next
         && method == Method::PATCH
         && matches!(target, Some((ResourceKind::Group, Some(_))))
     {
-        if faults.contains(&Fault::KeepDuplicateMembers) {
-            if let Some((_, Some(gid))) = &target {
-                let dupes: Vec<Value> = operations(&req_json)
-                    .iter()
-                    .filter(|o| {
-                        o.get("op")
-                            .and_then(Value::as_str)
-                            .is_some_and(|s| s.eq_ignore_ascii_case("add"))
-                    })
-                    .filter_map(|o| o.get("value").and_then(Value::as_array).cloned())
-                    .flatten()
-                    .collect();
-                state.store.append_members_unchecked(gid, dupes);
-            }
+        if faults.contains(&Fault::KeepDuplicateMembers)
+            && let Some((_, Some(gid))) = &target
+        {
+            let dupes: Vec<Value> = operations(&req_json)
+                .iter()
+                .filter(|o| {
+                    o.get("op")
+                        .and_then(Value::as_str)
+                        .is_some_and(|s| s.eq_ignore_ascii_case("add"))
+                })
+                .filter_map(|o| o.get("value").and_then(Value::as_array).cloned())
+                .flatten()
+                .collect();
+            state.store.append_members_unchecked(gid, dupes);
         }
         if faults.contains(&Fault::MembersNull) {
             let (parts, v, bytes) = body_json(resp).await;
@@ -342,30 +340,31 @@ pub async fn apply(State(state): State<Arc<ScimState>>, req: Request, next: Next
             };
         }
     }
-    if status == StatusCode::OK && method == Method::GET && matches!(target, Some((_, None))) {
-        if faults.contains(&Fault::ItemsPerPageIsCount)
+    if status == StatusCode::OK
+        && method == Method::GET
+        && matches!(target, Some((_, None)))
+        && (faults.contains(&Fault::ItemsPerPageIsCount)
             || faults.contains(&Fault::StringPaging)
-            || faults.contains(&Fault::IgnorePaging)
-        {
-            let (parts, v, bytes) = body_json(resp).await;
-            let Some(mut b) = v else {
-                return Response::from_parts(parts, Body::from(bytes));
-            };
-            if faults.contains(&Fault::IgnorePaging) {
-                b["startIndex"] = json!(1);
-            }
-            if faults.contains(&Fault::ItemsPerPageIsCount) {
-                b["itemsPerPage"] = json!(requested_count.unwrap_or(100));
-            }
-            if faults.contains(&Fault::StringPaging) {
-                for k in ["totalResults", "startIndex", "itemsPerPage"] {
-                    if let Some(n) = b.get(k).cloned() {
-                        b[k] = json!(n.to_string());
-                    }
+            || faults.contains(&Fault::IgnorePaging))
+    {
+        let (parts, v, bytes) = body_json(resp).await;
+        let Some(mut b) = v else {
+            return Response::from_parts(parts, Body::from(bytes));
+        };
+        if faults.contains(&Fault::IgnorePaging) {
+            b["startIndex"] = json!(1);
+        }
+        if faults.contains(&Fault::ItemsPerPageIsCount) {
+            b["itemsPerPage"] = json!(requested_count.unwrap_or(100));
+        }
+        if faults.contains(&Fault::StringPaging) {
+            for k in ["totalResults", "startIndex", "itemsPerPage"] {
+                if let Some(n) = b.get(k).cloned() {
+                    b[k] = json!(n.to_string());
                 }
             }
-            return rebuild(parts, &b);
         }
+        return rebuild(parts, &b);
     }
     resp
 }

@@ -428,7 +428,6 @@ async fn delete_group(State(s): St, Path(id): Path<String>, h: HeaderMap) -> Sci
 async fn service_provider_config(State(s): St) -> ScimResponse {
     let body = json!({
         "schemas": [SERVICE_PROVIDER_CONFIG_SCHEMA],
-        "documentationUri": "https://github.com/okta-sim/okta-sim",
         "patch": {"supported": true},
         "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
         "filter": {"supported": true, "maxResults": MAX_COUNT},

@@ -311,10 +311,10 @@ impl Store {
     /// Append members to a group without any check (only for the `keep-duplicate-members` fault).
     pub fn append_members_unchecked(&self, group_id: &str, members: Vec<Value>) {
         let mut inner = self.write();
-        if let Some(g) = inner.groups.get_mut(group_id) {
-            if let Some(Value::Array(items)) = g.body.get_mut("members") {
-                items.extend(members);
-            }
+        if let Some(g) = inner.groups.get_mut(group_id)
+            && let Some(Value::Array(items)) = g.body.get_mut("members")
+        {
+            items.extend(members);
         }
     }
 

@@ -519,15 +519,15 @@ fn put_accepted(c: &mut Checks, id: &str, source: &str, ex: &Exchange) {
         ex.status() == Some(200),
         Some(ex),
     );
-    if ex.status() == Some(200) {
-        if let Some(b) = ex.json() {
-            let msg = if b.get("displayName").is_some() && b.get("members").is_some() {
-                Message::Group
-            } else {
-                Message::User
-            };
-            schema(c, id, msg, &b, ex);
-        }
+    if ex.status() == Some(200)
+        && let Some(b) = ex.json()
+    {
+        let msg = if b.get("displayName").is_some() && b.get("members").is_some() {
+            Message::Group
+        } else {
+            Message::User
+        };
+        schema(c, id, msg, &b, ex);
     }
 }
 
@@ -561,20 +561,20 @@ pub fn duplicate_create(op: &Op, c: &mut Checks) {
 
 /// Profile push: GET then PUT (okta-scim-wire §4).
 pub fn push_profile(op: &Op, prefix: &str, c: &mut Checks) {
-    if let Some(ex) = op.first("GET") {
-        if answered(c, &format!("{prefix}.get"), "okta-scim-wire §4", ex) {
-            c.check(
-                spec(
-                    &format!("{prefix}.get.status-200"),
-                    Grade::OktaRequired,
-                    "okta-scim-wire §4",
-                    "200 with the user",
-                    "Okta reads the user before every PUT",
-                ),
-                ex.status() == Some(200),
-                Some(ex),
-            );
-        }
+    if let Some(ex) = op.first("GET")
+        && answered(c, &format!("{prefix}.get"), "okta-scim-wire §4", ex)
+    {
+        c.check(
+            spec(
+                &format!("{prefix}.get.status-200"),
+                Grade::OktaRequired,
+                "okta-scim-wire §4",
+                "200 with the user",
+                "Okta reads the user before every PUT",
+            ),
+            ex.status() == Some(200),
+            Some(ex),
+        );
     }
     if let Some(ex) = op.first("PUT") {
         put_accepted(
@@ -797,48 +797,48 @@ pub fn membership(op: &Op, c: &mut Checks) {
 
 /// Unlink with delete: DELETE /Groups/{id} answered 204 (okta-scim-wire §6.5).
 pub fn delete_group(op: &Op, c: &mut Checks) {
-    if let Some(ex) = op.first("DELETE") {
-        if answered(c, "groups.delete", "okta-scim-wire §6.5", ex) {
-            c.check(
+    if let Some(ex) = op.first("DELETE")
+        && answered(c, "groups.delete", "okta-scim-wire §6.5", ex)
+    {
+        c.check(
                 spec("groups.delete.status-204", Grade::OktaRequired, "okta-scim-wire §6.5", "204 No Content (200 is accepted too)",
                     "Okta deletes the app group when an admin unlinks with \"Delete the group in the target app\""),
                 matches!(ex.status(), Some(204) | Some(200)),
                 Some(ex),
             );
-        }
     }
 }
 
 /// Okta's SCIM 2.0 SPEC test, step by step (okta-scim-wire §10.1).
 pub fn spec_test(op: &Op, sent_user: &str, c: &mut Checks) {
     let src = "okta-scim-wire §10.1";
-    if let Some(ex) = op.first("step 0") {
-        if let Some(b) = list_response(c, "spec.step-00", src, ex) {
-            let r0 = resources(&b)
-                .and_then(|r| r.first())
-                .cloned()
-                .unwrap_or_default();
-            let filled = [
-                "/id",
-                "/name/familyName",
-                "/name/givenName",
-                "/userName",
-                "/active",
-                "/emails/0/value",
-            ]
-            .iter()
-            .all(|p| {
-                r0.pointer(p)
-                    .is_some_and(|v| !v.is_null() && v != "" && v != &json!([]))
-            });
-            c.check(
+    if let Some(ex) = op.first("step 0")
+        && let Some(b) = list_response(c, "spec.step-00", src, ex)
+    {
+        let r0 = resources(&b)
+            .and_then(|r| r.first())
+            .cloned()
+            .unwrap_or_default();
+        let filled = [
+            "/id",
+            "/name/familyName",
+            "/name/givenName",
+            "/userName",
+            "/active",
+            "/emails/0/value",
+        ]
+        .iter()
+        .all(|p| {
+            r0.pointer(p)
+                .is_some_and(|v| !v.is_null() && v != "" && v != &json!([]))
+        });
+        c.check(
                 spec("spec.step-00.first-user-complete", Grade::OktaRequired, src,
                     "at least one user, the first with id, name.familyName, name.givenName, userName, active and emails[0].value",
                     "the SPEC test's first required step reads these from Resources[0]; the server needs one user"),
                 filled,
                 Some(ex),
             );
-        }
     }
     if let Some(ex) = op.first("step 2") {
         c.check(
@@ -854,20 +854,20 @@ pub fn spec_test(op: &Op, sent_user: &str, c: &mut Checks) {
         );
     }
     for (label, id) in [("step 4", "spec.step-04"), ("step 8", "spec.step-08")] {
-        if let Some(ex) = op.first(label) {
-            if let Some(b) = list_response(c, id, src, ex) {
-                c.check(
-                    spec(
-                        &format!("{id}.no-match"),
-                        Grade::OktaRequired,
-                        src,
-                        "200 with totalResults 0 for an unknown userName",
-                        "required SPEC steps 4 and 8: an empty result is 200, not 404",
-                    ),
-                    total_results(&b) == Some(0),
-                    Some(ex),
-                );
-            }
+        if let Some(ex) = op.first(label)
+            && let Some(b) = list_response(c, id, src, ex)
+        {
+            c.check(
+                spec(
+                    &format!("{id}.no-match"),
+                    Grade::OktaRequired,
+                    src,
+                    "200 with totalResults 0 for an unknown userName",
+                    "required SPEC steps 4 and 8: an empty result is 200, not 404",
+                ),
+                total_results(&b) == Some(0),
+                Some(ex),
+            );
         }
     }
     if let Some(ex) = op.first("step 6") {

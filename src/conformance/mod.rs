@@ -26,6 +26,13 @@ use crate::okta::RetryPolicy;
 use crate::okta::ops::OktaSettings;
 use crate::okta::wire::{AppKind, Auth, Exchange};
 use report::{Outcome, ScenarioResult, Summary};
+
+/// Print a line to stdout; a closed pipe (`okta-sim check | head`) is not an error.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
 use world::{OktaWorld, RunContext};
 
 /// What to run against.
@@ -167,7 +174,7 @@ pub async fn run(opts: CheckOptions) -> Result<RunOutcome, CheckError> {
     world::set_context(Some(ctx));
 
     if opts.print {
-        println!(
+        say!(
             "okta-sim check: {} as an {} app, seed {seed}",
             match opts.target {
                 Target::Embedded => format!("embedded reference app at {base_url}"),
@@ -198,7 +205,7 @@ pub async fn run(opts: CheckOptions) -> Result<RunOutcome, CheckError> {
             let result = scenario_result(feature, scenario, finished, world.map(|w| &*w));
             Box::pin(async move {
                 if print {
-                    println!("{}", result.render());
+                    say!("{}", result.render());
                     let _ = std::io::stdout().flush();
                 }
                 collected
@@ -220,10 +227,10 @@ pub async fn run(opts: CheckOptions) -> Result<RunOutcome, CheckError> {
                 .chain(rule.iter().flat_map(|r| &r.tags))
                 .chain(&scenario.tags)
                 .collect();
-            if let Some(op) = &tags {
-                if !op.eval(all_tags.iter().map(|s| s.as_str())) {
-                    return false;
-                }
+            if let Some(op) = &tags
+                && !op.eval(all_tags.iter().map(|s| s.as_str()))
+            {
+                return false;
             }
             let other = match kind {
                 AppKind::Oin => "aiw",
@@ -267,7 +274,7 @@ pub async fn run(opts: CheckOptions) -> Result<RunOutcome, CheckError> {
             .filter(|r| matches!(r.outcome, Outcome::Skipped { .. }) && r.checks.is_empty())
         {
             if r.duration_ms == 0.0 {
-                println!("{}", r.render());
+                say!("{}", r.render());
             }
         }
     }
@@ -290,12 +297,12 @@ pub async fn run(opts: CheckOptions) -> Result<RunOutcome, CheckError> {
     }
     if print {
         if summary.blocking_failures > 0 {
-            println!(
+            say!(
                 "{} okta-required or rfc-must check(s) failed: Okta would break. Rerun with --seed {seed} to reproduce.",
                 summary.blocking_failures
             );
         }
-        println!("{}", summary.line());
+        say!("{}", summary.line());
     }
     Ok(RunOutcome {
         results,

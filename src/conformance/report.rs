@@ -47,6 +47,9 @@ impl ScenarioResult {
             Outcome::Failed { .. } => ("FAIL", String::new()),
             Outcome::Skipped { reason } => ("SKIP", format!("  [{reason}]")),
         };
+        if let Outcome::Skipped { .. } = self.outcome {
+            return format!("{word}  {} › {}{extra}", self.feature, self.scenario);
+        }
         let passed = self.checks.iter().filter(|c| c.passed).count();
         let mut s = format!(
             "{word}  {} › {}  ({passed}/{} checks{}){extra}",
@@ -64,12 +67,12 @@ impl ScenarioResult {
                 s.push_str(line);
             }
         }
-        if let Outcome::Failed { reason } = &self.outcome {
-            if self.blocking() == 0 {
-                for line in reason.lines() {
-                    s.push_str("\n    ");
-                    s.push_str(line);
-                }
+        if let Outcome::Failed { reason } = &self.outcome
+            && self.blocking() == 0
+        {
+            for line in reason.lines() {
+                s.push_str("\n    ");
+                s.push_str(line);
             }
         }
         for c in self

@@ -408,14 +408,15 @@ async fn sync_password(w: &mut OktaWorld, label: String) -> Result<(), StepFailu
 async fn lookup_upper(w: &mut OktaWorld, label: String) -> Result<(), StepFailure> {
     let mark = w.checks.items.len();
     let op = w.session.find_user(&label, true).await;
-    if let Some(ex) = op.first("filter") {
-        if let Some(b) = grade::list_response(
+    if let Some(ex) = op.first("filter")
+        && let Some(b) = grade::list_response(
             &mut w.checks,
             "users.lookup-case",
             "okta-scim-wire §3.1",
             ex,
-        ) {
-            w.checks.check(
+        )
+    {
+        w.checks.check(
                 Spec {
                     id: "users.lookup-case.found",
                     grade: Grade::RfcMust,
@@ -427,7 +428,6 @@ async fn lookup_upper(w: &mut OktaWorld, label: String) -> Result<(), StepFailur
                 total_results(&b) == Some(1),
                 Some(ex),
             );
-        }
     }
     w.verdict(mark, Some(op))
 }
@@ -485,27 +485,26 @@ async fn link(
 ) -> Result<(), StepFailure> {
     let mark = w.checks.items.len();
     let op = w.session.link_group(&group, &app_group, rename).await;
-    if let Some(ex) = op.first("displayName lookup") {
-        if let Some(b) =
+    if let Some(ex) = op.first("displayName lookup")
+        && let Some(b) =
             grade::list_response(&mut w.checks, "groups.link.lookup", "okta-scim-wire §7", ex)
-        {
-            let exact = resources(&b)
-                .and_then(|r| r.first())
-                .and_then(|g| g.get("displayName"))
-                .and_then(Value::as_str)
-                == Some(app_group.as_str());
-            w.checks.check(
-                Spec {
-                    id: "groups.link.found-by-name",
-                    grade: Grade::OktaRequired,
-                    source: "okta-scim-wire §7",
-                    needed: "the app group found by displayName eq its exact name",
-                    why: "Okta finds groups by name when it has no id (Link Group, Import Groups off)",
-                },
-                exact,
-                Some(ex),
-            );
-        }
+    {
+        let exact = resources(&b)
+            .and_then(|r| r.first())
+            .and_then(|g| g.get("displayName"))
+            .and_then(Value::as_str)
+            == Some(app_group.as_str());
+        w.checks.check(
+            Spec {
+                id: "groups.link.found-by-name",
+                grade: Grade::OktaRequired,
+                source: "okta-scim-wire §7",
+                needed: "the app group found by displayName eq its exact name",
+                why: "Okta finds groups by name when it has no id (Link Group, Import Groups off)",
+            },
+            exact,
+            Some(ex),
+        );
     }
     grade::membership(&op, &mut w.checks);
     w.prefix = "groups.link".into();
@@ -636,25 +635,25 @@ async fn shows_update(w: &mut OktaWorld, label: String) -> Result<(), StepFailur
 async fn exactly_one(w: &mut OktaWorld, label: String) -> Result<(), StepFailure> {
     let mark = w.checks.items.len();
     let op = w.session.find_user(&label, false).await;
-    if let Some(ex) = op.first("filter") {
-        if let Some(b) = grade::list_response(
+    if let Some(ex) = op.first("filter")
+        && let Some(b) = grade::list_response(
             &mut w.checks,
             "users.unique.lookup",
             "okta-scim-wire §3.1",
             ex,
-        ) {
-            w.checks.check(
-                Spec {
-                    id: "users.assign.exactly-one",
-                    grade: Grade::OktaRequired,
-                    source: "okta-scim-wire §3.3, test plan C9335",
-                    needed: "one user with this userName after assignment",
-                    why: "a user already in the app must be linked, not duplicated",
-                },
-                total_results(&b) == Some(1),
-                Some(ex),
-            );
-        }
+        )
+    {
+        w.checks.check(
+            Spec {
+                id: "users.assign.exactly-one",
+                grade: Grade::OktaRequired,
+                source: "okta-scim-wire §3.3, test plan C9335",
+                needed: "one user with this userName after assignment",
+                why: "a user already in the app must be linked, not duplicated",
+            },
+            total_results(&b) == Some(1),
+            Some(ex),
+        );
     }
     w.verdict(mark, Some(op))
 }
