@@ -169,3 +169,25 @@ async fn import_paging() {
         .collect();
     snap("import_users_request_lines", lines.join("\n"));
 }
+
+#[tokio::test]
+async fn link_group_and_wrong_token() {
+    let found = format!(r#"{{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"startIndex":1,"itemsPerPage":1,"Resources":[{GROUP}]}}"#);
+    let server = CaptureServer::start(vec![answer(200, EMPTY_LIST), answer(201, USER), answer(200, &found), answer(200, GROUP), answer(401, "{}")]).await;
+    let mut s = session(&server, AppKind::Oin).await;
+    s.assign_user("alice").await;
+    s.group("admins").members = vec!["alice".into()];
+    server.requests.lock().unwrap().clear();
+    s.link_group("admins", "Vendor Admins", true).await;
+    s.test_credentials_with_wrong_token().await;
+    snap("link_group_rename_then_wrong_token", server.transcript());
+}
+
+#[tokio::test]
+async fn okta_spec_test_requests() {
+    let list = format!(r#"{{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"startIndex":1,"itemsPerPage":1,"Resources":[{USER}]}}"#);
+    let server = CaptureServer::start(vec![answer(200, &list), answer(200, USER), answer(200, EMPTY_LIST)]).await;
+    let mut s = session(&server, AppKind::Oin).await;
+    s.spec_test().await;
+    snap("okta_spec_test", server.transcript());
+}
