@@ -7,6 +7,7 @@
 pub mod app;
 pub mod conformance;
 pub mod okta;
+pub mod saml;
 pub mod scim;
 
 pub use app::{ReferenceApp, ReferenceAppBuilder};

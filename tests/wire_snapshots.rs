@@ -172,8 +172,17 @@ async fn import_paging() {
 
 #[tokio::test]
 async fn link_group_and_wrong_token() {
-    let found = format!(r#"{{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"startIndex":1,"itemsPerPage":1,"Resources":[{GROUP}]}}"#);
-    let server = CaptureServer::start(vec![answer(200, EMPTY_LIST), answer(201, USER), answer(200, &found), answer(200, GROUP), answer(401, "{}")]).await;
+    let found = format!(
+        r#"{{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"startIndex":1,"itemsPerPage":1,"Resources":[{GROUP}]}}"#
+    );
+    let server = CaptureServer::start(vec![
+        answer(200, EMPTY_LIST),
+        answer(201, USER),
+        answer(200, &found),
+        answer(200, GROUP),
+        answer(401, "{}"),
+    ])
+    .await;
     let mut s = session(&server, AppKind::Oin).await;
     s.assign_user("alice").await;
     s.group("admins").members = vec!["alice".into()];
@@ -185,8 +194,15 @@ async fn link_group_and_wrong_token() {
 
 #[tokio::test]
 async fn okta_spec_test_requests() {
-    let list = format!(r#"{{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"startIndex":1,"itemsPerPage":1,"Resources":[{USER}]}}"#);
-    let server = CaptureServer::start(vec![answer(200, &list), answer(200, USER), answer(200, EMPTY_LIST)]).await;
+    let list = format!(
+        r#"{{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"startIndex":1,"itemsPerPage":1,"Resources":[{USER}]}}"#
+    );
+    let server = CaptureServer::start(vec![
+        answer(200, &list),
+        answer(200, USER),
+        answer(200, EMPTY_LIST),
+    ])
+    .await;
     let mut s = session(&server, AppKind::Oin).await;
     s.spec_test().await;
     snap("okta_spec_test", server.transcript());

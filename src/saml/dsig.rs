@@ -1,0 +1,412 @@
+//! Enveloped XML signatures as Okta writes them (okta-saml §1.2): exclusive C14N for SignedInfo,
+//! transforms `enveloped-signature` then `xml-exc-c14n#` (with an InclusiveNamespaces PrefixList
+//! of `xs` when attribute values are typed), one Reference to the ID of the signed element,
+//! RSA-SHA256 with a SHA-256 digest (RSA-SHA1 and SHA-1 on request), and the certificate in
+//! KeyInfo. Verification is strict: one Reference, pointing at the signature's own parent, whose
+//! ID is unique in the document; only those two transforms; the key is the configured
+//! certificate's, never KeyInfo's.
+
+use base64::Engine;
+use rsa::RsaPublicKey;
+use rsa::pkcs1v15::{Signature, SigningKey as Pkcs1Signer, VerifyingKey};
+use rsa::signature::{SignatureEncoding, Signer, Verifier};
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+
+use super::keys::SigningKey;
+use super::xml::{Element, NS_DS, NS_EC, Node, XmlError, exc_c14n, parse};
+
+pub const ALG_EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+pub const ALG_ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
+pub const ALG_RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
+pub const ALG_RSA_SHA1: &str = "http://www.w3.org/2000/09/xmldsig#rsa-sha1";
+pub const ALG_SHA256: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
+pub const ALG_SHA1: &str = "http://www.w3.org/2000/09/xmldsig#sha1";
+
+/// The signature and digest algorithms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigAlg {
+    RsaSha256,
+    RsaSha1,
+}
+
+impl SigAlg {
+    fn signature_uri(self) -> &'static str {
+        match self {
+            SigAlg::RsaSha256 => ALG_RSA_SHA256,
+            SigAlg::RsaSha1 => ALG_RSA_SHA1,
+        }
+    }
+    fn digest_uri(self) -> &'static str {
+        match self {
+            SigAlg::RsaSha256 => ALG_SHA256,
+            SigAlg::RsaSha1 => ALG_SHA1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DsigError {
+    #[error(transparent)]
+    Xml(#[from] XmlError),
+    #[error("no element at the signature's position")]
+    NoElement,
+    #[error("the signed element has no ID attribute")]
+    NoId,
+    #[error("the signature is malformed: {0}")]
+    Malformed(String),
+    #[error("the signature must have exactly one Reference, it has {0}")]
+    References(usize),
+    #[error(
+        "the Reference URI {0:?} does not point at the element that holds the signature (ID {1:?})"
+    )]
+    WrongReference(String, String),
+    #[error("the ID {0:?} occurs {1} times in the document")]
+    DuplicateId(String, usize),
+    #[error("unsupported or disallowed algorithm {0}")]
+    Algorithm(String),
+    #[error("the digest does not match: the signed content was changed")]
+    DigestMismatch,
+    #[error("the signature value does not verify with the trusted certificate")]
+    BadSignature,
+}
+
+/// What to sign with.
+#[derive(Debug, Clone)]
+pub struct SignOptions {
+    pub alg: SigAlg,
+    /// The InclusiveNamespaces PrefixList of the exc-c14n transform (Okta: `xs` with attributes).
+    pub inclusive_prefixes: Vec<String>,
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn digest(alg: SigAlg, data: &[u8]) -> Vec<u8> {
+    match alg {
+        SigAlg::RsaSha256 => Sha256::digest(data).to_vec(),
+        SigAlg::RsaSha1 => Sha1::digest(data).to_vec(),
+    }
+}
+
+fn rsa_sign(alg: SigAlg, key: &SigningKey, data: &[u8]) -> Vec<u8> {
+    match alg {
+        SigAlg::RsaSha256 => Pkcs1Signer::<Sha256>::new(key.key.clone())
+            .sign(data)
+            .to_vec(),
+        SigAlg::RsaSha1 => Pkcs1Signer::<Sha1>::new(key.key.clone())
+            .sign(data)
+            .to_vec(),
+    }
+}
+
+fn rsa_verify(alg: SigAlg, key: &RsaPublicKey, data: &[u8], sig: &[u8]) -> bool {
+    let Ok(sig) = Signature::try_from(sig) else {
+        return false;
+    };
+    match alg {
+        SigAlg::RsaSha256 => VerifyingKey::<Sha256>::new(key.clone())
+            .verify(data, &sig)
+            .is_ok(),
+        SigAlg::RsaSha1 => VerifyingKey::<Sha1>::new(key.clone())
+            .verify(data, &sig)
+            .is_ok(),
+    }
+}
+
+/// Sign the element at `path` of `xml`: the `ds:Signature` goes right after its `Issuer` child
+/// (or first when there is none), as SAML requires. Returns the new document text.
+pub fn sign_element(
+    xml: &str,
+    path: &[usize],
+    key: &SigningKey,
+    opts: &SignOptions,
+) -> Result<String, DsigError> {
+    let mut doc = parse(xml)?;
+    let target = doc.at(path).ok_or(DsigError::NoElement)?;
+    let id = target.attr("ID").ok_or(DsigError::NoId)?.to_string();
+    let canon = exc_c14n(&doc, path, None, &opts.inclusive_prefixes).ok_or(DsigError::NoElement)?;
+    let digest_value = b64(&digest(opts.alg, canon.as_bytes()));
+    let inclusive = if opts.inclusive_prefixes.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<ec:InclusiveNamespaces xmlns:ec=\"{NS_EC}\" PrefixList=\"{}\"/>",
+            opts.inclusive_prefixes.join(" ")
+        )
+    };
+    let signed_info = format!(
+        "<ds:SignedInfo><ds:CanonicalizationMethod Algorithm=\"{ALG_EXC_C14N}\"/><ds:SignatureMethod Algorithm=\"{}\"/>\
+         <ds:Reference URI=\"#{id}\"><ds:Transforms><ds:Transform Algorithm=\"{ALG_ENVELOPED}\"/>\
+         <ds:Transform Algorithm=\"{ALG_EXC_C14N}\">{inclusive}</ds:Transform></ds:Transforms>\
+         <ds:DigestMethod Algorithm=\"{}\"/><ds:DigestValue>{digest_value}</ds:DigestValue></ds:Reference></ds:SignedInfo>",
+        opts.alg.signature_uri(),
+        opts.alg.digest_uri()
+    );
+    let unsigned = format!("<ds:Signature xmlns:ds=\"{NS_DS}\">{signed_info}</ds:Signature>");
+    let sig_doc = parse(&unsigned)?;
+    let canon_si = exc_c14n(&sig_doc, &[0], None, &[]).ok_or(DsigError::NoElement)?;
+    let value = b64(&rsa_sign(opts.alg, key, canon_si.as_bytes()));
+    let signature = format!(
+        "<ds:Signature xmlns:ds=\"{NS_DS}\">{signed_info}<ds:SignatureValue>{value}</ds:SignatureValue>\
+         <ds:KeyInfo><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></ds:Signature>",
+        key.cert_base64()
+    );
+    let sig_el = parse(&signature)?;
+    let target = doc.at_mut(path).ok_or(DsigError::NoElement)?;
+    let after_issuer = target
+        .children
+        .iter()
+        .position(|n| matches!(n, Node::Element(e) if e.local == "Issuer"))
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    target.children.insert(after_issuer, Node::Element(sig_el));
+    Ok(doc.to_xml())
+}
+
+/// Which algorithms a verifier accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlgPolicy {
+    pub allow_sha1: bool,
+}
+
+fn algorithm_of(el: Option<&Element>) -> Result<String, DsigError> {
+    el.and_then(|e| e.attr("Algorithm"))
+        .map(String::from)
+        .ok_or_else(|| DsigError::Malformed("an algorithm is missing".into()))
+}
+
+fn prefix_list(transform: &Element) -> Vec<String> {
+    transform
+        .child(NS_EC, "InclusiveNamespaces")
+        .and_then(|i| i.attr("PrefixList"))
+        .map(|p| p.split_whitespace().map(String::from).collect())
+        .unwrap_or_default()
+}
+
+fn decode_b64(text: &str) -> Result<Vec<u8>, DsigError> {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .map_err(|e| DsigError::Malformed(format!("bad base64: {e}")))
+}
+
+/// Verify the `ds:Signature` at `sig_path` of `doc` with `trusted`. On success, returns the path
+/// of the element it signs (always the signature's parent) and the algorithm used.
+pub fn verify(
+    doc: &Element,
+    sig_path: &[usize],
+    trusted: &RsaPublicKey,
+    policy: AlgPolicy,
+) -> Result<(Vec<usize>, SigAlg), DsigError> {
+    let sig = doc.at(sig_path).ok_or(DsigError::NoElement)?;
+    if !sig.is(NS_DS, "Signature") || sig_path.is_empty() {
+        return Err(DsigError::Malformed("not an enveloped ds:Signature".into()));
+    }
+    let parent_path = sig_path[..sig_path.len() - 1].to_vec();
+    let parent = doc.at(&parent_path).ok_or(DsigError::NoElement)?;
+    let id = parent.attr("ID").ok_or(DsigError::NoId)?;
+    let uses = doc
+        .all_attr_values("ID")
+        .iter()
+        .filter(|v| v.as_str() == id)
+        .count();
+    if uses != 1 {
+        return Err(DsigError::DuplicateId(id.to_string(), uses));
+    }
+    let signed_info = sig
+        .child(NS_DS, "SignedInfo")
+        .ok_or_else(|| DsigError::Malformed("no SignedInfo".into()))?;
+    if sig.elements().filter(|e| e.is(NS_DS, "SignedInfo")).count() != 1 {
+        return Err(DsigError::Malformed("more than one SignedInfo".into()));
+    }
+    let c14n_el = signed_info.child(NS_DS, "CanonicalizationMethod");
+    let c14n_alg = algorithm_of(c14n_el)?;
+    if c14n_alg != ALG_EXC_C14N {
+        return Err(DsigError::Algorithm(c14n_alg));
+    }
+    let si_prefixes = c14n_el.map(prefix_list).unwrap_or_default();
+    let alg = match algorithm_of(signed_info.child(NS_DS, "SignatureMethod"))?.as_str() {
+        ALG_RSA_SHA256 => SigAlg::RsaSha256,
+        ALG_RSA_SHA1 if policy.allow_sha1 => SigAlg::RsaSha1,
+        other => return Err(DsigError::Algorithm(other.to_string())),
+    };
+    let refs: Vec<&Element> = signed_info
+        .elements()
+        .filter(|e| e.is(NS_DS, "Reference"))
+        .collect();
+    if refs.len() != 1 {
+        return Err(DsigError::References(refs.len()));
+    }
+    let reference = refs[0];
+    let uri = reference.attr("URI").unwrap_or("");
+    if uri != format!("#{id}") {
+        return Err(DsigError::WrongReference(uri.to_string(), id.to_string()));
+    }
+    let transforms: Vec<&Element> = reference
+        .child(NS_DS, "Transforms")
+        .map(|t| t.elements().filter(|e| e.is(NS_DS, "Transform")).collect())
+        .unwrap_or_default();
+    let names: Vec<&str> = transforms
+        .iter()
+        .filter_map(|t| t.attr("Algorithm"))
+        .collect();
+    if names != [ALG_ENVELOPED, ALG_EXC_C14N] {
+        return Err(DsigError::Algorithm(format!(
+            "transforms {names:?} (only enveloped-signature then exc-c14n are accepted)"
+        )));
+    }
+    let prefixes = prefix_list(transforms[1]);
+    let digest_alg = match algorithm_of(reference.child(NS_DS, "DigestMethod"))?.as_str() {
+        ALG_SHA256 => SigAlg::RsaSha256,
+        ALG_SHA1 if policy.allow_sha1 => SigAlg::RsaSha1,
+        other => return Err(DsigError::Algorithm(other.to_string())),
+    };
+    let want = decode_b64(
+        &reference
+            .child(NS_DS, "DigestValue")
+            .map(Element::text)
+            .unwrap_or_default(),
+    )?;
+    let canon =
+        exc_c14n(doc, &parent_path, Some(sig_path), &prefixes).ok_or(DsigError::NoElement)?;
+    if digest(digest_alg, canon.as_bytes()) != want {
+        return Err(DsigError::DigestMismatch);
+    }
+    let si_index = sig
+        .elements()
+        .position(|e| e.is(NS_DS, "SignedInfo"))
+        .ok_or(DsigError::NoElement)?;
+    let mut si_path = sig_path.to_vec();
+    si_path.push(si_index);
+    let canon_si = exc_c14n(doc, &si_path, None, &si_prefixes).ok_or(DsigError::NoElement)?;
+    let value = decode_b64(
+        &sig.child(NS_DS, "SignatureValue")
+            .map(Element::text)
+            .unwrap_or_default(),
+    )?;
+    if !rsa_verify(alg, trusted, canon_si.as_bytes(), &value) {
+        return Err(DsigError::BadSignature);
+    }
+    Ok((parent_path, alg))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC: &str = r#"<p:R xmlns:p="urn:p" ID="id1"><s:Issuer xmlns:s="urn:s">me</s:Issuer><s:A xmlns:s="urn:s" ID="id2"><s:Issuer>me</s:Issuer><s:V xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">v</s:V></s:A></p:R>"#;
+
+    fn opts() -> SignOptions {
+        SignOptions {
+            alg: SigAlg::RsaSha256,
+            inclusive_prefixes: vec!["xs".into()],
+        }
+    }
+
+    #[test]
+    fn signs_and_verifies_assertion_and_response() {
+        let key = SigningKey::test_fixture();
+        let once = sign_element(DOC, &[1], &key, &opts()).unwrap();
+        let both = sign_element(&once, &[], &key, &opts()).unwrap();
+        let doc = parse(&both).unwrap();
+        let pk = key.public_key();
+        let policy = AlgPolicy { allow_sha1: false };
+        // Response signature right after the Response's Issuer, assertion's after its Issuer.
+        assert!(doc.elements().nth(1).unwrap().is(NS_DS, "Signature"));
+        assert_eq!(
+            verify(&doc, &[1], &pk, policy).unwrap().0,
+            Vec::<usize>::new()
+        );
+        assert_eq!(verify(&doc, &[2, 1], &pk, policy).unwrap().0, vec![2]);
+        // Another key does not verify.
+        let other = SigningKey::test_fixture_other().public_key();
+        assert_eq!(
+            verify(&doc, &[1], &other, policy),
+            Err(DsigError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn tampering_breaks_the_digest() {
+        let key = SigningKey::test_fixture();
+        let signed = sign_element(DOC, &[1], &key, &opts()).unwrap();
+        let tampered = signed.replace(">v<", ">w<");
+        let doc = parse(&tampered).unwrap();
+        assert_eq!(
+            verify(
+                &doc,
+                &[1, 1],
+                &key.public_key(),
+                AlgPolicy { allow_sha1: false }
+            ),
+            Err(DsigError::DigestMismatch)
+        );
+    }
+
+    #[test]
+    fn sha1_only_when_allowed() {
+        let key = SigningKey::test_fixture();
+        let signed = sign_element(
+            DOC,
+            &[1],
+            &key,
+            &SignOptions {
+                alg: SigAlg::RsaSha1,
+                inclusive_prefixes: vec![],
+            },
+        )
+        .unwrap();
+        let doc = parse(&signed).unwrap();
+        assert!(matches!(
+            verify(
+                &doc,
+                &[1, 1],
+                &key.public_key(),
+                AlgPolicy { allow_sha1: false }
+            ),
+            Err(DsigError::Algorithm(_))
+        ));
+        assert!(
+            verify(
+                &doc,
+                &[1, 1],
+                &key.public_key(),
+                AlgPolicy { allow_sha1: true }
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn duplicate_ids_and_foreign_references_are_refused() {
+        let key = SigningKey::test_fixture();
+        let signed = sign_element(DOC, &[1], &key, &opts()).unwrap();
+        let dup = signed.replace(
+            "<s:Issuer>me</s:Issuer>",
+            "<s:Issuer ID=\"id2\">me</s:Issuer>",
+        );
+        let doc = parse(&dup).unwrap();
+        assert!(matches!(
+            verify(
+                &doc,
+                &[1, 1],
+                &key.public_key(),
+                AlgPolicy { allow_sha1: false }
+            ),
+            Err(DsigError::DuplicateId(..))
+        ));
+        let moved = signed.replace("ID=\"id2\"", "ID=\"id3\"");
+        let doc = parse(&moved).unwrap();
+        assert!(matches!(
+            verify(
+                &doc,
+                &[1, 1],
+                &key.public_key(),
+                AlgPolicy { allow_sha1: false }
+            ),
+            Err(DsigError::WrongReference(..))
+        ));
+    }
+}

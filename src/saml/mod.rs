@@ -1,0 +1,8 @@
+//! SAML 2.0: the simulated Okta identity provider (okta-saml §1), XML-DSig in pure Rust, and
+//! the attack catalogue an SP must withstand (okta-saml §3).
+
+pub mod attacks;
+pub mod dsig;
+pub mod idp;
+pub mod keys;
+pub mod xml;

@@ -1,0 +1,761 @@
+//! A small XML tree for SAML messages: parsed with quick-xml, prefixes kept as written,
+//! namespaces resolved, DOCTYPEs and entity definitions refused, size and depth bounded; and
+//! Exclusive XML Canonicalization 1.0 without comments (W3C xml-exc-c14n, with the
+//! InclusiveNamespaces PrefixList) over any subtree, for XML-DSig.
+//!
+//! Element positions are index paths (child element indexes from the root), so a signature's
+//! parent, the element a signature excludes and the targets of the attack mutators are named
+//! without pointers.
+
+use std::collections::BTreeMap;
+
+use quick_xml::Reader;
+use quick_xml::events::Event;
+
+pub const NS_SAMLP: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
+pub const NS_SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+pub const NS_DS: &str = "http://www.w3.org/2000/09/xmldsig#";
+pub const NS_EC: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+pub const NS_XML: &str = "http://www.w3.org/XML/1998/namespace";
+pub const NS_MD: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
+
+/// Documents larger than this are refused.
+pub const MAX_XML_BYTES: usize = 1024 * 1024;
+pub const MAX_DEPTH: usize = 64;
+pub const MAX_ELEMENTS: usize = 20_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum XmlError {
+    #[error("the XML document is larger than {MAX_XML_BYTES} bytes")]
+    TooLarge,
+    #[error(
+        "a DOCTYPE is not allowed in SAML messages (DTDs enable XXE and entity expansion attacks)"
+    )]
+    Doctype,
+    #[error("the XML is nested deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+    #[error("the XML has more than {MAX_ELEMENTS} elements")]
+    TooManyElements,
+    #[error("malformed XML: {0}")]
+    Malformed(String),
+    #[error("undeclared namespace prefix {0:?}")]
+    UnboundPrefix(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attr {
+    pub prefix: Option<String>,
+    pub local: String,
+    pub ns: Option<String>,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    Element(Element),
+    Text(String),
+    Comment(String),
+    Pi(String, String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Element {
+    pub prefix: Option<String>,
+    pub local: String,
+    /// The resolved namespace URI.
+    pub ns: Option<String>,
+    /// Namespace declarations written on this element: (prefix, URI); None is the default.
+    pub ns_decls: Vec<(Option<String>, String)>,
+    pub attrs: Vec<Attr>,
+    pub children: Vec<Node>,
+}
+
+type Scope = BTreeMap<Option<String>, String>;
+
+fn split_qname(q: &str) -> (Option<String>, String) {
+    match q.split_once(':') {
+        Some((p, l)) => (Some(p.to_string()), l.to_string()),
+        None => (None, q.to_string()),
+    }
+}
+
+/// Attribute-value normalisation (XML 1.0 §3.3.3, CDATA attributes): literal tab, newline and
+/// carriage return become spaces; character references keep what they encode.
+fn attr_value(raw: &str) -> Result<String, XmlError> {
+    let normalized: String = raw
+        .chars()
+        .map(|c| {
+            if matches!(c, '\t' | '\n' | '\r') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    quick_xml::escape::unescape(&normalized)
+        .map(|c| c.into_owned())
+        .map_err(|e| XmlError::Malformed(e.to_string()))
+}
+
+/// End-of-line handling (XML 1.0 §2.11), then entity and character references.
+fn text_value(raw: &str) -> Result<String, XmlError> {
+    let normalized = raw.replace("\r\n", "\n").replace('\r', "\n");
+    quick_xml::escape::unescape(&normalized)
+        .map(|c| c.into_owned())
+        .map_err(|e| XmlError::Malformed(e.to_string()))
+}
+
+/// Parse a document; its root element is returned.
+pub fn parse(xml: &str) -> Result<Element, XmlError> {
+    if xml.len() > MAX_XML_BYTES {
+        return Err(XmlError::TooLarge);
+    }
+    let mut reader = Reader::from_str(xml);
+    reader.config_mut().trim_text(false);
+    reader.config_mut().check_end_names = true;
+    let mut stack: Vec<(Element, Scope)> = Vec::new();
+    let mut root: Option<Element> = None;
+    let mut count = 0usize;
+    let base_scope: Scope = [(Some("xml".to_string()), NS_XML.to_string())]
+        .into_iter()
+        .collect();
+
+    let open = |e: &quick_xml::events::BytesStart<'_>,
+                parent: &Scope|
+     -> Result<(Element, Scope), XmlError> {
+        let name = std::str::from_utf8(e.name().as_ref())
+            .map_err(|e| XmlError::Malformed(e.to_string()))?
+            .to_string();
+        let (prefix, local) = split_qname(&name);
+        let mut scope = parent.clone();
+        let mut ns_decls = Vec::new();
+        let mut raw_attrs = Vec::new();
+        for a in e.attributes().with_checks(true) {
+            let a = a.map_err(|e| XmlError::Malformed(e.to_string()))?;
+            let key = std::str::from_utf8(a.key.as_ref())
+                .map_err(|e| XmlError::Malformed(e.to_string()))?
+                .to_string();
+            let raw =
+                std::str::from_utf8(&a.value).map_err(|e| XmlError::Malformed(e.to_string()))?;
+            let value = attr_value(raw)?;
+            if key == "xmlns" {
+                ns_decls.push((None, value.clone()));
+                scope.insert(None, value);
+            } else if let Some(p) = key.strip_prefix("xmlns:") {
+                ns_decls.push((Some(p.to_string()), value.clone()));
+                scope.insert(Some(p.to_string()), value);
+            } else {
+                raw_attrs.push((key, value));
+            }
+        }
+        let ns = match &prefix {
+            Some(p) => Some(
+                scope
+                    .get(&Some(p.clone()))
+                    .cloned()
+                    .ok_or_else(|| XmlError::UnboundPrefix(p.clone()))?,
+            ),
+            None => scope.get(&None).filter(|u| !u.is_empty()).cloned(),
+        };
+        let mut attrs = Vec::new();
+        for (key, value) in raw_attrs {
+            let (p, l) = split_qname(&key);
+            let ans = match &p {
+                Some(p) => Some(
+                    scope
+                        .get(&Some(p.clone()))
+                        .cloned()
+                        .ok_or_else(|| XmlError::UnboundPrefix(p.clone()))?,
+                ),
+                None => None,
+            };
+            attrs.push(Attr {
+                prefix: p,
+                local: l,
+                ns: ans,
+                value,
+            });
+        }
+        Ok((
+            Element {
+                prefix,
+                local,
+                ns,
+                ns_decls,
+                attrs,
+                children: Vec::new(),
+            },
+            scope,
+        ))
+    };
+
+    loop {
+        let ev = reader
+            .read_event()
+            .map_err(|e| XmlError::Malformed(e.to_string()))?;
+        match ev {
+            Event::DocType(_) => return Err(XmlError::Doctype),
+            Event::Start(e) | Event::Empty(e) if root.is_some() => {
+                let _ = e;
+                return Err(XmlError::Malformed("content after the root element".into()));
+            }
+            Event::Start(e) => {
+                count += 1;
+                if count > MAX_ELEMENTS {
+                    return Err(XmlError::TooManyElements);
+                }
+                if stack.len() >= MAX_DEPTH {
+                    return Err(XmlError::TooDeep);
+                }
+                let parent = stack
+                    .last()
+                    .map(|(_, s)| s.clone())
+                    .unwrap_or_else(|| base_scope.clone());
+                stack.push(open(&e, &parent)?);
+            }
+            Event::Empty(e) => {
+                count += 1;
+                if count > MAX_ELEMENTS {
+                    return Err(XmlError::TooManyElements);
+                }
+                let parent = stack
+                    .last()
+                    .map(|(_, s)| s.clone())
+                    .unwrap_or_else(|| base_scope.clone());
+                let (el, _) = open(&e, &parent)?;
+                match stack.last_mut() {
+                    Some((p, _)) => p.children.push(Node::Element(el)),
+                    None => root = Some(el),
+                }
+            }
+            Event::End(_) => {
+                let (el, _) = stack
+                    .pop()
+                    .ok_or_else(|| XmlError::Malformed("unbalanced end tag".into()))?;
+                match stack.last_mut() {
+                    Some((p, _)) => p.children.push(Node::Element(el)),
+                    None => root = Some(el),
+                }
+            }
+            Event::Text(t) => {
+                let raw = std::str::from_utf8(t.as_ref())
+                    .map_err(|e| XmlError::Malformed(e.to_string()))?;
+                match stack.last_mut() {
+                    Some((p, _)) => p.children.push(Node::Text(text_value(raw)?)),
+                    None if raw.trim().is_empty() => {}
+                    None => {
+                        return Err(XmlError::Malformed("text outside the root element".into()));
+                    }
+                }
+            }
+            Event::CData(t) => {
+                let raw = std::str::from_utf8(t.as_ref())
+                    .map_err(|e| XmlError::Malformed(e.to_string()))?;
+                if let Some((p, _)) = stack.last_mut() {
+                    p.children.push(Node::Text(raw.replace("\r\n", "\n")));
+                }
+            }
+            Event::Comment(t) => {
+                let raw = String::from_utf8_lossy(t.as_ref()).into_owned();
+                if let Some((p, _)) = stack.last_mut() {
+                    p.children.push(Node::Comment(raw));
+                }
+            }
+            Event::PI(t) => {
+                let raw = String::from_utf8_lossy(t.as_ref()).into_owned();
+                let (target, data) = match raw.split_once(char::is_whitespace) {
+                    Some((t, d)) => (t.to_string(), d.trim_start().to_string()),
+                    None => (raw.clone(), String::new()),
+                };
+                if let Some((p, _)) = stack.last_mut() {
+                    p.children.push(Node::Pi(target, data));
+                }
+            }
+            Event::Decl(_) => {}
+            Event::Eof => break,
+        }
+    }
+    if !stack.is_empty() {
+        return Err(XmlError::Malformed(
+            "unclosed elements at the end of the document".into(),
+        ));
+    }
+    root.ok_or_else(|| XmlError::Malformed("no root element".into()))
+}
+
+impl Element {
+    pub fn is(&self, ns: &str, local: &str) -> bool {
+        self.ns.as_deref() == Some(ns) && self.local == local
+    }
+
+    pub fn qname(&self) -> String {
+        match &self.prefix {
+            Some(p) => format!("{p}:{}", self.local),
+            None => self.local.clone(),
+        }
+    }
+
+    /// An unqualified attribute.
+    pub fn attr(&self, local: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|a| a.ns.is_none() && a.local == local)
+            .map(|a| a.value.as_str())
+    }
+
+    pub fn set_attr(&mut self, local: &str, value: &str) {
+        match self
+            .attrs
+            .iter_mut()
+            .find(|a| a.ns.is_none() && a.local == local)
+        {
+            Some(a) => a.value = value.to_string(),
+            None => self.attrs.push(Attr {
+                prefix: None,
+                local: local.into(),
+                ns: None,
+                value: value.into(),
+            }),
+        }
+    }
+
+    pub fn elements(&self) -> impl Iterator<Item = &Element> {
+        self.children.iter().filter_map(|n| match n {
+            Node::Element(e) => Some(e),
+            _ => None,
+        })
+    }
+
+    pub fn elements_mut(&mut self) -> impl Iterator<Item = &mut Element> {
+        self.children.iter_mut().filter_map(|n| match n {
+            Node::Element(e) => Some(e),
+            _ => None,
+        })
+    }
+
+    pub fn child(&self, ns: &str, local: &str) -> Option<&Element> {
+        self.elements().find(|e| e.is(ns, local))
+    }
+
+    pub fn child_mut(&mut self, ns: &str, local: &str) -> Option<&mut Element> {
+        self.elements_mut().find(|e| e.is(ns, local))
+    }
+
+    /// The concatenated text of all descendant text nodes (comments and PIs are not text).
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        fn walk(e: &Element, s: &mut String) {
+            for n in &e.children {
+                match n {
+                    Node::Text(t) => s.push_str(t),
+                    Node::Element(c) => walk(c, s),
+                    _ => {}
+                }
+            }
+        }
+        walk(self, &mut s);
+        s
+    }
+
+    pub fn set_text(&mut self, text: &str) {
+        self.children = vec![Node::Text(text.to_string())];
+    }
+
+    /// Paths (from this element) of every descendant-or-self element with this name.
+    pub fn find_all(&self, ns: &str, local: &str) -> Vec<Vec<usize>> {
+        let mut out = Vec::new();
+        fn walk(
+            e: &Element,
+            path: &mut Vec<usize>,
+            ns: &str,
+            local: &str,
+            out: &mut Vec<Vec<usize>>,
+        ) {
+            if e.is(ns, local) {
+                out.push(path.clone());
+            }
+            for (i, c) in e.elements().enumerate() {
+                path.push(i);
+                walk(c, path, ns, local, out);
+                path.pop();
+            }
+        }
+        walk(self, &mut Vec::new(), ns, local, &mut out);
+        out
+    }
+
+    /// Every value of an attribute named `local` (unqualified) in the tree, for duplicate-ID checks.
+    pub fn all_attr_values(&self, local: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        fn walk(e: &Element, local: &str, out: &mut Vec<String>) {
+            if let Some(v) = e.attr(local) {
+                out.push(v.to_string());
+            }
+            for c in e.elements() {
+                walk(c, local, out);
+            }
+        }
+        walk(self, local, &mut out);
+        out
+    }
+
+    pub fn at(&self, path: &[usize]) -> Option<&Element> {
+        let mut e = self;
+        for &i in path {
+            e = e.elements().nth(i)?;
+        }
+        Some(e)
+    }
+
+    pub fn at_mut(&mut self, path: &[usize]) -> Option<&mut Element> {
+        let mut e = self;
+        for &i in path {
+            e = e.elements_mut().nth(i)?;
+        }
+        Some(e)
+    }
+
+    /// The namespaces in scope at `path` (declarations of the ancestors and of the element).
+    pub fn scope_at(&self, path: &[usize]) -> Scope {
+        let mut scope: Scope = [(Some("xml".to_string()), NS_XML.to_string())]
+            .into_iter()
+            .collect();
+        let mut e = self;
+        for (k, v) in &e.ns_decls {
+            scope.insert(k.clone(), v.clone());
+        }
+        for &i in path {
+            match e.elements().nth(i) {
+                Some(c) => e = c,
+                None => break,
+            }
+            for (k, v) in &e.ns_decls {
+                scope.insert(k.clone(), v.clone());
+            }
+        }
+        scope
+    }
+
+    /// Declare on this element every namespace its subtree uses but does not declare, taking
+    /// the URIs from `scope`: the element can then be moved anywhere.
+    pub fn materialize_namespaces(&mut self, scope: &Scope) {
+        let mut used: Vec<Option<String>> = Vec::new();
+        fn walk(e: &Element, declared: &Vec<Option<String>>, used: &mut Vec<Option<String>>) {
+            let mut declared = declared.clone();
+            declared.extend(e.ns_decls.iter().map(|(p, _)| p.clone()));
+            let mut names = vec![e.prefix.clone()];
+            names.extend(
+                e.attrs
+                    .iter()
+                    .filter(|a| a.prefix.is_some())
+                    .map(|a| a.prefix.clone()),
+            );
+            for p in names {
+                if p.as_deref() != Some("xml") && !declared.contains(&p) && !used.contains(&p) {
+                    used.push(p);
+                }
+            }
+            for c in e.elements() {
+                walk(c, &declared, used);
+            }
+        }
+        walk(self, &Vec::new(), &mut used);
+        for p in used {
+            if let Some(uri) = scope.get(&p) {
+                self.ns_decls.push((p, uri.clone()));
+            }
+        }
+    }
+
+    /// Serialise as written (prefixes and declarations where they are).
+    pub fn to_xml(&self) -> String {
+        let mut s = String::new();
+        self.write_xml(&mut s);
+        s
+    }
+
+    fn write_xml(&self, s: &mut String) {
+        s.push('<');
+        s.push_str(&self.qname());
+        for (p, uri) in &self.ns_decls {
+            match p {
+                Some(p) => s.push_str(&format!(" xmlns:{p}=\"{}\"", escape_attr(uri))),
+                None => s.push_str(&format!(" xmlns=\"{}\"", escape_attr(uri))),
+            }
+        }
+        for a in &self.attrs {
+            let name = match &a.prefix {
+                Some(p) => format!("{p}:{}", a.local),
+                None => a.local.clone(),
+            };
+            s.push_str(&format!(" {name}=\"{}\"", escape_attr(&a.value)));
+        }
+        if self.children.is_empty() {
+            s.push_str("/>");
+            return;
+        }
+        s.push('>');
+        for n in &self.children {
+            match n {
+                Node::Element(e) => e.write_xml(s),
+                Node::Text(t) => s.push_str(&escape_text(t)),
+                Node::Comment(c) => s.push_str(&format!("<!--{c}-->")),
+                Node::Pi(t, d) if d.is_empty() => s.push_str(&format!("<?{t}?>")),
+                Node::Pi(t, d) => s.push_str(&format!("<?{t} {d}?>")),
+            }
+        }
+        s.push_str(&format!("</{}>", self.qname()));
+    }
+}
+
+/// c14n escaping of attribute values.
+pub fn escape_attr(v: &str) -> String {
+    let mut s = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '&' => s.push_str("&amp;"),
+            '<' => s.push_str("&lt;"),
+            '"' => s.push_str("&quot;"),
+            '\t' => s.push_str("&#x9;"),
+            '\n' => s.push_str("&#xA;"),
+            '\r' => s.push_str("&#xD;"),
+            c => s.push(c),
+        }
+    }
+    s
+}
+
+/// c14n escaping of text.
+pub fn escape_text(v: &str) -> String {
+    let mut s = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '&' => s.push_str("&amp;"),
+            '<' => s.push_str("&lt;"),
+            '>' => s.push_str("&gt;"),
+            '\r' => s.push_str("&#xD;"),
+            c => s.push(c),
+        }
+    }
+    s
+}
+
+/// Exclusive XML Canonicalization 1.0, without comments, of the element at `path` in the
+/// document `root`, leaving out the subtree at `exclude` (the enveloped signature), with the
+/// InclusiveNamespaces `prefixes` (`#default` for the default namespace).
+pub fn exc_c14n(
+    root: &Element,
+    path: &[usize],
+    exclude: Option<&[usize]>,
+    prefixes: &[String],
+) -> Option<String> {
+    let apex = root.at(path)?;
+    let parent_scope = root.scope_at(&path[..path.len().saturating_sub(1)]);
+    let parent_scope = if path.is_empty() {
+        [(Some("xml".to_string()), NS_XML.to_string())]
+            .into_iter()
+            .collect()
+    } else {
+        parent_scope
+    };
+    let inclusive: Vec<Option<String>> = prefixes
+        .iter()
+        .map(|p| {
+            if p == "#default" {
+                None
+            } else {
+                Some(p.clone())
+            }
+        })
+        .collect();
+    let exclude_rel: Option<Vec<usize>> =
+        exclude.and_then(|ex| ex.strip_prefix(path).map(<[usize]>::to_vec));
+    let mut out = String::new();
+    c14n_element(
+        apex,
+        &parent_scope,
+        &BTreeMap::new(),
+        &inclusive,
+        exclude_rel.as_deref(),
+        &mut Vec::new(),
+        &mut out,
+    );
+    Some(out)
+}
+
+fn c14n_element(
+    e: &Element,
+    parent_scope: &Scope,
+    rendered: &Scope,
+    inclusive: &[Option<String>],
+    exclude: Option<&[usize]>,
+    path: &mut Vec<usize>,
+    out: &mut String,
+) {
+    let mut scope = parent_scope.clone();
+    for (k, v) in &e.ns_decls {
+        scope.insert(k.clone(), v.clone());
+    }
+    let mut utilized: Vec<Option<String>> = vec![e.prefix.clone()];
+    for a in &e.attrs {
+        if a.prefix.is_some() && !utilized.contains(&a.prefix) {
+            utilized.push(a.prefix.clone());
+        }
+    }
+    for p in inclusive {
+        if !utilized.contains(p) && (scope.contains_key(p)) {
+            utilized.push(p.clone());
+        }
+    }
+    let mut decls: Vec<(Option<String>, String)> = Vec::new();
+    let mut now_rendered = rendered.clone();
+    for p in utilized {
+        if p.as_deref() == Some("xml") {
+            continue;
+        }
+        let uri = scope.get(&p).cloned().unwrap_or_default();
+        let already = rendered.get(&p);
+        if p.is_none() && uri.is_empty() {
+            // xmlns="" only undoes a default namespace an output ancestor rendered.
+            if already.is_some_and(|u| !u.is_empty()) {
+                decls.push((None, String::new()));
+                now_rendered.insert(None, String::new());
+            }
+            continue;
+        }
+        if already != Some(&uri) {
+            decls.push((p.clone(), uri.clone()));
+            now_rendered.insert(p, uri);
+        }
+    }
+    decls.sort_by(|a, b| match (&a.0, &b.0) {
+        (None, None) => std::cmp::Ordering::Equal,
+        (None, _) => std::cmp::Ordering::Less,
+        (_, None) => std::cmp::Ordering::Greater,
+        (Some(x), Some(y)) => x.cmp(y),
+    });
+    let mut attrs: Vec<&Attr> = e.attrs.iter().collect();
+    attrs.sort_by(|a, b| {
+        (a.ns.as_deref().unwrap_or(""), a.local.as_str())
+            .cmp(&(b.ns.as_deref().unwrap_or(""), b.local.as_str()))
+    });
+
+    out.push('<');
+    out.push_str(&e.qname());
+    for (p, uri) in &decls {
+        match p {
+            Some(p) => out.push_str(&format!(" xmlns:{p}=\"{}\"", escape_attr(uri))),
+            None => out.push_str(&format!(" xmlns=\"{}\"", escape_attr(uri))),
+        }
+    }
+    for a in attrs {
+        let name = match &a.prefix {
+            Some(p) => format!("{p}:{}", a.local),
+            None => a.local.clone(),
+        };
+        out.push_str(&format!(" {name}=\"{}\"", escape_attr(&a.value)));
+    }
+    out.push('>');
+    let mut idx = 0;
+    for n in &e.children {
+        match n {
+            Node::Element(c) => {
+                path.push(idx);
+                idx += 1;
+                if exclude != Some(path.as_slice()) {
+                    c14n_element(c, &scope, &now_rendered, inclusive, exclude, path, out);
+                }
+                path.pop();
+            }
+            Node::Text(t) => out.push_str(&escape_text(t)),
+            Node::Comment(_) => {}
+            Node::Pi(t, d) if d.is_empty() => out.push_str(&format!("<?{t}?>")),
+            Node::Pi(t, d) => out.push_str(&format!("<?{t} {d}?>")),
+        }
+    }
+    out.push_str(&format!("</{}>", e.qname()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_prefixes_and_resolves_namespaces() {
+        let doc = parse(
+            r#"<a:r xmlns:a="urn:a" xmlns="urn:d"><b x="1" a:y="2">t&amp;u</b><!--c--></a:r>"#,
+        )
+        .unwrap();
+        assert_eq!(doc.qname(), "a:r");
+        assert!(doc.is("urn:a", "r"));
+        let b = doc.elements().next().unwrap();
+        assert_eq!(b.ns.as_deref(), Some("urn:d"));
+        assert_eq!(b.attrs[1].ns.as_deref(), Some("urn:a"));
+        assert_eq!(b.text(), "t&u");
+    }
+
+    #[test]
+    fn refuses_doctype_and_unknown_entities_and_bad_nesting() {
+        assert_eq!(
+            parse(r#"<!DOCTYPE r [<!ENTITY x "y">]><r>&x;</r>"#),
+            Err(XmlError::Doctype)
+        );
+        assert!(matches!(parse("<r>&x;</r>"), Err(XmlError::Malformed(_))));
+        assert!(matches!(parse("<r><a></r>"), Err(XmlError::Malformed(_))));
+        assert!(matches!(parse("<p:r/>"), Err(XmlError::UnboundPrefix(_))));
+        assert!(matches!(parse("<r/><r/>"), Err(XmlError::Malformed(_))));
+        let deep = format!("{}{}", "<a>".repeat(100), "</a>".repeat(100));
+        assert_eq!(parse(&deep), Err(XmlError::TooDeep));
+    }
+
+    #[test]
+    fn comments_do_not_split_text() {
+        let doc = parse("<n>admin@example.com<!---->.evil.com</n>").unwrap();
+        assert_eq!(doc.text(), "admin@example.com.evil.com");
+    }
+
+    #[test]
+    fn exclusive_c14n_known_answers() {
+        // W3C xml-exc-c14n §2.2 style: only visibly used namespaces, sorted attributes,
+        // empty elements expanded, comments dropped, the excluded subtree left out.
+        let xml = "<n0:pdu xmlns:n0=\"http://a.example\" xmlns:n1=\"http://b.example\">\r\n<n1:elem2 xmlns:n3=\"urn:n3\" b=\"2\" a=\"1&#9;x\"><!-- c --><n1:leaf/></n1:elem2><n1:gone/></n0:pdu>";
+        let doc = parse(xml).unwrap();
+        let c = exc_c14n(&doc, &[0], None, &[]).unwrap();
+        assert_eq!(
+            c,
+            "<n1:elem2 xmlns:n1=\"http://b.example\" a=\"1&#x9;x\" b=\"2\"><n1:leaf></n1:leaf></n1:elem2>"
+        );
+        let whole = exc_c14n(&doc, &[], Some(&[1]), &[]).unwrap();
+        assert_eq!(
+            whole,
+            "<n0:pdu xmlns:n0=\"http://a.example\">\n<n1:elem2 xmlns:n1=\"http://b.example\" a=\"1&#x9;x\" b=\"2\"><n1:leaf></n1:leaf></n1:elem2></n0:pdu>"
+        );
+        // InclusiveNamespaces PrefixList renders an unused but listed prefix.
+        let incl = exc_c14n(&doc, &[0], None, &["n3".to_string()]).unwrap();
+        assert!(
+            incl.starts_with("<n1:elem2 xmlns:n1=\"http://b.example\" xmlns:n3=\"urn:n3\""),
+            "{incl}"
+        );
+    }
+
+    #[test]
+    fn default_namespace_handling() {
+        let doc = parse(r#"<r xmlns="urn:d"><c xmlns=""><g/></c></r>"#).unwrap();
+        assert_eq!(
+            exc_c14n(&doc, &[], None, &[]).unwrap(),
+            r#"<r xmlns="urn:d"><c xmlns=""><g></g></c></r>"#
+        );
+        assert_eq!(exc_c14n(&doc, &[0], None, &[]).unwrap(), "<c><g></g></c>");
+    }
+
+    #[test]
+    fn round_trip_serialisation_keeps_the_canonical_form() {
+        let xml = r#"<a:r xmlns:a="urn:a"><a:b c="x&quot;y">t &lt; u<?pi data?></a:b></a:r>"#;
+        let doc = parse(xml).unwrap();
+        let again = parse(&doc.to_xml()).unwrap();
+        assert_eq!(
+            exc_c14n(&doc, &[], None, &[]),
+            exc_c14n(&again, &[], None, &[])
+        );
+    }
+}
