@@ -28,8 +28,130 @@ pub enum Command {
     /// Without --target it runs against the embedded reference app. Exit code 0: no
     /// okta-required or rfc-must check failed; 1: one did; 2: usage error or unreachable target.
     Check(CheckArgs),
-    /// Run the reference app: an in-memory SCIM 2.0 server that behaves as Okta needs.
+    /// Run the reference app: an in-memory SCIM 2.0 server and SAML SP that behave as Okta needs.
     Serve(ServeArgs),
+    /// The simulated Okta SAML IdP: metadata, signed responses, and an IdP server.
+    #[command(subcommand)]
+    Saml(SamlCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SamlCommand {
+    /// Print the IdP metadata (entityID http://www.okta.com/exk…, SSO URLs, signing certificate).
+    Metadata(SamlKeyArgs),
+    /// Print a signed, base64 SAMLResponse as Okta would send it; --post submits it to the ACS.
+    Sign(SamlSignArgs),
+    /// Serve the IdP: metadata URL, SSO URL (SP-initiated) and IdP-initiated launch URL.
+    Idp(SamlIdpArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SamlKeyArgs {
+    /// The signing key (PEM, PKCS#8 or PKCS#1); default: generated on first use and saved in
+    /// $OKTA_SIM_HOME or ~/.okta-sim.
+    #[arg(long, value_name = "PEM", requires = "cert")]
+    pub key: Option<std::path::PathBuf>,
+
+    /// The certificate (PEM) of --key.
+    #[arg(long, value_name = "PEM", requires = "key")]
+    pub cert: Option<std::path::PathBuf>,
+
+    /// Where the IdP is served (it appears in the metadata's SSO URLs).
+    #[arg(long, default_value = "http://127.0.0.1:7000", value_name = "URL")]
+    pub org_url: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SamlSignArgs {
+    /// The SP's ACS URL (Destination and Recipient).
+    #[arg(long, value_name = "URL")]
+    pub acs: String,
+
+    /// The SP's entity ID (Audience).
+    #[arg(long, value_name = "ID")]
+    pub audience: String,
+
+    /// The NameID of the user signing in.
+    #[arg(long, value_name = "NAMEID")]
+    pub user: String,
+
+    /// An attribute statement (repeatable); repeat a name for a multi-valued attribute.
+    #[arg(long = "attr", value_name = "NAME=VALUE")]
+    pub attrs: Vec<String>,
+
+    /// The AuthnRequest ID this answers (SP-initiated); absent: IdP-initiated.
+    #[arg(long, value_name = "ID")]
+    pub in_response_to: Option<String>,
+
+    /// Which parts are signed.
+    #[arg(long, default_value = "both", value_parser = ["both", "response", "assertion"])]
+    pub sign: String,
+
+    /// Sign with RSA-SHA1 and SHA-1 digests instead of SHA-256.
+    #[arg(long)]
+    pub sha1: bool,
+
+    /// The RelayState sent with --post.
+    #[arg(long, value_name = "STATE")]
+    pub relay_state: Option<String>,
+
+    /// Submit the response to the ACS as a browser would, and print the outcome.
+    #[arg(long)]
+    pub post: bool,
+
+    #[command(flatten)]
+    pub key: SamlKeyArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SamlIdpArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:7000")]
+    pub addr: std::net::SocketAddr,
+
+    /// The SP's ACS URL.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "http://127.0.0.1:8080/saml/acs"
+    )]
+    pub acs: String,
+
+    /// The SP's entity ID (Audience).
+    #[arg(
+        long,
+        value_name = "ID",
+        default_value = "http://127.0.0.1:8080/saml/metadata"
+    )]
+    pub audience: String,
+
+    /// The NameID of the signed-in user (an SP-initiated request may pass login_hint instead).
+    #[arg(
+        long,
+        value_name = "NAMEID",
+        default_value = "ada.lovelace@example.com"
+    )]
+    pub user: String,
+
+    /// The user's first and last name and groups, for the attribute statements.
+    #[arg(long, default_value = "Ada")]
+    pub first_name: String,
+    #[arg(long, default_value = "Lovelace")]
+    pub last_name: String,
+    #[arg(long = "group", value_name = "NAME")]
+    pub groups: Vec<String>,
+
+    /// The RelayState of IdP-initiated sign-ins.
+    #[arg(long, value_name = "STATE")]
+    pub default_relay_state: Option<String>,
+
+    /// The signing key (PEM); default: the saved okta-sim key.
+    #[arg(long, value_name = "PEM", requires = "cert")]
+    pub key: Option<std::path::PathBuf>,
+
+    /// The certificate (PEM) of --key.
+    #[arg(long, value_name = "PEM", requires = "key")]
+    pub cert: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -106,6 +228,40 @@ pub struct CheckArgs {
     /// Body of an OIN password-sync PATCH (UNCONFIRMED): pathless {"value":{"password":…}} or path "password".
     #[arg(long, default_value = "pathless", value_parser = ["pathless", "path"])]
     pub password_body: String,
+
+    /// The SP's Assertion Consumer Service URL: runs the @saml scenarios against that SP.
+    #[arg(long, value_name = "URL", requires = "sp_audience")]
+    pub sp_acs: Option<String>,
+
+    /// The SP's entity ID (Okta's "Audience URI").
+    #[arg(long, value_name = "ID")]
+    pub sp_audience: Option<String>,
+
+    /// A URL of the SP that answers JSON naming who the session cookie belongs to
+    /// (nameId, userName, email, sub or user): lets okta-sim report who got logged in.
+    #[arg(long, value_name = "URL")]
+    pub sp_whoami: Option<String>,
+
+    /// The SP's SP-initiated login start (a GET that redirects to the IdP with an AuthnRequest).
+    #[arg(long, value_name = "URL")]
+    pub sp_login: Option<String>,
+
+    /// Read the SP's entity ID and ACS URL from its metadata instead.
+    #[arg(long, value_name = "URL", conflicts_with = "sp_acs")]
+    pub sp_metadata: Option<String>,
+
+    /// The IdP signing key (PEM) the SP trusts; default: the key okta-sim saved on first use
+    /// (print its metadata with `okta-sim saml metadata`).
+    #[arg(long, value_name = "PEM", requires = "idp_cert")]
+    pub idp_key: Option<std::path::PathBuf>,
+
+    /// The certificate (PEM) of --idp-key.
+    #[arg(long, value_name = "PEM", requires = "idp_key")]
+    pub idp_cert: Option<std::path::PathBuf>,
+
+    /// What an SP accepting SHA-1 signatures gets: warn (rfc-should) or fail (rfc-must).
+    #[arg(long, default_value = "warn", value_parser = ["warn", "fail"])]
+    pub sha1_policy: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -138,4 +294,13 @@ pub struct ServeArgs {
     /// numeric-error-status.
     #[arg(long, value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(okta_sim::app::faults::Fault::ALL.map(|f| f.name())))]
     pub fault: Vec<String>,
+
+    /// The IdP the SAML SP trusts, from its metadata file (entityID, certificate, SSO URL);
+    /// default: the okta-sim IdP (`okta-sim saml idp`) with its saved key.
+    #[arg(long, value_name = "PATH")]
+    pub idp_metadata: Option<std::path::PathBuf>,
+
+    /// Let the SP accept SHA-1 signatures.
+    #[arg(long)]
+    pub allow_sha1: bool,
 }

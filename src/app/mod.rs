@@ -3,6 +3,7 @@
 
 pub mod faults;
 pub mod profile;
+pub mod saml_sp;
 pub mod scim_http;
 pub mod store;
 
@@ -28,6 +29,7 @@ pub struct ReferenceAppBuilder {
     seed_users: usize,
     profile: AppProfile,
     faults: faults::Faults,
+    saml_sp: Option<saml_sp::SpConfig>,
 }
 
 impl Default for ReferenceAppBuilder {
@@ -39,6 +41,7 @@ impl Default for ReferenceAppBuilder {
             seed_users: 0,
             profile: AppProfile::default(),
             faults: faults::Faults::new(),
+            saml_sp: None,
         }
     }
 }
@@ -74,6 +77,13 @@ impl ReferenceAppBuilder {
         self
     }
 
+    /// Serve a SAML service provider too (`/saml/metadata`, `/saml/login`, the ACS,
+    /// `/saml/whoami`), trusting the IdP this configuration names.
+    pub fn saml_sp(mut self, config: saml_sp::SpConfig) -> Self {
+        self.saml_sp = Some(config);
+        self
+    }
+
     /// Bind, seed and serve in the background.
     pub async fn start(self) -> std::io::Result<ReferenceApp> {
         let base_path = normalize_base_path(&self.base_path);
@@ -90,10 +100,23 @@ impl ReferenceAppBuilder {
             faults: self.faults,
         });
         let scim = scim_http::scim_routes(state);
-        let router = if base_path.is_empty() {
+        let mut router = if base_path.is_empty() {
             scim
         } else {
             Router::new().nest(&base_path, scim)
+        };
+        let app_url = format!("http://{addr}");
+        let sp = match self.saml_sp {
+            Some(cfg) => {
+                let sp = Arc::new(
+                    saml_sp::SpState::new(cfg, &app_url, store.clone(), &base_url).map_err(
+                        |e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()),
+                    )?,
+                );
+                router = saml_sp::routes(sp.clone()).merge(router);
+                Some(sp)
+            }
+            None => None,
         };
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -105,6 +128,7 @@ impl ReferenceAppBuilder {
             }
         });
         Ok(ReferenceApp {
+            sp,
             addr,
             base_url,
             token,
@@ -128,6 +152,7 @@ fn normalize_base_path(p: &str) -> String {
 
 /// A running reference app. Dropping it stops the server.
 pub struct ReferenceApp {
+    sp: Option<Arc<saml_sp::SpState>>,
     addr: SocketAddr,
     base_url: String,
     token: String,
@@ -157,6 +182,11 @@ impl ReferenceApp {
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The SAML service provider, when one was configured.
+    pub fn saml_sp(&self) -> Option<&saml_sp::SpState> {
+        self.sp.as_deref()
     }
 
     /// Direct access to the store, for assertions in tests.

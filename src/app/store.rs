@@ -318,6 +318,64 @@ impl Store {
         }
     }
 
+    /// The user with this userName (case-insensitive), if any.
+    pub fn find_user_by_name(&self, user_name: &str) -> Option<Record> {
+        let inner = self.read();
+        let id = inner.user_names.get(&user_name.to_lowercase())?;
+        inner.users.get(id).cloned()
+    }
+
+    /// Just-in-time provisioning from a SAML login: create the user, or update the profile
+    /// attributes the IdP asserts. Returns the user's id and whether it was created.
+    pub fn jit_upsert(
+        &self,
+        user_name: &str,
+        given: Option<&str>,
+        family: Option<&str>,
+        email: Option<&str>,
+        base: &str,
+    ) -> Result<(String, bool), ScimError> {
+        let mut body = match self.find_user_by_name(user_name) {
+            Some(rec) => Value::Object(rec.body),
+            None => {
+                json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": user_name, "active": true})
+            }
+        };
+        let existing = self.find_user_by_name(user_name).map(|r| r.id);
+        if given.is_some() || family.is_some() {
+            let name = body
+                .as_object_mut()
+                .map(|o| o.entry("name").or_insert_with(|| json!({})));
+            if let Some(Value::Object(n)) = name {
+                if let Some(g) = given {
+                    n.insert("givenName".into(), json!(g));
+                }
+                if let Some(f) = family {
+                    n.insert("familyName".into(), json!(f));
+                }
+            }
+            let display = format!(
+                "{} {}",
+                given.unwrap_or_default(),
+                family.unwrap_or_default()
+            )
+            .trim()
+            .to_string();
+            body["displayName"] = json!(display);
+        }
+        if let Some(e) = email {
+            body["emails"] = json!([{"value": e, "type": "work", "primary": true}]);
+        }
+        match existing {
+            Some(id) => self
+                .replace(ResourceKind::User, &id, &body, None, base)
+                .map(|r| (r.id, false)),
+            None => self
+                .create(ResourceKind::User, &body, base)
+                .map(|r| (r.id, true)),
+        }
+    }
+
     /// The raw stored bodies of every resource of a kind, in order (for tests and snapshots).
     pub fn snapshot(&self, kind: ResourceKind) -> Vec<Record> {
         self.read().table(kind).values().cloned().collect()

@@ -37,4 +37,12 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "09_group_link.feature",
         include_str!("../../features/09_group_link.feature"),
     ),
+    (
+        "10_sso.feature",
+        include_str!("../../features/10_sso.feature"),
+    ),
+    (
+        "11_sso_attacks.feature",
+        include_str!("../../features/11_sso_attacks.feature"),
+    ),
 ];

@@ -10,6 +10,7 @@ pub mod features;
 pub mod grade;
 pub mod report;
 pub mod schemas;
+pub mod sso;
 pub mod world;
 
 use std::io::Write;
@@ -25,6 +26,9 @@ use crate::app::ReferenceApp;
 use crate::okta::RetryPolicy;
 use crate::okta::ops::OktaSettings;
 use crate::okta::wire::{AppKind, Auth, Exchange};
+use crate::saml::idp::SamlApp;
+use crate::saml::keys::SigningKey;
+use check::Grade;
 use report::{Outcome, ScenarioResult, Summary};
 
 /// Print a line to stdout; a closed pipe (`okta-sim check | head`) is not an error.
@@ -38,13 +42,28 @@ use world::{OktaWorld, RunContext};
 /// What to run against.
 #[derive(Debug, Clone)]
 pub enum Target {
-    /// Start the embedded reference app and run against it.
+    /// Start the embedded reference app (SCIM server and SAML SP) and run against it.
     Embedded,
     Url {
         base_url: String,
         auth: Auth,
     },
+    /// No SCIM target: only the SSO scenarios run (against `CheckOptions::sp`).
+    None,
 }
+
+/// A service provider to sign in to (`--sp-acs` and friends).
+#[derive(Debug, Clone)]
+pub struct SpTarget {
+    pub acs_url: String,
+    /// The SP entity ID, expected in the Audience.
+    pub audience: String,
+    pub whoami_url: Option<String>,
+    pub login_url: Option<String>,
+}
+
+/// Where the simulated Okta IdP says it lives (the default of `okta-sim saml idp`).
+pub const DEFAULT_IDP_ORG_URL: &str = "http://127.0.0.1:7000";
 
 #[derive(Debug, Clone)]
 pub struct CheckOptions {
@@ -67,6 +86,12 @@ pub struct CheckOptions {
     pub settings: OktaSettings,
     /// Print one line per scenario and the summary to stdout.
     pub print: bool,
+    /// The SP for the `@saml` scenarios, besides the embedded one.
+    pub sp: Option<SpTarget>,
+    /// The IdP signing key a remote SP trusts (default: the saved okta-sim key).
+    pub idp_key: Option<SigningKey>,
+    /// The grade of an SP that accepts SHA-1 signatures.
+    pub sha1_grade: Grade,
 }
 
 impl Default for CheckOptions {
@@ -85,6 +110,9 @@ impl Default for CheckOptions {
             retry_time_scale: 1.0,
             settings: OktaSettings::default(),
             print: true,
+            sp: None,
+            idp_key: None,
+            sha1_grade: Grade::RfcShould,
         }
     }
 }
@@ -135,27 +163,91 @@ pub async fn run(opts: CheckOptions) -> Result<RunOutcome, CheckError> {
     let features = FeatureDir::create(opts.features_dir.as_deref(), opts.only_features_dir)?;
 
     let _embedded;
-    let (base_url, auth) = match &opts.target {
+    let log: Arc<Mutex<Vec<Exchange>>> = Arc::new(Mutex::new(Vec::new()));
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(opts.timeout)
+        .build()
+        .map_err(|e| CheckError::Io(e.to_string()))?;
+    let attacker_key = SigningKey::test_fixture_other();
+    let mut sso = None;
+    let (base_url, auth, scim) = match &opts.target {
         Target::Embedded => {
-            let app = ReferenceApp::start()
+            // The embedded app trusts an IdP key made for this run.
+            let key =
+                SigningKey::generate("okta-sim").map_err(|e| CheckError::Io(e.to_string()))?;
+            let mut idp = SamlApp::new(DEFAULT_IDP_ORG_URL, "", "").with_key_identity(&key);
+            let sp = crate::app::saml_sp::SpConfig::trusting(
+                &idp.issuer(),
+                key.cert_der.clone(),
+                &idp.sso_url(),
+            );
+            let app = ReferenceApp::builder()
+                .saml_sp(sp)
+                .start()
                 .await
                 .map_err(|e| CheckError::Io(format!("cannot start the reference app: {e}")))?;
-            let pair = (
+            let state = app
+                .saml_sp()
+                .ok_or_else(|| CheckError::Io("the reference SP did not start".into()))?;
+            idp.acs_url = state.acs_url.clone();
+            idp.audience = state.entity_id.clone();
+            sso = Some(Arc::new(sso::SsoTarget {
+                acs_url: state.acs_url.clone(),
+                audience: state.entity_id.clone(),
+                whoami_url: Some(format!("{}/saml/whoami", state.app_url)),
+                login_url: Some(format!("{}/saml/login", state.app_url)),
+                app: idp,
+                key,
+                attacker_key: attacker_key.clone(),
+                http: http.clone(),
+                log: log.clone(),
+            }));
+            let triple = (
                 app.base_url().to_string(),
                 Auth::Bearer(app.token().to_string()),
+                true,
             );
             _embedded = Some(app);
-            pair
+            triple
         }
         Target::Url { base_url, auth } => {
             _embedded = None;
-            (base_url.clone(), auth.clone())
+            preflight(base_url).await?;
+            (base_url.clone(), auth.clone(), true)
+        }
+        Target::None => {
+            _embedded = None;
+            (
+                "http://scim-target.invalid".to_string(),
+                Auth::Bearer(String::new()),
+                false,
+            )
         }
     };
-    preflight(&base_url).await?;
+    if let Some(sp) = &opts.sp {
+        preflight(&sp.acs_url).await?;
+        let key = match &opts.idp_key {
+            Some(k) => k.clone(),
+            None => SigningKey::load_or_create(&default_key_dir())
+                .map_err(|e| CheckError::Io(e.to_string()))?,
+        };
+        let idp =
+            SamlApp::new(DEFAULT_IDP_ORG_URL, &sp.acs_url, &sp.audience).with_key_identity(&key);
+        sso = Some(Arc::new(sso::SsoTarget {
+            acs_url: sp.acs_url.clone(),
+            audience: sp.audience.clone(),
+            whoami_url: sp.whoami_url.clone(),
+            login_url: sp.login_url.clone(),
+            app: idp,
+            key,
+            attacker_key,
+            http,
+            log: log.clone(),
+        }));
+    }
 
     let seed = opts.seed.unwrap_or_else(rand::random);
-    let log: Arc<Mutex<Vec<Exchange>>> = Arc::new(Mutex::new(Vec::new()));
     let mut settings = opts.settings.clone();
     settings.app_kind = opts.app_kind;
     let ctx = Arc::new(RunContext {
@@ -170,7 +262,12 @@ pub async fn run(opts: CheckOptions) -> Result<RunOutcome, CheckError> {
         seed,
         log: log.clone(),
         timeouts_in_a_row: Arc::new(std::sync::atomic::AtomicU32::new(0)),
+        sso: sso.clone(),
+        sha1_grade: opts.sha1_grade,
     });
+    let have_sso = sso.is_some();
+    let have_login = sso.as_ref().is_some_and(|s| s.login_url.is_some());
+    let have_whoami = sso.as_ref().is_some_and(|s| s.whoami_url.is_some());
     world::set_context(Some(ctx));
 
     if opts.print {
@@ -179,9 +276,18 @@ pub async fn run(opts: CheckOptions) -> Result<RunOutcome, CheckError> {
             match opts.target {
                 Target::Embedded => format!("embedded reference app at {base_url}"),
                 Target::Url { .. } => base_url.clone(),
+                Target::None => "no SCIM target".to_string(),
             },
             opts.app_kind.name().to_uppercase()
         );
+        if let (Some(sp), Some(s)) = (&opts.sp, &sso) {
+            say!(
+                "  SSO: ACS {} (audience {}), signed by IdP {}",
+                sp.acs_url,
+                sp.audience,
+                s.app.issuer()
+            );
+        }
     }
 
     let results: Arc<Mutex<Vec<ScenarioResult>>> = Arc::new(Mutex::new(Vec::new()));
@@ -236,16 +342,30 @@ pub async fn run(opts: CheckOptions) -> Result<RunOutcome, CheckError> {
                 AppKind::Oin => "aiw",
                 AppKind::Aiw => "oin",
             };
-            if all_tags.iter().any(|t| t.as_str() == other) {
+            let has = |t: &str| all_tags.iter().any(|x| x.as_str() == t);
+            let saml = has("saml");
+            let skip = if has(other) {
+                Some(format!("@{other} only"))
+            } else if saml && !have_sso {
+                Some("no SP to sign in to: give --sp-acs and --sp-audience".to_string())
+            } else if (!saml || has("jit")) && !scim {
+                Some("no SCIM target: give --target".to_string())
+            } else if has("sp-initiated") && !have_login {
+                Some("needs the SP's login start URL: give --sp-login".to_string())
+            } else if has("whoami") && !have_whoami {
+                Some("needs the SP's whoami URL: give --sp-whoami".to_string())
+            } else {
+                None
+            };
+            if let Some(reason) = skip {
                 let r = ScenarioResult {
                     feature: feature.name.clone(),
                     scenario: scenario.name.clone(),
                     tags: all_tags.iter().map(|t| format!("@{t}")).collect(),
-                    outcome: Outcome::Skipped {
-                        reason: format!("@{other} only"),
-                    },
+                    outcome: Outcome::Skipped { reason },
                     duration_ms: 0.0,
                     checks: Vec::new(),
+                    note: None,
                 };
                 filtered.lock().unwrap_or_else(|e| e.into_inner()).push(r);
                 return false;
@@ -311,6 +431,18 @@ pub async fn run(opts: CheckOptions) -> Result<RunOutcome, CheckError> {
         base_url,
         exchanges,
     })
+}
+
+/// Where okta-sim keeps its IdP key: `$OKTA_SIM_HOME`, else `~/.okta-sim`.
+pub fn default_key_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("OKTA_SIM_HOME") {
+        return PathBuf::from(home);
+    }
+    let home = std::env::var_os("HOME")
+        .or_else(|| std::env::var_os("USERPROFILE"))
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    home.join(".okta-sim")
 }
 
 fn feature_rank(name: &str) -> usize {
@@ -414,6 +546,7 @@ fn scenario_result(
             .map(|w| w.started.elapsed().as_secs_f64() * 1000.0)
             .unwrap_or_default(),
         checks,
+        note: world.and_then(|w| w.note.clone()),
     }
 }
 

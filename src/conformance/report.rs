@@ -23,6 +23,9 @@ pub struct ScenarioResult {
     pub outcome: Outcome,
     pub duration_ms: f64,
     pub checks: Vec<Check>,
+    /// What the scenario observed, e.g. the identity outcome of an attack.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl ScenarioResult {
@@ -51,8 +54,13 @@ impl ScenarioResult {
             return format!("{word}  {} › {}{extra}", self.feature, self.scenario);
         }
         let passed = self.checks.iter().filter(|c| c.passed).count();
+        let note = self
+            .note
+            .as_ref()
+            .map(|n| format!("  → {n}"))
+            .unwrap_or_default();
         let mut s = format!(
-            "{word}  {} › {}  ({passed}/{} checks{}){extra}",
+            "{word}  {} › {}  ({passed}/{} checks{}){extra}{note}",
             self.feature,
             self.scenario,
             self.checks.len(),

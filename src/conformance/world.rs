@@ -29,6 +29,10 @@ pub struct RunContext {
     pub log: ExchangeLog,
     /// Timeouts in a row against the target, across scenarios.
     pub timeouts_in_a_row: Arc<std::sync::atomic::AtomicU32>,
+    /// The SP to sign in to, when there is one.
+    pub sso: Option<Arc<super::sso::SsoTarget>>,
+    /// The grade of an SP accepting SHA-1 (policy).
+    pub sha1_grade: Grade,
 }
 
 static CONTEXT: Mutex<Option<Arc<RunContext>>> = Mutex::new(None);
@@ -57,6 +61,12 @@ pub struct OktaWorld {
     first_ids: HashMap<String, String>,
     imported: Option<(usize, usize)>,
     last_op: Option<Op>,
+    sso: Option<Arc<super::sso::SsoTarget>>,
+    sha1_grade: Grade,
+    saml_groups: HashMap<String, Vec<String>>,
+    last_sso: Option<super::sso::AcsOutcome>,
+    /// A line for the report, e.g. who an attack signed in.
+    pub note: Option<String>,
 }
 
 impl fmt::Debug for OktaWorld {
@@ -87,6 +97,11 @@ impl OktaWorld {
             first_ids: HashMap::new(),
             imported: None,
             last_op: None,
+            sso: ctx.sso.clone(),
+            sha1_grade: ctx.sha1_grade,
+            saml_groups: HashMap::new(),
+            last_sso: None,
+            note: None,
         })
     }
 
@@ -862,4 +877,315 @@ fn sent_nothing(w: &mut OktaWorld) -> Result<(), StepFailure> {
         ))),
         _ => Ok(()),
     }
+}
+
+// ---- Single sign-on (okta-saml) ------------------------------------------------------------
+
+impl OktaWorld {
+    fn sso(&self) -> Result<Arc<super::sso::SsoTarget>, StepFailure> {
+        self.sso.clone().ok_or_else(|| {
+            StepFailure("no SP to sign in to: give --sp-acs and --sp-audience".into())
+        })
+    }
+
+    fn saml_user(&mut self, label: &str) -> crate::saml::idp::SamlUser {
+        let groups = self.saml_groups.get(label).cloned().unwrap_or_default();
+        let u = &self.session.user(label).okta;
+        crate::saml::idp::SamlUser {
+            name_id: u.login.clone(),
+            email: u.login.clone(),
+            first_name: u.given_name.clone(),
+            last_name: u.family_name.clone(),
+            groups,
+            custom: vec![],
+        }
+    }
+
+    async fn idp_initiated(
+        &mut self,
+        label: &str,
+        id: &str,
+    ) -> Result<super::sso::AcsOutcome, StepFailure> {
+        let sso = self.sso()?;
+        let user = self.saml_user(label);
+        let xml = sso.response_for(&user, None).map_err(StepFailure)?;
+        let outcome = sso
+            .post(
+                "IdP-initiated sign-in",
+                &xml,
+                sso.app.default_relay_state.as_deref(),
+            )
+            .await;
+        super::sso::grade_login(
+            &mut self.checks,
+            id,
+            "okta-saml §1.2, §1.3",
+            &outcome,
+            &user,
+            sso.whoami_url.is_some(),
+        );
+        Ok(outcome)
+    }
+}
+
+#[given(expr = "Okta user {string} in groups {string}")]
+fn saml_user_in_groups(w: &mut OktaWorld, label: String, groups: String) {
+    w.session.user(&label);
+    w.saml_groups.insert(label, labels(&groups));
+}
+
+#[when(expr = "{string} signs in from the Okta dashboard")]
+async fn idp_initiated(w: &mut OktaWorld, label: String) -> Result<(), StepFailure> {
+    let mark = w.checks.items.len();
+    let o = w.idp_initiated(&label, "sso.idp-initiated").await?;
+    w.note = Some(o.describe());
+    w.last_sso = Some(o);
+    w.verdict(mark, None)
+}
+
+#[given(expr = "{string} signed in from the Okta dashboard")]
+async fn given_signed_in(w: &mut OktaWorld, label: String) -> Result<(), StepFailure> {
+    idp_initiated(w, label).await
+}
+
+#[when(expr = "{string} signs in again with a new last name")]
+async fn sign_in_again(w: &mut OktaWorld, label: String) -> Result<(), StepFailure> {
+    let u = &mut w.session.user(&label).okta;
+    u.family_name = format!("{}-Renamed", u.family_name);
+    let mark = w.checks.items.len();
+    let o = w.idp_initiated(&label, "sso.jit-update").await?;
+    w.last_sso = Some(o);
+    w.verdict(mark, None)
+}
+
+#[when(expr = "{string} signs in from the app")]
+async fn sp_initiated(w: &mut OktaWorld, label: String) -> Result<(), StepFailure> {
+    let sso = w.sso()?;
+    let mark = w.checks.items.len();
+    let user = w.saml_user(&label);
+    match sso.start_sp_login().await {
+        Err((why, ex)) => {
+            w.checks.check_with_diff(
+                Spec {
+                    id: "sso.sp-initiated.redirect",
+                    grade: Grade::OktaRequired,
+                    source: "okta-saml §1.3, SAML bindings §3.4",
+                    needed: "a redirect to the IdP's SSO URL carrying a DEFLATE+base64 SAMLRequest with an ID",
+                    why: "SP-initiated sign-in starts with an AuthnRequest over HTTP-Redirect",
+                },
+                false,
+                ex.as_ref(),
+                Some(why),
+            );
+        }
+        Ok((request_id, relay, ex)) => {
+            w.checks.check(
+                Spec {
+                    id: "sso.sp-initiated.redirect",
+                    grade: Grade::OktaRequired,
+                    source: "okta-saml §1.3, SAML bindings §3.4",
+                    needed: "a redirect to the IdP's SSO URL carrying a DEFLATE+base64 SAMLRequest with an ID",
+                    why: "SP-initiated sign-in starts with an AuthnRequest over HTTP-Redirect",
+                },
+                true,
+                Some(&ex),
+            );
+            let xml = sso
+                .response_for(&user, Some(&request_id))
+                .map_err(StepFailure)?;
+            let o = sso
+                .post("SP-initiated sign-in", &xml, relay.as_deref())
+                .await;
+            super::sso::grade_login(
+                &mut w.checks,
+                "sso.sp-initiated",
+                "okta-saml §1.2 (InResponseTo)",
+                &o,
+                &user,
+                sso.whoami_url.is_some(),
+            );
+            w.last_sso = Some(o);
+        }
+    }
+    w.verdict(mark, None)
+}
+
+#[then(expr = "the app knows {string} by email, full name and groups")]
+async fn knows_attributes(w: &mut OktaWorld, label: String) -> Result<(), StepFailure> {
+    let user = w.saml_user(&label);
+    let mark = w.checks.items.len();
+    let Some(o) = w.last_sso.clone() else {
+        return Err(StepFailure("nobody signed in".into()));
+    };
+    let who = o.whoami.clone().unwrap_or_default();
+    let text = |k: &str| who.get(k).and_then(Value::as_str).map(String::from);
+    let groups: Vec<String> = who
+        .get("groups")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|g| g.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    let full = format!("{} {}", user.first_name, user.last_name);
+    for (id, ok, needed) in [
+        (
+            "sso.attributes.email",
+            text("email").as_deref() == Some(user.email.as_str()),
+            format!("email {:?} from the email attribute", user.email),
+        ),
+        (
+            "sso.attributes.name",
+            text("name").as_deref() == Some(full.as_str()),
+            format!("name {full:?} from firstName + \" \" + lastName"),
+        ),
+        (
+            "sso.attributes.groups",
+            {
+                let mut a = groups.clone();
+                a.sort();
+                let mut b = user.groups.clone();
+                b.sort();
+                a == b
+            },
+            format!("groups {:?}, one AttributeValue each", user.groups),
+        ),
+    ] {
+        w.checks.check_with_diff(
+            Spec {
+                id,
+                grade: Grade::OktaRequired,
+                source: "okta-saml §1.2 (AttributeStatement), seeds 000, 001, 003",
+                needed: &needed,
+                why: "the vendor guides map Okta's attribute statements onto the app's profile",
+            },
+            ok,
+            Some(&o.exchange),
+            Some(format!("whoami said {who}")),
+        );
+    }
+    w.verdict(mark, None)
+}
+
+#[then(expr = "the app has a user for {string} with the name from Okta")]
+async fn jit_user(w: &mut OktaWorld, label: String) -> Result<(), StepFailure> {
+    let user = w.saml_user(&label);
+    let mark = w.checks.items.len();
+    let op = w.session.find_user(&label, false).await;
+    if let Some(ex) = op.first("filter") {
+        if let Some(b) = grade::list_response(
+            &mut w.checks,
+            "sso.jit.lookup",
+            "okta-saml §1, seed 000 (JIT)",
+            ex,
+        ) {
+            let found = resources(&b)
+                .and_then(|r| r.first())
+                .cloned()
+                .unwrap_or_default();
+            let want = json!({"userName": user.name_id, "name": {"givenName": user.first_name, "familyName": user.last_name}});
+            let diff = super::check::json_diff(&found, &want);
+            w.checks.check_with_diff(
+                Spec { id: "sso.jit.user", grade: Grade::OktaRequired, source: "okta-saml §1, seeds 000, 001 (JIT provisioning)",
+                       needed: "the signed-in user provisioned just in time, with Okta's first and last name",
+                       why: "with JIT on, the first sign-in creates the user and later ones update it" },
+                diff.is_none() && total_results(&b) == Some(1),
+                Some(ex),
+                diff,
+            );
+        }
+    }
+    w.verdict(mark, Some(op))
+}
+
+#[when(expr = "the attacker tries {string} to become {string}")]
+async fn attack(w: &mut OktaWorld, case: String, victim: String) -> Result<(), StepFailure> {
+    let sso = w.sso()?;
+    let attack = crate::saml::attacks::Attack::from_name(&case)
+        .ok_or_else(|| StepFailure(format!("no attack named {case:?}")))?;
+    let victim_user = w.saml_user(&victim);
+    let attacker = w.saml_user("mallory");
+    let xml = sso
+        .attack(attack, &victim_user, &attacker, None)
+        .map_err(StepFailure)?;
+    let mark = w.checks.items.len();
+    let o = sso.post(&format!("attack {case}"), &xml, None).await;
+    super::sso::grade_attack(&mut w.checks, attack, w.sha1_grade, &o, &victim_user);
+    w.note = Some(o.describe());
+    w.verdict(mark, None)
+}
+
+#[when(expr = "{string}'s response is posted twice")]
+async fn replay(w: &mut OktaWorld, label: String) -> Result<(), StepFailure> {
+    let sso = w.sso()?;
+    let user = w.saml_user(&label);
+    let xml = sso.response_for(&user, None).map_err(StepFailure)?;
+    let mark = w.checks.items.len();
+    let first = sso.post("replay: first post", &xml, None).await;
+    super::sso::grade_login(
+        &mut w.checks,
+        "sso.replay.first",
+        "okta-saml §1",
+        &first,
+        &user,
+        sso.whoami_url.is_some(),
+    );
+    let second = sso.post("replay: second post", &xml, None).await;
+    w.checks.check_with_diff(
+        Spec { id: "sso.replay.refused", grade: Grade::RfcMust, source: "okta-saml §3.3 (assertion replay), SAML profiles §4.1.4.5",
+               needed: "the second post of the same assertion refused", why: "bearer assertions are one-time use; a captured response must not sign anyone in again" },
+        !second.accepted,
+        Some(&second.exchange),
+        Some(second.describe()),
+    );
+    w.verdict(mark, None)
+}
+
+#[when(expr = "{string} answers one sign-in request twice")]
+async fn in_response_to_reuse(w: &mut OktaWorld, label: String) -> Result<(), StepFailure> {
+    let sso = w.sso()?;
+    let user = w.saml_user(&label);
+    let mark = w.checks.items.len();
+    let (request_id, _, _) = sso
+        .start_sp_login()
+        .await
+        .map_err(|(why, _)| StepFailure(why))?;
+    let first = sso
+        .post(
+            "InResponseTo: first answer",
+            &sso.response_for(&user, Some(&request_id))
+                .map_err(StepFailure)?,
+            None,
+        )
+        .await;
+    super::sso::grade_login(
+        &mut w.checks,
+        "sso.in-response-to.first",
+        "okta-saml §1",
+        &first,
+        &user,
+        sso.whoami_url.is_some(),
+    );
+    let second = sso
+        .post(
+            "InResponseTo: second answer",
+            &sso.response_for(&user, Some(&request_id))
+                .map_err(StepFailure)?,
+            None,
+        )
+        .await;
+    w.checks.check_with_diff(
+        Spec {
+            id: "sso.in-response-to.reuse-refused",
+            grade: Grade::RfcMust,
+            source: "okta-saml §3.3 (InResponseTo replay)",
+            needed: "a second response to the same AuthnRequest refused",
+            why: "each AuthnRequest is answered once; a second answer is a replay",
+        },
+        !second.accepted,
+        Some(&second.exchange),
+        Some(second.describe()),
+    );
+    w.verdict(mark, None)
 }

@@ -160,6 +160,13 @@ impl SamlApp {
         }
     }
 
+    /// The same app, with an entity key derived from the signing certificate, so that an IdP
+    /// whose key is saved keeps its issuer from one run to the next.
+    pub fn with_key_identity(mut self, key: &SigningKey) -> Self {
+        self.entity_key = entity_key_for(&key.cert_der);
+        self
+    }
+
     /// `http://www.okta.com/exk…`: the IdP entity ID and Issuer.
     pub fn issuer(&self) -> String {
         format!("http://www.okta.com/{}", self.entity_key)
@@ -257,6 +264,20 @@ pub fn okta_id() -> String {
         .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
         .collect();
     format!("id{digits}")
+}
+
+/// `exk` + 17 characters derived from a certificate.
+pub fn entity_key_for(cert_der: &[u8]) -> String {
+    use sha2::Digest;
+    const A: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let hash = sha2::Sha256::digest(cert_der);
+    format!(
+        "exk{}",
+        hash.iter()
+            .take(17)
+            .map(|b| A[*b as usize % A.len()] as char)
+            .collect::<String>()
+    )
 }
 
 fn random_chars(n: usize) -> String {
@@ -571,6 +592,38 @@ pub fn verify_redirect_signature(raw_query: &str, cert_der: &[u8]) -> Result<(),
     } else {
         Err(bad("wrong signature"))
     }
+}
+
+/// What an SP needs from IdP metadata: entity ID, signing certificate (DER) and SSO URL.
+pub fn trust_from_metadata(xml: &str) -> Result<(String, Vec<u8>, String), String> {
+    use super::xml::{NS_DS, parse};
+    let doc = parse(xml).map_err(|e| e.to_string())?;
+    let entity = doc.attr("entityID").ok_or("no entityID")?.to_string();
+    let idp = doc
+        .child(NS_MD, "IDPSSODescriptor")
+        .ok_or("no IDPSSODescriptor")?;
+    let cert = idp
+        .elements()
+        .filter(|e| e.is(NS_MD, "KeyDescriptor") && e.attr("use") != Some("encryption"))
+        .find_map(|k| {
+            k.child(NS_DS, "KeyInfo")?
+                .child(NS_DS, "X509Data")?
+                .child(NS_DS, "X509Certificate")
+                .map(|c| c.text())
+        })
+        .ok_or("no signing certificate")?;
+    let cert = super::keys::cert_der_from_text(&cert).map_err(|e| e.to_string())?;
+    let sso = idp
+        .elements()
+        .filter(|e| e.is(NS_MD, "SingleSignOnService"))
+        .find(|e| {
+            e.attr("Binding")
+                .is_some_and(|b| b.ends_with("HTTP-Redirect"))
+        })
+        .and_then(|e| e.attr("Location"))
+        .ok_or("no HTTP-Redirect SingleSignOnService")?
+        .to_string();
+    Ok((entity, cert, sso))
 }
 
 /// Encode an AuthnRequest for the HTTP-Redirect binding: base64 of raw DEFLATE.

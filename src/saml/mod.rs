@@ -4,5 +4,6 @@
 pub mod attacks;
 pub mod dsig;
 pub mod idp;
+pub mod idp_http;
 pub mod keys;
 pub mod xml;

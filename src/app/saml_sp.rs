@@ -1,0 +1,665 @@
+//! The reference app's SAML service provider: SP metadata, an SP-initiated login start that
+//! redirects to the IdP, the ACS with full validation, just-in-time provisioning into the same
+//! store SCIM uses, and a whoami endpoint that tells which identity a session belongs to.
+//!
+//! Validation (okta-saml §3): no DOCTYPE; exactly one Assertion anywhere in the document, a
+//! direct child of the Response; every signature present must verify with the configured IdP
+//! certificate only (never KeyInfo), its Reference pointing at its own parent, and the
+//! Assertion must be covered by one; Status Success; Destination, Recipient, Audience and Issuer
+//! exact; NotBefore / NotOnOrAfter with a configurable skew; InResponseTo matching an
+//! outstanding request, each used once; assertion IDs used once (replay cache); SHA-1 refused
+//! unless allowed. Only the verified Assertion is read.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine;
+use rsa::RsaPublicKey;
+use serde_json::{Value, json};
+use time::{Duration, OffsetDateTime};
+
+use super::store::Store;
+use crate::saml::dsig::{AlgPolicy, DsigError, SigAlg, verify};
+use crate::saml::idp::deflate_base64;
+use crate::saml::keys::{KeyError, public_key_of};
+use crate::saml::xml::{Element, NS_DS, NS_SAML, NS_SAMLP, XmlError, parse};
+
+pub const SESSION_COOKIE: &str = "okta_sim_session";
+/// Form bodies posted to the ACS larger than this are refused.
+pub const MAX_ACS_BODY: usize = 2 * 1024 * 1024;
+const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
+const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
+
+/// Who the SP trusts and how strict it is.
+#[derive(Debug, Clone)]
+pub struct SpConfig {
+    /// The SP entity ID and expected Audience; `{app URL}/saml/metadata` when not set.
+    pub entity_id: Option<String>,
+    pub acs_path: String,
+    pub idp_entity_id: String,
+    pub idp_cert_der: Vec<u8>,
+    pub idp_sso_url: String,
+    pub allow_sha1: bool,
+    pub clock_skew: std::time::Duration,
+    /// Accept unsolicited responses (Okta dashboard sign-in). On by default, as Okta needs.
+    pub allow_idp_initiated: bool,
+}
+
+impl SpConfig {
+    pub fn trusting(idp_entity_id: &str, idp_cert_der: Vec<u8>, idp_sso_url: &str) -> Self {
+        SpConfig {
+            entity_id: None,
+            acs_path: "/saml/acs".into(),
+            idp_entity_id: idp_entity_id.into(),
+            idp_cert_der,
+            idp_sso_url: idp_sso_url.into(),
+            allow_sha1: false,
+            clock_skew: std::time::Duration::from_secs(60),
+            allow_idp_initiated: true,
+        }
+    }
+}
+
+/// A signed-in session.
+#[derive(Debug, Clone)]
+pub struct SpSession {
+    pub name_id: String,
+    pub user_id: Option<String>,
+    pub attributes: BTreeMap<String, Vec<String>>,
+    pub session_index: Option<String>,
+    pub authenticated_at: OffsetDateTime,
+}
+
+#[derive(Default)]
+struct SpMemory {
+    /// AuthnRequest IDs issued and not yet answered, with when they were issued.
+    outstanding: HashMap<String, OffsetDateTime>,
+    /// Assertion IDs seen, until they expire.
+    seen_assertions: HashMap<String, OffsetDateTime>,
+    sessions: HashMap<String, SpSession>,
+}
+
+pub struct SpState {
+    pub config: SpConfig,
+    pub entity_id: String,
+    pub acs_url: String,
+    pub app_url: String,
+    idp_key: RsaPublicKey,
+    store: Arc<Store>,
+    scim_base: String,
+    memory: Mutex<SpMemory>,
+}
+
+/// Why a response was refused: a short code and a sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub code: &'static str,
+    pub detail: String,
+}
+
+fn reject(code: &'static str, detail: impl Into<String>) -> Rejection {
+    Rejection {
+        code,
+        detail: detail.into(),
+    }
+}
+
+impl From<XmlError> for Rejection {
+    fn from(e: XmlError) -> Self {
+        match e {
+            XmlError::Doctype => reject("doctype", e.to_string()),
+            other => reject("malformed", other.to_string()),
+        }
+    }
+}
+
+impl From<DsigError> for Rejection {
+    fn from(e: DsigError) -> Self {
+        match e {
+            DsigError::Algorithm(a)
+                if a == crate::saml::dsig::ALG_RSA_SHA1 || a == crate::saml::dsig::ALG_SHA1 =>
+            {
+                reject("sha1", format!("SHA-1 signatures are not accepted ({a})"))
+            }
+            other => reject("signature-invalid", other.to_string()),
+        }
+    }
+}
+
+/// A validated login.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub name_id: String,
+    pub attributes: BTreeMap<String, Vec<String>>,
+    pub session_index: Option<String>,
+    pub in_response_to: Option<String>,
+}
+
+impl SpState {
+    pub fn new(
+        config: SpConfig,
+        app_url: &str,
+        store: Arc<Store>,
+        scim_base: &str,
+    ) -> Result<Self, KeyError> {
+        let idp_key = public_key_of(&config.idp_cert_der)?;
+        let entity_id = config
+            .entity_id
+            .clone()
+            .unwrap_or_else(|| format!("{app_url}/saml/metadata"));
+        let acs_url = format!("{app_url}{}", config.acs_path);
+        Ok(SpState {
+            config,
+            entity_id,
+            acs_url,
+            app_url: app_url.to_string(),
+            idp_key,
+            store,
+            scim_base: scim_base.to_string(),
+            memory: Mutex::new(SpMemory::default()),
+        })
+    }
+
+    fn memory(&self) -> std::sync::MutexGuard<'_, SpMemory> {
+        self.memory.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Start an SP-initiated login: remember a new request ID and return the AuthnRequest XML.
+    pub fn new_authn_request(&self) -> (String, String) {
+        use samael::traits::ToXml;
+        let id = format!("_{}", uuid::Uuid::new_v4().simple());
+        let req = samael::schema::AuthnRequest {
+            id: id.clone(),
+            version: "2.0".into(),
+            issue_instant: chrono::Utc::now(),
+            destination: Some(self.config.idp_sso_url.clone()),
+            issuer: Some(samael::schema::Issuer {
+                value: Some(self.entity_id.clone()),
+                ..Default::default()
+            }),
+            assertion_consumer_service_url: Some(self.acs_url.clone()),
+            protocol_binding: Some("urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST".into()),
+            ..Default::default()
+        };
+        let xml = req.to_string().unwrap_or_default();
+        let mut m = self.memory();
+        let now = OffsetDateTime::now_utc();
+        m.outstanding
+            .retain(|_, t| now - *t < Duration::minutes(10));
+        m.outstanding.insert(id.clone(), now);
+        (id, xml)
+    }
+
+    /// The SP metadata (with samael's metadata types).
+    pub fn metadata(&self) -> String {
+        use samael::metadata::{EntityDescriptor, IndexedEndpoint, SpSsoDescriptor};
+        use samael::traits::ToXml;
+        let ed = EntityDescriptor {
+            entity_id: Some(self.entity_id.clone()),
+            sp_sso_descriptors: Some(vec![SpSsoDescriptor {
+                protocol_support_enumeration: Some("urn:oasis:names:tc:SAML:2.0:protocol".into()),
+                authn_requests_signed: Some(false),
+                want_assertions_signed: Some(true),
+                name_id_formats: Some(vec![
+                    crate::saml::idp::NAMEID_UNSPECIFIED.into(),
+                    crate::saml::idp::NAMEID_EMAIL.into(),
+                ]),
+                assertion_consumer_services: vec![IndexedEndpoint {
+                    binding: "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST".into(),
+                    location: self.acs_url.clone(),
+                    response_location: None,
+                    index: 0,
+                    is_default: Some(true),
+                }],
+                ..Default::default()
+            }]),
+            ..Default::default()
+        };
+        ed.to_string().unwrap_or_default()
+    }
+
+    fn parse_instant(s: Option<&str>, what: &str) -> Result<OffsetDateTime, Rejection> {
+        let s = s.ok_or_else(|| reject("malformed", format!("{what} is missing")))?;
+        OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+            .map_err(|_| reject("malformed", format!("{what} {s:?} is not a date-time")))
+    }
+
+    /// Validate a base64 SAMLResponse (everything in the module comment), record it as used.
+    pub fn validate(&self, saml_response_b64: &str) -> Result<Login, Rejection> {
+        let compact: String = saml_response_b64
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(compact)
+            .map_err(|_| reject("malformed", "SAMLResponse is not base64"))?;
+        let xml =
+            String::from_utf8(raw).map_err(|_| reject("malformed", "SAMLResponse is not UTF-8"))?;
+        let doc = parse(&xml)?;
+        if !doc.is(NS_SAMLP, "Response") {
+            return Err(reject(
+                "malformed",
+                format!("the root element is {}, not samlp:Response", doc.qname()),
+            ));
+        }
+        let all_assertions = doc.find_all(NS_SAML, "Assertion");
+        if !doc.find_all(NS_SAML, "EncryptedAssertion").is_empty() {
+            return Err(reject(
+                "unsupported",
+                "encrypted assertions are not supported by the reference SP",
+            ));
+        }
+        if all_assertions.len() != 1 {
+            return Err(reject(
+                "assertion-count",
+                format!(
+                    "the document holds {} Assertions; exactly one is accepted",
+                    all_assertions.len()
+                ),
+            ));
+        }
+        let assertion_path = all_assertions[0].clone();
+        if assertion_path.len() != 1 {
+            return Err(reject(
+                "assertion-count",
+                "the Assertion is not a direct child of the Response",
+            ));
+        }
+        // Signatures: every one present must verify; the assertion must be covered by one.
+        let policy = AlgPolicy {
+            allow_sha1: self.config.allow_sha1,
+        };
+        let mut covered = false;
+        for (i, c) in doc.elements().enumerate() {
+            if c.is(NS_DS, "Signature") {
+                verify(&doc, &[i], &self.idp_key, policy)?;
+                covered = true;
+            }
+        }
+        let assertion = doc
+            .at(&assertion_path)
+            .ok_or_else(|| reject("malformed", "no assertion"))?;
+        for (i, c) in assertion.elements().enumerate() {
+            if c.is(NS_DS, "Signature") {
+                let mut p = assertion_path.clone();
+                p.push(i);
+                let (_, alg) = verify(&doc, &p, &self.idp_key, policy)?;
+                if alg == SigAlg::RsaSha1 && !self.config.allow_sha1 {
+                    return Err(reject("sha1", "SHA-1 signatures are not accepted"));
+                }
+                covered = true;
+            }
+        }
+        if !covered {
+            return Err(reject(
+                "signature-missing",
+                "neither the Response nor the Assertion is signed",
+            ));
+        }
+        self.check_response(&doc)?;
+        self.check_assertion(&doc, assertion)
+    }
+
+    fn check_response(&self, doc: &Element) -> Result<(), Rejection> {
+        let status = doc
+            .child(NS_SAMLP, "Status")
+            .and_then(|s| s.child(NS_SAMLP, "StatusCode"))
+            .and_then(|c| c.attr("Value"))
+            .unwrap_or("");
+        if status != STATUS_SUCCESS {
+            return Err(reject(
+                "status",
+                format!("Status is {status:?}, not Success"),
+            ));
+        }
+        match doc.attr("Destination") {
+            Some(d) if d == self.acs_url => {}
+            Some(d) => {
+                return Err(reject(
+                    "destination",
+                    format!("Destination {d:?} is not this ACS {:?}", self.acs_url),
+                ));
+            }
+            None => return Err(reject("destination", "the Response has no Destination")),
+        }
+        if let Some(issuer) = doc.child(NS_SAML, "Issuer") {
+            if issuer.text().trim() != self.config.idp_entity_id {
+                return Err(reject(
+                    "issuer",
+                    format!("Response Issuer {:?} is not the trusted IdP", issuer.text()),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_assertion(&self, doc: &Element, a: &Element) -> Result<Login, Rejection> {
+        let now = OffsetDateTime::now_utc();
+        let skew = Duration::try_from(self.config.clock_skew).unwrap_or(Duration::minutes(1));
+        let issuer = a
+            .child(NS_SAML, "Issuer")
+            .map(Element::text)
+            .unwrap_or_default();
+        if issuer.trim() != self.config.idp_entity_id {
+            return Err(reject(
+                "issuer",
+                format!(
+                    "Assertion Issuer {issuer:?} is not the trusted IdP {:?}",
+                    self.config.idp_entity_id
+                ),
+            ));
+        }
+        let subject = a
+            .child(NS_SAML, "Subject")
+            .ok_or_else(|| reject("subject", "no Subject"))?;
+        let name_id = subject
+            .child(NS_SAML, "NameID")
+            .map(Element::text)
+            .unwrap_or_default();
+        if name_id.trim().is_empty() {
+            return Err(reject("subject", "no NameID"));
+        }
+        let confirmation = subject
+            .elements()
+            .find(|e| e.is(NS_SAML, "SubjectConfirmation") && e.attr("Method") == Some(BEARER))
+            .ok_or_else(|| reject("subject", "no bearer SubjectConfirmation"))?;
+        let data = confirmation
+            .child(NS_SAML, "SubjectConfirmationData")
+            .ok_or_else(|| reject("subject", "no SubjectConfirmationData"))?;
+        if data.attr("Recipient") != Some(self.acs_url.as_str()) {
+            return Err(reject(
+                "recipient",
+                format!(
+                    "Recipient {:?} is not this ACS",
+                    data.attr("Recipient").unwrap_or("")
+                ),
+            ));
+        }
+        let scd_noa = Self::parse_instant(
+            data.attr("NotOnOrAfter"),
+            "SubjectConfirmationData NotOnOrAfter",
+        )?;
+        if now >= scd_noa + skew {
+            return Err(reject(
+                "expired",
+                "SubjectConfirmationData NotOnOrAfter has passed",
+            ));
+        }
+        let conditions = a
+            .child(NS_SAML, "Conditions")
+            .ok_or_else(|| reject("audience", "no Conditions"))?;
+        if let Some(nb) = conditions.attr("NotBefore") {
+            if now + skew < Self::parse_instant(Some(nb), "NotBefore")? {
+                return Err(reject(
+                    "not-yet-valid",
+                    "Conditions NotBefore is in the future",
+                ));
+            }
+        }
+        let noa = Self::parse_instant(conditions.attr("NotOnOrAfter"), "Conditions NotOnOrAfter")?;
+        if now >= noa + skew {
+            return Err(reject("expired", "Conditions NotOnOrAfter has passed"));
+        }
+        let audiences: Vec<String> = conditions
+            .elements()
+            .filter(|e| e.is(NS_SAML, "AudienceRestriction"))
+            .flat_map(|r| {
+                r.elements()
+                    .filter(|e| e.is(NS_SAML, "Audience"))
+                    .map(|e| e.text().trim().to_string())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        if !audiences.iter().any(|x| x == &self.entity_id) {
+            return Err(reject(
+                "audience",
+                format!(
+                    "Audience {audiences:?} does not name this SP {:?}",
+                    self.entity_id
+                ),
+            ));
+        }
+        let authn = a
+            .child(NS_SAML, "AuthnStatement")
+            .ok_or_else(|| reject("subject", "no AuthnStatement"))?;
+        let in_response_to = doc
+            .attr("InResponseTo")
+            .or(data.attr("InResponseTo"))
+            .map(String::from);
+        let assertion_id = a.attr("ID").unwrap_or_default().to_string();
+        let mut attributes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        if let Some(stmt) = a.child(NS_SAML, "AttributeStatement") {
+            for attr in stmt.elements().filter(|e| e.is(NS_SAML, "Attribute")) {
+                let name = attr.attr("Name").unwrap_or_default().to_string();
+                let values: Vec<String> = attr
+                    .elements()
+                    .filter(|e| e.is(NS_SAML, "AttributeValue"))
+                    .map(Element::text)
+                    .collect();
+                attributes.entry(name).or_default().extend(values);
+            }
+        }
+        // One-time use: InResponseTo and the assertion ID (checked and recorded together).
+        let mut m = self.memory();
+        m.seen_assertions.retain(|_, exp| *exp > now);
+        if m.seen_assertions.contains_key(&assertion_id) {
+            return Err(reject(
+                "replay",
+                format!("assertion {assertion_id} was already used"),
+            ));
+        }
+        match &in_response_to {
+            Some(id) => {
+                if m.outstanding.remove(id).is_none() {
+                    return Err(reject(
+                        "in-response-to",
+                        format!(
+                            "InResponseTo {id:?} answers no outstanding request of this SP (unknown or already used)"
+                        ),
+                    ));
+                }
+            }
+            None if !self.config.allow_idp_initiated => {
+                return Err(reject(
+                    "in-response-to",
+                    "unsolicited responses are not accepted",
+                ));
+            }
+            None => {}
+        }
+        m.seen_assertions
+            .insert(assertion_id, noa.max(scd_noa) + skew);
+        Ok(Login {
+            name_id: name_id.trim().to_string(),
+            attributes,
+            session_index: authn.attr("SessionIndex").map(String::from),
+            in_response_to,
+        })
+    }
+
+    /// Provision the user and open a session; returns the session id.
+    fn sign_in(&self, login: &Login) -> Result<(String, SpSession), Rejection> {
+        let first = |k: &[&str]| {
+            k.iter()
+                .find_map(|n| login.attributes.get(*n).and_then(|v| v.first()).cloned())
+        };
+        let given = first(&["firstName", "givenName", "first_name"]);
+        let family = first(&["lastName", "familyName", "surname", "last_name"]);
+        let email = first(&["email", "mail", "emailAddress"]);
+        if let Some(existing) = self.store.find_user_by_name(&login.name_id) {
+            if existing.body.get("active") == Some(&json!(false)) {
+                return Err(reject(
+                    "inactive",
+                    format!("user {} is deactivated", login.name_id),
+                ));
+            }
+        }
+        let user_id = self
+            .store
+            .jit_upsert(
+                &login.name_id,
+                given.as_deref(),
+                family.as_deref(),
+                email.as_deref(),
+                &self.scim_base,
+            )
+            .map(|(id, _)| id)
+            .map_err(|e| {
+                reject(
+                    "jit",
+                    format!("just-in-time provisioning failed: {}", e.detail),
+                )
+            })?;
+        let session = SpSession {
+            name_id: login.name_id.clone(),
+            user_id: Some(user_id),
+            attributes: login.attributes.clone(),
+            session_index: login.session_index.clone(),
+            authenticated_at: OffsetDateTime::now_utc(),
+        };
+        let sid = uuid::Uuid::new_v4().simple().to_string();
+        self.memory().sessions.insert(sid.clone(), session.clone());
+        Ok((sid, session))
+    }
+
+    fn session_json(&self, s: &SpSession) -> Value {
+        let first = |k: &str| s.attributes.get(k).and_then(|v| v.first()).cloned();
+        let name = match (first("firstName"), first("lastName")) {
+            (Some(f), Some(l)) => Some(format!("{f} {l}")),
+            (Some(f), None) => Some(f),
+            (None, Some(l)) => Some(l),
+            _ => None,
+        };
+        json!({
+            "nameId": s.name_id,
+            "userId": s.user_id,
+            "email": first("email"),
+            "name": name,
+            "groups": s.attributes.get("groups").cloned().unwrap_or_default(),
+            "attributes": s.attributes,
+            "sessionIndex": s.session_index,
+            "authenticatedAt": crate::saml::idp::instant(s.authenticated_at),
+        })
+    }
+}
+
+fn json_response(status: StatusCode, v: Value) -> Response {
+    let mut r = (status, v.to_string()).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+/// The SP routes, at the root of the app.
+pub fn routes(state: Arc<SpState>) -> Router {
+    let acs_path = state.config.acs_path.clone();
+    Router::new()
+        .route("/saml/metadata", get(metadata))
+        .route("/saml/login", get(login_start))
+        .route("/saml/whoami", get(whoami))
+        .route(&acs_path, post(acs))
+        .with_state(state)
+}
+
+async fn metadata(State(s): State<Arc<SpState>>) -> Response {
+    let mut r = s.metadata().into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/samlmetadata+xml"),
+    );
+    r
+}
+
+async fn login_start(State(s): State<Arc<SpState>>, RawQuery(q): RawQuery) -> Response {
+    let relay = form_urlencoded::parse(q.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "RelayState")
+        .map(|(_, v)| v.into_owned());
+    let (_, xml) = s.new_authn_request();
+    let mut url = format!(
+        "{}{}SAMLRequest={}",
+        s.config.idp_sso_url,
+        if s.config.idp_sso_url.contains('?') {
+            "&"
+        } else {
+            "?"
+        },
+        form_urlencoded::byte_serialize(deflate_base64(&xml).as_bytes()).collect::<String>()
+    );
+    if let Some(r) = relay.filter(|r| r.len() <= 80) {
+        url.push_str(&format!(
+            "&RelayState={}",
+            form_urlencoded::byte_serialize(r.as_bytes()).collect::<String>()
+        ));
+    }
+    let mut r = StatusCode::FOUND.into_response();
+    if let Ok(v) = HeaderValue::from_str(&url) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+fn session_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            let (k, v) = c.trim().split_once('=')?;
+            (k == SESSION_COOKIE).then(|| v.to_string())
+        })
+}
+
+async fn whoami(State(s): State<Arc<SpState>>, headers: HeaderMap) -> Response {
+    let session = session_id(&headers).and_then(|id| s.memory().sessions.get(&id).cloned());
+    match session {
+        Some(sess) => json_response(StatusCode::OK, s.session_json(&sess)),
+        None => json_response(StatusCode::UNAUTHORIZED, json!({"error": "not signed in"})),
+    }
+}
+
+async fn acs(State(s): State<Arc<SpState>>, body: Body) -> Response {
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_ACS_BODY).await else {
+        return json_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            json!({"status": "rejected", "reason": "too-large", "detail": "the form is too large"}),
+        );
+    };
+    let form: HashMap<String, String> = form_urlencoded::parse(&bytes).into_owned().collect();
+    let Some(resp) = form.get("SAMLResponse") else {
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            json!({"status": "rejected", "reason": "malformed", "detail": "no SAMLResponse field"}),
+        );
+    };
+    let outcome = s.validate(resp).and_then(|login| s.sign_in(&login));
+    match outcome {
+        Ok((sid, session)) => {
+            let mut body = s.session_json(&session);
+            body["status"] = json!("accepted");
+            body["relayState"] = json!(form.get("RelayState"));
+            let mut r = json_response(StatusCode::OK, body);
+            if let Ok(v) = HeaderValue::from_str(&format!(
+                "{SESSION_COOKIE}={sid}; Path=/; HttpOnly; SameSite=Lax"
+            )) {
+                r.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            r
+        }
+        Err(rej) => {
+            tracing::info!(reason = rej.code, "SAML response refused: {}", rej.detail);
+            json_response(
+                StatusCode::FORBIDDEN,
+                json!({"status": "rejected", "reason": rej.code, "detail": rej.detail}),
+            )
+        }
+    }
+}

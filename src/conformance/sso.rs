@@ -1,0 +1,407 @@
+//! Single sign-on against a service provider, as a browser carrying Okta's answers would do it:
+//! IdP- and SP-initiated logins, JIT and attribute checks, and the attack catalogue with the
+//! identity outcome of every case (who got logged in), not only accept or reject.
+//!
+//! "Who is logged in" comes from the SP's whoami URL, which must answer JSON naming the identity
+//! in one of `nameId`, `userName`, `email`, `sub` or `user` (the reference SP's `/saml/whoami`).
+
+use std::time::Instant;
+
+use serde_json::Value;
+
+use super::check::{Checks, Grade, Spec};
+use crate::okta::wire::{Exchange, ExchangeLog, WireRequest, WireResponse, now_rfc3339};
+use crate::saml::attacks::{Attack, AttackInput, craft};
+use crate::saml::idp::{
+    ResponseSpec, SamlApp, SamlUser, base64_encode, decode_authn_request, parse_authn_request,
+};
+use crate::saml::keys::SigningKey;
+
+/// The SP under test and the IdP it trusts.
+pub struct SsoTarget {
+    pub acs_url: String,
+    pub audience: String,
+    pub whoami_url: Option<String>,
+    /// Where an SP-initiated login starts (a GET that redirects to the IdP).
+    pub login_url: Option<String>,
+    pub app: SamlApp,
+    pub key: SigningKey,
+    pub attacker_key: SigningKey,
+    pub http: reqwest::Client,
+    pub log: ExchangeLog,
+}
+
+/// What came of posting one response to the ACS.
+#[derive(Debug, Clone)]
+pub struct AcsOutcome {
+    pub exchange: Exchange,
+    pub accepted: bool,
+    /// Who the SP says is logged in (from whoami), when it can tell.
+    pub identity: Option<String>,
+    pub whoami: Option<Value>,
+}
+
+impl AcsOutcome {
+    pub fn describe(&self) -> String {
+        let status = self
+            .exchange
+            .status()
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "no answer".into());
+        match (self.accepted, &self.identity) {
+            (true, Some(who)) => format!("accepted ({status}); logged in as {who}"),
+            (true, None) => format!(
+                "accepted ({status}); who is logged in is unknown: {}",
+                self.exchange
+                    .response
+                    .as_ref()
+                    .map(WireResponse::brief)
+                    .unwrap_or_default()
+            ),
+            (false, _) => format!("refused: {}", self.exchange.got()),
+        }
+    }
+}
+
+pub fn identity_of(whoami: &Value) -> Option<String> {
+    ["nameId", "userName", "email", "sub", "user"]
+        .iter()
+        .find_map(|k| whoami.get(*k).and_then(Value::as_str))
+        .map(String::from)
+}
+
+fn session_cookies(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|c| c.split(';').next())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl SsoTarget {
+    fn record(&self, ex: &Exchange) {
+        self.log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(ex.clone());
+    }
+
+    async fn send(
+        &self,
+        label: &str,
+        method: &str,
+        url: &str,
+        headers: Vec<(String, String)>,
+        body: Option<String>,
+    ) -> (Exchange, Option<reqwest::Response>) {
+        let started = now_rfc3339();
+        let t0 = Instant::now();
+        let request = WireRequest {
+            method: method.into(),
+            path: url.into(),
+            headers: headers.clone(),
+            body: body.clone(),
+        };
+        let mut rb = self.http.request(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET),
+            url,
+        );
+        for (k, v) in &headers {
+            rb = rb.header(k.as_str(), v.as_str());
+        }
+        if let Some(b) = body {
+            rb = rb.body(b);
+        }
+        let mut ex = Exchange {
+            label: label.into(),
+            started,
+            elapsed_ms: 0.0,
+            url: url.into(),
+            request,
+            response: None,
+            error: None,
+            attempt: 1,
+        };
+        let result = rb.send().await;
+        let resp = match result {
+            Ok(r) => {
+                let status = r.status().as_u16();
+                let headers: Vec<(String, String)> = r
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.to_string(),
+                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                        )
+                    })
+                    .collect();
+                ex.response = Some(WireResponse {
+                    status,
+                    headers,
+                    body: String::new(),
+                });
+                Some(r)
+            }
+            Err(e) => {
+                ex.error = Some(e.to_string());
+                None
+            }
+        };
+        ex.elapsed_ms = t0.elapsed().as_secs_f64() * 1000.0;
+        (ex, resp)
+    }
+
+    /// POST a response to the ACS as a browser would, then ask whoami who is logged in.
+    pub async fn post(&self, label: &str, xml: &str, relay_state: Option<&str>) -> AcsOutcome {
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        form.append_pair("SAMLResponse", &base64_encode(xml));
+        if let Some(r) = relay_state {
+            form.append_pair("RelayState", r);
+        }
+        let headers = vec![(
+            "Content-Type".to_string(),
+            "application/x-www-form-urlencoded".to_string(),
+        )];
+        let (mut ex, resp) = self
+            .send(label, "POST", &self.acs_url, headers, Some(form.finish()))
+            .await;
+        let Some(resp) = resp else {
+            self.record(&ex);
+            return AcsOutcome {
+                exchange: ex,
+                accepted: false,
+                identity: None,
+                whoami: None,
+            };
+        };
+        let cookies = session_cookies(&resp);
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        if let Some(r) = ex.response.as_mut() {
+            r.body = text;
+        }
+        self.record(&ex);
+        let accepted = (200..400).contains(&status);
+        let mut whoami = None;
+        if accepted {
+            if let Some(url) = &self.whoami_url {
+                let mut h = Vec::new();
+                if !cookies.is_empty() {
+                    h.push(("Cookie".to_string(), cookies));
+                }
+                let (mut wex, wresp) = self
+                    .send(&format!("{label}: whoami"), "GET", url, h, None)
+                    .await;
+                if let Some(r) = wresp {
+                    let ok = r.status().is_success();
+                    let body = r.text().await.unwrap_or_default();
+                    if let Some(resp) = wex.response.as_mut() {
+                        resp.body = body.clone();
+                    }
+                    if ok {
+                        whoami = serde_json::from_str::<Value>(&body).ok();
+                    }
+                }
+                self.record(&wex);
+            }
+        }
+        let identity = whoami.as_ref().and_then(identity_of);
+        AcsOutcome {
+            exchange: ex,
+            accepted,
+            identity,
+            whoami,
+        }
+    }
+
+    /// Start an SP-initiated login: GET the login URL, read the AuthnRequest from the redirect.
+    pub async fn start_sp_login(
+        &self,
+    ) -> Result<(String, Option<String>, Exchange), (String, Option<Exchange>)> {
+        let Some(url) = &self.login_url else {
+            return Err(("no SP login URL is known (give --sp-login)".into(), None));
+        };
+        let (ex, resp) = self
+            .send("SP-initiated login start", "GET", url, vec![], None)
+            .await;
+        self.record(&ex);
+        let Some(resp) = resp else {
+            return Err((ex.got(), Some(ex)));
+        };
+        let Some(location) = resp
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from)
+        else {
+            return Err((
+                format!(
+                    "the login start answered {} without a redirect to the IdP",
+                    resp.status().as_u16()
+                ),
+                Some(ex),
+            ));
+        };
+        let query = location.split_once('?').map(|(_, q)| q).unwrap_or("");
+        let params: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let request = get("SAMLRequest").ok_or_else(|| {
+            (
+                format!("the redirect {location:?} carries no SAMLRequest"),
+                Some(ex.clone()),
+            )
+        })?;
+        let xml =
+            decode_authn_request(&request, true).map_err(|e| (e.to_string(), Some(ex.clone())))?;
+        let info = parse_authn_request(&xml).map_err(|e| (e.to_string(), Some(ex.clone())))?;
+        Ok((info.id, get("RelayState"), ex))
+    }
+
+    pub fn response_for(
+        &self,
+        user: &SamlUser,
+        in_response_to: Option<&str>,
+    ) -> Result<String, String> {
+        ResponseSpec::for_user(&self.app, user, in_response_to)
+            .to_xml(&self.key)
+            .map_err(|e| e.to_string())
+    }
+
+    pub fn attack(
+        &self,
+        attack: Attack,
+        victim: &SamlUser,
+        attacker: &SamlUser,
+        in_response_to: Option<&str>,
+    ) -> Result<String, String> {
+        let input = AttackInput {
+            app: &self.app,
+            key: &self.key,
+            attacker_key: &self.attacker_key,
+            victim,
+            attacker,
+            in_response_to,
+        };
+        craft(attack, &input).map_err(|e| e.to_string())
+    }
+}
+
+fn spec<'a>(id: &'a str, grade: Grade, source: &'a str, needed: &'a str, why: &'a str) -> Spec<'a> {
+    Spec {
+        id,
+        grade,
+        source,
+        needed,
+        why,
+    }
+}
+
+/// Grade a login that must succeed (okta-saml §1): accepted, and the right person signed in.
+pub fn grade_login(
+    c: &mut Checks,
+    id: &str,
+    source: &str,
+    outcome: &AcsOutcome,
+    user: &SamlUser,
+    have_whoami: bool,
+) {
+    c.check_with_diff(
+        spec(
+            &format!("{id}.accepted"),
+            Grade::OktaRequired,
+            source,
+            "the ACS to accept a valid Okta response",
+            "this is what Okta sends; refusing it breaks sign-in for every user",
+        ),
+        outcome.accepted,
+        Some(&outcome.exchange),
+        Some(outcome.describe()),
+    );
+    if outcome.accepted && have_whoami {
+        c.check_with_diff(
+            spec(
+                &format!("{id}.identity"),
+                Grade::OktaRequired,
+                source,
+                &format!("the session to belong to the NameID {:?}", user.name_id),
+                "the SP must sign in the user the assertion names",
+            ),
+            outcome
+                .identity
+                .as_deref()
+                .is_some_and(|i| i.eq_ignore_ascii_case(&user.name_id)),
+            Some(&outcome.exchange),
+            Some(outcome.describe()),
+        );
+    }
+}
+
+/// The grade of a case: SHA-1 by policy, everything else a MUST of the SAML profiles.
+pub fn attack_grade(attack: Attack, sha1: Grade) -> Grade {
+    if attack == Attack::Sha1 {
+        sha1
+    } else {
+        Grade::RfcMust
+    }
+}
+
+/// Grade one attack case from what the SP did and who it logged in.
+pub fn grade_attack(
+    c: &mut Checks,
+    attack: Attack,
+    sha1: Grade,
+    outcome: &AcsOutcome,
+    victim: &SamlUser,
+) {
+    let id = format!("sso.attack.{}", attack.name());
+    let wrapping = matches!(
+        attack,
+        Attack::Xsw1
+            | Attack::Xsw2
+            | Attack::Xsw3
+            | Attack::Xsw4
+            | Attack::Xsw5
+            | Attack::Xsw6
+            | Attack::Xsw7
+            | Attack::Xsw8
+            | Attack::TwoAssertions
+    );
+    // The signed NameID of comment injection is the attacker's own full identity: signing that
+    // identity in is correct; only the truncated one (the victim) is a hole.
+    let bound_to_signed = wrapping || attack == Attack::CommentInjection;
+    let victim_in = outcome
+        .identity
+        .as_deref()
+        .is_some_and(|i| i.eq_ignore_ascii_case(&victim.name_id));
+    let passed = if !outcome.accepted {
+        true
+    } else if bound_to_signed {
+        // Accepting is only tolerable when the identity is the signed one, never the victim.
+        outcome.identity.is_some() && !victim_in
+    } else {
+        false
+    };
+    let needed = format!("the ACS to refuse it ({})", attack.describe());
+    c.check_with_diff(
+        spec(&id, attack_grade(attack, sha1), "okta-saml §3", &needed,
+            "an SP that accepts this lets an attacker sign in as someone else, or with an assertion that is not valid"),
+        passed,
+        Some(&outcome.exchange),
+        Some(format!("{}{}", outcome.describe(), if victim_in { "  <- the victim" } else { "" })),
+    );
+    if wrapping && outcome.accepted && passed {
+        c.check_with_diff(
+            spec(&format!("{id}.refused"), Grade::RfcShould, "okta-saml §3.1", "a refusal, not a login bound to the signed assertion",
+                "the SP read the signed assertion, but a document with wrapped or extra assertions should not be accepted at all"),
+            false,
+            Some(&outcome.exchange),
+            Some(outcome.describe()),
+        );
+    }
+}
