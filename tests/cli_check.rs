@@ -116,7 +116,7 @@ fn a_default_run_passes_and_writes_every_report() {
     assert!(xml.starts_with("<?xml"), "{xml}");
     assert!(xml.contains("<testsuites name=\"okta-sim\""), "{xml}");
     assert_eq!(xml.matches("<testcase ").count(), scenarios.len());
-    assert_eq!(xml.matches("<testsuite ").count(), 9);
+    assert_eq!(xml.matches("<testsuite ").count(), 11);
 
     let t: Value = serde_json::from_str(&std::fs::read_to_string(&transcript).unwrap()).unwrap();
     let ex = t.as_array().unwrap();

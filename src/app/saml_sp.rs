@@ -328,13 +328,13 @@ impl SpState {
             }
             None => return Err(reject("destination", "the Response has no Destination")),
         }
-        if let Some(issuer) = doc.child(NS_SAML, "Issuer") {
-            if issuer.text().trim() != self.config.idp_entity_id {
-                return Err(reject(
-                    "issuer",
-                    format!("Response Issuer {:?} is not the trusted IdP", issuer.text()),
-                ));
-            }
+        if let Some(issuer) = doc.child(NS_SAML, "Issuer")
+            && issuer.text().trim() != self.config.idp_entity_id
+        {
+            return Err(reject(
+                "issuer",
+                format!("Response Issuer {:?} is not the trusted IdP", issuer.text()),
+            ));
         }
         Ok(())
     }
@@ -394,13 +394,13 @@ impl SpState {
         let conditions = a
             .child(NS_SAML, "Conditions")
             .ok_or_else(|| reject("audience", "no Conditions"))?;
-        if let Some(nb) = conditions.attr("NotBefore") {
-            if now + skew < Self::parse_instant(Some(nb), "NotBefore")? {
-                return Err(reject(
-                    "not-yet-valid",
-                    "Conditions NotBefore is in the future",
-                ));
-            }
+        if let Some(nb) = conditions.attr("NotBefore")
+            && now + skew < Self::parse_instant(Some(nb), "NotBefore")?
+        {
+            return Err(reject(
+                "not-yet-valid",
+                "Conditions NotBefore is in the future",
+            ));
         }
         let noa = Self::parse_instant(conditions.attr("NotOnOrAfter"), "Conditions NotOnOrAfter")?;
         if now >= noa + skew {
@@ -454,24 +454,20 @@ impl SpState {
                 format!("assertion {assertion_id} was already used"),
             ));
         }
-        match &in_response_to {
-            Some(id) => {
-                if m.outstanding.remove(id).is_none() {
-                    return Err(reject(
-                        "in-response-to",
-                        format!(
-                            "InResponseTo {id:?} answers no outstanding request of this SP (unknown or already used)"
-                        ),
-                    ));
-                }
-            }
-            None if !self.config.allow_idp_initiated => {
-                return Err(reject(
-                    "in-response-to",
-                    "unsolicited responses are not accepted",
-                ));
-            }
-            None => {}
+        let answered = match &in_response_to {
+            Some(id) => m.outstanding.remove(id).is_some(),
+            None => self.config.allow_idp_initiated,
+        };
+        if !answered {
+            return Err(reject(
+                "in-response-to",
+                match &in_response_to {
+                    Some(id) => format!(
+                        "InResponseTo {id:?} answers no outstanding request of this SP (unknown or already used)"
+                    ),
+                    None => "unsolicited responses are not accepted".to_string(),
+                },
+            ));
         }
         m.seen_assertions
             .insert(assertion_id, noa.max(scd_noa) + skew);
@@ -492,13 +488,13 @@ impl SpState {
         let given = first(&["firstName", "givenName", "first_name"]);
         let family = first(&["lastName", "familyName", "surname", "last_name"]);
         let email = first(&["email", "mail", "emailAddress"]);
-        if let Some(existing) = self.store.find_user_by_name(&login.name_id) {
-            if existing.body.get("active") == Some(&json!(false)) {
-                return Err(reject(
-                    "inactive",
-                    format!("user {} is deactivated", login.name_id),
-                ));
-            }
+        if let Some(existing) = self.store.find_user_by_name(&login.name_id)
+            && existing.body.get("active") == Some(&json!(false))
+        {
+            return Err(reject(
+                "inactive",
+                format!("user {} is deactivated", login.name_id),
+            ));
         }
         let user_id = self
             .store

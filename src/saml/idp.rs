@@ -699,7 +699,7 @@ mod tests {
         assert!(verify(&doc, &[3, 1], &pk, policy).is_ok());
         assert!(doc.at(&[3, 1]).unwrap().is(NS_DS, "Signature"));
         assert!(xml.contains("PrefixList=\"xs\""));
-        assert!(xml.contains(&format!("SessionIndex=\"id-req-1\"")));
+        assert!(xml.contains(&"SessionIndex=\"id-req-1\"".to_string()));
     }
 
     #[test]

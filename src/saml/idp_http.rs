@@ -64,6 +64,18 @@ pub async fn serve(
     on_ready: impl FnOnce(&IdpState),
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
+    serve_on(listener, make_app, key, user, shutdown, on_ready).await
+}
+
+/// Serve the IdP on a listener already bound (so its URL is known before it serves).
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    make_app: impl FnOnce(&str) -> SamlApp,
+    key: SigningKey,
+    user: SamlUser,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    on_ready: impl FnOnce(&IdpState),
+) -> std::io::Result<()> {
     let local = listener.local_addr()?;
     let app = make_app(&format!("http://{local}"));
     let state = Arc::new(IdpState { app, key, user });
@@ -135,10 +147,10 @@ fn sp_initiated(
 ) -> Result<Response, IdpError> {
     let xml = decode_authn_request(request, deflated)?;
     let info = parse_authn_request(&xml)?;
-    if let Some(acs) = &info.acs_url {
-        if acs != &s.app.acs_url {
-            return Err(IdpError::AcsNotAllowed(acs.clone(), s.app.acs_url.clone()));
-        }
+    if let Some(acs) = &info.acs_url
+        && acs != &s.app.acs_url
+    {
+        return Err(IdpError::AcsNotAllowed(acs.clone(), s.app.acs_url.clone()));
     }
     Ok(respond(
         s,
@@ -162,10 +174,10 @@ async fn sso_get(
         .collect();
     match params.get("SAMLRequest") {
         Some(req) => {
-            if let Some(cert) = &s.app.sp_request_cert {
-                if let Err(e) = verify_redirect_signature(&raw, cert) {
-                    return error(e);
-                }
+            if let Some(cert) = &s.app.sp_request_cert
+                && let Err(e) = verify_redirect_signature(&raw, cert)
+            {
+                return error(e);
             }
             sp_initiated(&s, &params, req, true).unwrap_or_else(error)
         }

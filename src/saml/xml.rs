@@ -440,8 +440,8 @@ impl Element {
     /// the URIs from `scope`: the element can then be moved anywhere.
     pub fn materialize_namespaces(&mut self, scope: &Scope) {
         let mut used: Vec<Option<String>> = Vec::new();
-        fn walk(e: &Element, declared: &Vec<Option<String>>, used: &mut Vec<Option<String>>) {
-            let mut declared = declared.clone();
+        fn walk(e: &Element, declared: &[Option<String>], used: &mut Vec<Option<String>>) {
+            let mut declared = declared.to_vec();
             declared.extend(e.ns_decls.iter().map(|(p, _)| p.clone()));
             let mut names = vec![e.prefix.clone()];
             names.extend(
@@ -459,7 +459,7 @@ impl Element {
                 walk(c, &declared, used);
             }
         }
-        walk(self, &Vec::new(), &mut used);
+        walk(self, &[], &mut used);
         for p in used {
             if let Some(uri) = scope.get(&p) {
                 self.ns_decls.push((p, uri.clone()));
