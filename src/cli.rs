@@ -304,4 +304,12 @@ pub struct ServeArgs {
     /// Let the SP accept SHA-1 signatures.
     #[arg(long)]
     pub allow_sha1: bool,
+
+    /// Path of the SAML SP's Assertion Consumer Service.
+    #[arg(long, default_value = "/saml/acs")]
+    pub acs_path: String,
+
+    /// Clock skew the SP allows on NotBefore / NotOnOrAfter, in seconds.
+    #[arg(long, default_value_t = 60)]
+    pub clock_skew: u64,
 }

@@ -104,6 +104,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let mut sp = okta_sim::app::saml_sp::SpConfig::trusting(&trust.0, trust.1, &trust.2);
     sp.allow_sha1 = args.allow_sha1;
+    if !args.acs_path.starts_with('/')
+        || args.acs_path.starts_with("/saml/metadata")
+        || args.acs_path.starts_with("/saml/login")
+        || args.acs_path.starts_with("/saml/whoami")
+    {
+        return usage(format!(
+            "--acs-path {:?}: use a path such as /saml/acs",
+            args.acs_path
+        ));
+    }
+    sp.acs_path = args.acs_path.clone();
+    sp.clock_skew = std::time::Duration::from_secs(args.clock_skew);
     builder = builder.saml_sp(sp);
     let app = builder
         .start()

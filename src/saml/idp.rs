@@ -102,6 +102,8 @@ pub struct SamlApp {
     pub destination: Option<String>,
     pub audience: String,
     pub name_id_format: String,
+    /// Which profile field becomes the NameID (Okta's username template, `${user.userName}` by default).
+    pub name_id_source: ProfileField,
     pub response_signed: bool,
     pub assertion_signed: bool,
     pub alg: SigAlg,
@@ -129,6 +131,7 @@ impl SamlApp {
             destination: None,
             audience: audience.to_string(),
             name_id_format: NAMEID_UNSPECIFIED.into(),
+            name_id_source: ProfileField::Login,
             response_signed: true,
             assertion_signed: true,
             alg: SigAlg::RsaSha256,
@@ -342,7 +345,9 @@ impl ResponseSpec {
             response_issuer: app.issuer(),
             assertion_issuer: app.issuer(),
             status: STATUS_SUCCESS.into(),
-            name_id: user.name_id.clone(),
+            name_id: user
+                .field(&app.name_id_source)
+                .unwrap_or_else(|| user.name_id.clone()),
             name_id_format: app.name_id_format.clone(),
             recipient: app.recipient.clone().unwrap_or_else(|| app.acs_url.clone()),
             subject_not_on_or_after: now + app.validity,
@@ -700,6 +705,52 @@ mod tests {
         assert!(doc.at(&[3, 1]).unwrap().is(NS_DS, "Signature"));
         assert!(xml.contains("PrefixList=\"xs\""));
         assert!(xml.contains(&"SessionIndex=\"id-req-1\"".to_string()));
+    }
+
+    #[test]
+    fn the_name_id_follows_the_app_template() {
+        let mut a = app();
+        let mut u = user();
+        u.email = "ada.work@example.com".into();
+        assert_eq!(
+            ResponseSpec::for_user(&a, &u, None).name_id,
+            "ada@example.com"
+        );
+        a.name_id_source = ProfileField::Email;
+        a.name_id_format = NAMEID_EMAIL.into();
+        let spec = ResponseSpec::for_user(&a, &u, None);
+        assert_eq!(spec.name_id, "ada.work@example.com");
+        assert!(spec.assertion_xml().contains("Format=\"urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress\">ada.work@example.com<"));
+    }
+
+    #[test]
+    fn signed_redirect_requests_verify_and_tampering_is_caught() {
+        use rsa::pkcs1v15::SigningKey as Signer;
+        use rsa::signature::{SignatureEncoding, Signer as _};
+        let sp = SigningKey::from_pem(
+            include_str!("../../fixtures/keys/test-sp-key.pem"),
+            include_str!("../../fixtures/keys/test-sp-cert.pem"),
+        )
+        .unwrap();
+        let enc = |v: &str| form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
+        let signed = format!(
+            "SAMLRequest={}&RelayState={}&SigAlg={}",
+            enc("abc+/="),
+            enc("/home"),
+            enc(super::super::dsig::ALG_RSA_SHA256)
+        );
+        let sig = Signer::<sha2::Sha256>::new(sp.key.clone())
+            .sign(signed.as_bytes())
+            .to_vec();
+        let query = format!(
+            "{signed}&Signature={}",
+            enc(&base64::engine::general_purpose::STANDARD.encode(sig))
+        );
+        assert!(verify_redirect_signature(&query, &sp.cert_der).is_ok());
+        let tampered = query.replace("%2Fhome", "%2Fevil");
+        assert!(verify_redirect_signature(&tampered, &sp.cert_der).is_err());
+        assert!(verify_redirect_signature(&query, &SigningKey::test_fixture().cert_der).is_err());
+        assert!(verify_redirect_signature("SAMLRequest=x", &sp.cert_der).is_err());
     }
 
     #[test]
