@@ -115,6 +115,20 @@ impl Op {
     }
 }
 
+/// The id of the first resource a lookup found: `Ok(None)` for none (an empty list, or a 404,
+/// which Okta tolerates as "not found": okta-scim-wire §3.1, quirk 18), `Err` for any other answer.
+fn first_found(ex: &Exchange) -> Result<Option<String>, ()> {
+    match (ex.status(), ex.json()) {
+        (Some(200), Some(body)) => Ok(resources(&body)
+            .and_then(|r| r.first())
+            .and_then(|x| x.get("id"))
+            .and_then(Value::as_str)
+            .map(String::from)),
+        (Some(404), _) => Ok(None),
+        _ => Err(()),
+    }
+}
+
 /// A list response's resources, accepting Okta's tolerated lowercase `resources` (quirk 16).
 pub fn resources(list: &Value) -> Option<&Vec<Value>> {
     list.get("Resources")
@@ -158,6 +172,25 @@ impl Session {
     async fn get(&self, op: &mut Op, label: &str, path: &str, query: &[(&str, &str)]) -> Exchange {
         let req = self.wire.request("GET", path, query, None);
         self.send(op, label, req).await
+    }
+
+    /// `GET {endpoint}?filter={attr} eq "{value}"&startIndex=1&count=100`, as Okta looks up.
+    async fn lookup(
+        &self,
+        op: &mut Op,
+        label: &str,
+        endpoint: &str,
+        attr: &str,
+        value: &str,
+    ) -> Exchange {
+        let filter = format!("{attr} eq \"{value}\"");
+        self.get(
+            op,
+            label,
+            endpoint,
+            &[("filter", &filter), ("startIndex", "1"), ("count", "100")],
+        )
+        .await
     }
 
     async fn with_body(
@@ -324,31 +357,22 @@ impl Session {
     pub async fn assign_user(&mut self, label: &str) -> Op {
         let user = self.user(label).okta.clone();
         let mut op = Op::new("assign user");
-        let filter = format!("userName eq \"{}\"", user.login);
         let pre = self
-            .get(
+            .lookup(
                 &mut op,
                 "userName pre-check",
                 "/Users",
-                &[("filter", &filter), ("startIndex", "1"), ("count", "100")],
+                "userName",
+                &user.login,
             )
             .await;
-        let found = match (pre.status(), pre.json()) {
-            (Some(200), Some(body)) => resources(&body)
-                .and_then(|r| r.first())
-                .and_then(|u| u.get("id"))
-                .and_then(Value::as_str)
-                .map(String::from),
-            // A 404 on the filter is tolerated as "not found" (okta-scim-wire §3.1, quirk 18).
-            (Some(404), _) => None,
-            _ => {
-                op.fail(format!(
-                    "Error while verifying if user {} exists: {}",
-                    user.login,
-                    pre.got()
-                ));
-                return op;
-            }
+        let Ok(found) = first_found(&pre) else {
+            op.fail(format!(
+                "Error while verifying if user {} exists: {}",
+                user.login,
+                pre.got()
+            ));
+            return op;
         };
         match found {
             Some(id) => {
@@ -574,14 +598,8 @@ impl Session {
             login
         };
         let mut op = Op::new("find user");
-        let filter = format!("userName eq \"{login}\"");
-        self.get(
-            &mut op,
-            "filter",
-            "/Users",
-            &[("filter", &filter), ("startIndex", "1"), ("count", "100")],
-        )
-        .await;
+        self.lookup(&mut op, "filter", "/Users", "userName", &login)
+            .await;
         op
     }
 
@@ -604,30 +622,22 @@ impl Session {
     pub async fn push_group(&mut self, label: &str) -> Op {
         let group = self.group(label).clone();
         let mut op = Op::new("push group");
-        let filter = format!("displayName eq \"{}\"", group.name);
         let look = self
-            .get(
+            .lookup(
                 &mut op,
                 "displayName lookup",
                 "/Groups",
-                &[("filter", &filter), ("startIndex", "1"), ("count", "100")],
+                "displayName",
+                &group.name,
             )
             .await;
-        let existing = match (look.status(), look.json()) {
-            (Some(200), Some(body)) => resources(&body)
-                .and_then(|r| r.first())
-                .and_then(|g| g.get("id"))
-                .and_then(Value::as_str)
-                .map(String::from),
-            (Some(404), _) => None,
-            _ => {
-                op.fail(format!(
-                    "Error while looking up group {}: {}",
-                    group.name,
-                    look.got()
-                ));
-                return op;
-            }
+        let Ok(existing) = first_found(&look) else {
+            op.fail(format!(
+                "Error while looking up group {}: {}",
+                group.name,
+                look.got()
+            ));
+            return op;
         };
         let members = self.member_values(&group.members);
         if let Some(id) = existing {
@@ -859,21 +869,16 @@ impl Session {
         } else {
             "link group"
         });
-        let filter = format!("displayName eq \"{app_group_name}\"");
         let look = self
-            .get(
+            .lookup(
                 &mut op,
                 "displayName lookup",
                 "/Groups",
-                &[("filter", &filter), ("startIndex", "1"), ("count", "100")],
+                "displayName",
+                app_group_name,
             )
             .await;
-        let found = look
-            .json()
-            .filter(|_| look.status() == Some(200))
-            .and_then(|b| resources(&b).and_then(|r| r.first().cloned()))
-            .and_then(|g| g.get("id").and_then(Value::as_str).map(String::from));
-        let Some(id) = found else {
+        let Ok(Some(id)) = first_found(&look) else {
             op.fail(format!(
                 "no app group named {app_group_name}: {}",
                 look.got()
