@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod conformance;
+pub mod embedded;
 pub mod okta;
 pub mod saml;
 pub mod scim;

@@ -209,7 +209,7 @@ async fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         args.token.map(Auth::Bearer)
     };
     let target = match (args.target, auth) {
-        (None, _) => Target::Embedded,
+        (None, _) => Target::None,
         (Some(url), Some(auth)) => Target::Url {
             base_url: url,
             auth,
@@ -242,10 +242,7 @@ async fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         },
         _ => None,
     };
-    let target = match (target, &sp) {
-        (Target::Embedded, Some(_)) => Target::None,
-        (t, _) => t,
-    };
+    let embedded = matches!(target, Target::None) && sp.is_none();
     let opts = CheckOptions {
         target,
         app_kind: if args.app_kind == "aiw" {
@@ -280,13 +277,19 @@ async fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         print: true,
         sp,
         idp_key,
+        label: None,
         sha1_grade: if args.sha1_policy == "fail" {
             Grade::RfcMust
         } else {
             Grade::RfcShould
         },
     };
-    match conformance::run(opts).await {
+    let outcome = if embedded {
+        okta_sim::embedded::run_embedded(opts).await
+    } else {
+        conformance::run(opts).await
+    };
+    match outcome {
         Ok(outcome) => Ok(ExitCode::from(outcome.exit_code())),
         Err(e @ (CheckError::Usage(_) | CheckError::Unreachable(_) | CheckError::Io(_))) => {
             usage(e)

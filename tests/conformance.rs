@@ -1,34 +1,29 @@
 //! The whole conformance suite against the embedded reference app, as cucumber features
-//! (harness = false): OIN and AIW app kinds, with group renaming on and off, and against an app
-//! that answers PATCH with 204. Every scenario must pass; a failure prints its checks.
+//! (harness = false): SCIM and SSO, OIN and AIW app kinds, with group renaming on and off, and
+//! against an app that answers PATCH with 204. Every scenario must pass (or be skipped as the
+//! other app kind's); a failure prints its checks.
 
 use okta_sim::ReferenceApp;
 use okta_sim::app::AppProfile;
 use okta_sim::conformance::report::Outcome;
-use okta_sim::conformance::{CheckOptions, Target, run};
+use okta_sim::conformance::{CheckOptions, run};
+use okta_sim::embedded::embed;
+use okta_sim::okta::AppKind;
 use okta_sim::okta::ops::OktaSettings;
-use okta_sim::okta::{AppKind, Auth};
 
 #[tokio::main]
 async fn main() {
     let mut failures = 0;
     let mut scenarios = 0;
+    let mut skipped = 0;
     for (kind, rename, profile) in [
         (AppKind::Oin, false, "reference"),
         (AppKind::Oin, true, "reference"),
         (AppKind::Aiw, false, "reference"),
         (AppKind::Oin, false, "patch-204"),
     ] {
-        let app = ReferenceApp::builder()
-            .profile(AppProfile::named(profile).unwrap())
-            .start()
-            .await
-            .unwrap();
+        let builder = ReferenceApp::builder().profile(AppProfile::named(profile).unwrap());
         let opts = CheckOptions {
-            target: Target::Url {
-                base_url: app.base_url().into(),
-                auth: Auth::Bearer(app.token().into()),
-            },
             app_kind: kind,
             seed: Some(2026),
             settings: OktaSettings {
@@ -38,6 +33,10 @@ async fn main() {
             print: false,
             ..CheckOptions::default()
         };
+        // The reference app with its SAML SP, reached only over HTTP like any target.
+        let (_app, opts) = embed(builder, opts)
+            .await
+            .expect("the reference app starts");
         let outcome = run(opts).await.expect("the suite runs");
         let label = format!(
             "{} app, renaming {}, {profile} profile",
@@ -49,6 +48,7 @@ async fn main() {
             match &r.outcome {
                 Outcome::Passed => println!("ok    [{label}] {} › {}", r.feature, r.scenario),
                 Outcome::Skipped { reason } => {
+                    skipped += 1;
                     println!("skip  [{label}] {} › {} ({reason})", r.feature, r.scenario)
                 }
                 Outcome::Failed { .. } => {
@@ -69,8 +69,8 @@ async fn main() {
         assert_eq!(outcome.exit_code(), if failures == 0 { 0 } else { 1 });
     }
     println!(
-        "conformance suite against the reference app: {} passed, {failures} failed",
-        scenarios - failures
+        "conformance suite against the reference app: {} passed, {failures} failed, {skipped} skipped",
+        scenarios - failures - skipped
     );
     if failures > 0 {
         std::process::exit(1);

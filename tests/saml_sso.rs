@@ -506,7 +506,7 @@ async fn a_naive_sp_is_caught_by_the_cases_aimed_at_it_with_the_identity_it_let_
 
 #[tokio::test]
 async fn the_reference_sp_refuses_every_case_and_accepts_every_valid_login() {
-    let o = run(CheckOptions {
+    let o = okta_sim::embedded::run_embedded(CheckOptions {
         tags: Some("@saml".into()),
         seed: Some(6),
         print: false,

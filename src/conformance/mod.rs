@@ -2,8 +2,8 @@
 //! against a target, every answer graded, results printed one line per scenario and written
 //! as JUnit and JSON reports and a transcript of every exchange.
 //!
-//! The suite talks to targets only over HTTP; the embedded reference app is started here and
-//! reached the same way as any other target.
+//! The suite talks to targets only over HTTP, and knows nothing of the reference app:
+//! `crate::embedded` starts one and hands its URLs here like any other target's.
 
 pub mod check;
 pub mod features;
@@ -22,7 +22,6 @@ use cucumber::gherkin::tagexpr::TagOperation;
 use cucumber::tag::Ext as _;
 use cucumber::{World as _, cli, event, parser, writer};
 
-use crate::app::ReferenceApp;
 use crate::okta::RetryPolicy;
 use crate::okta::ops::OktaSettings;
 use crate::okta::wire::{AppKind, Auth, Exchange};
@@ -42,8 +41,6 @@ use world::{OktaWorld, RunContext};
 /// What to run against.
 #[derive(Debug, Clone)]
 pub enum Target {
-    /// Start the embedded reference app (SCIM server and SAML SP) and run against it.
-    Embedded,
     Url {
         base_url: String,
         auth: Auth,
@@ -92,12 +89,14 @@ pub struct CheckOptions {
     pub idp_key: Option<SigningKey>,
     /// The grade of an SP that accepts SHA-1 signatures.
     pub sha1_grade: Grade,
+    /// How to name the target in the first line of output (default: its URL).
+    pub label: Option<String>,
 }
 
 impl Default for CheckOptions {
     fn default() -> Self {
         CheckOptions {
-            target: Target::Embedded,
+            target: Target::None,
             app_kind: AppKind::Oin,
             tags: None,
             features_dir: None,
@@ -113,6 +112,7 @@ impl Default for CheckOptions {
             sp: None,
             idp_key: None,
             sha1_grade: Grade::RfcShould,
+            label: None,
         }
     }
 }
@@ -162,7 +162,6 @@ pub async fn run(opts: CheckOptions) -> Result<RunOutcome, CheckError> {
     };
     let features = FeatureDir::create(opts.features_dir.as_deref(), opts.only_features_dir)?;
 
-    let _embedded;
     let log: Arc<Mutex<Vec<Exchange>>> = Arc::new(Mutex::new(Vec::new()));
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -172,58 +171,15 @@ pub async fn run(opts: CheckOptions) -> Result<RunOutcome, CheckError> {
     let attacker_key = SigningKey::test_fixture_other();
     let mut sso = None;
     let (base_url, auth, scim) = match &opts.target {
-        Target::Embedded => {
-            // The embedded app trusts an IdP key made for this run.
-            let key =
-                SigningKey::generate("okta-sim").map_err(|e| CheckError::Io(e.to_string()))?;
-            let mut idp = SamlApp::new(DEFAULT_IDP_ORG_URL, "", "").with_key_identity(&key);
-            let sp = crate::app::saml_sp::SpConfig::trusting(
-                &idp.issuer(),
-                key.cert_der.clone(),
-                &idp.sso_url(),
-            );
-            let app = ReferenceApp::builder()
-                .saml_sp(sp)
-                .start()
-                .await
-                .map_err(|e| CheckError::Io(format!("cannot start the reference app: {e}")))?;
-            let state = app
-                .saml_sp()
-                .ok_or_else(|| CheckError::Io("the reference SP did not start".into()))?;
-            idp.acs_url = state.acs_url.clone();
-            idp.audience = state.entity_id.clone();
-            sso = Some(Arc::new(sso::SsoTarget {
-                acs_url: state.acs_url.clone(),
-                audience: state.entity_id.clone(),
-                whoami_url: Some(format!("{}/saml/whoami", state.app_url)),
-                login_url: Some(format!("{}/saml/login", state.app_url)),
-                app: idp,
-                key,
-                attacker_key: attacker_key.clone(),
-                http: http.clone(),
-                log: log.clone(),
-            }));
-            let triple = (
-                app.base_url().to_string(),
-                Auth::Bearer(app.token().to_string()),
-                true,
-            );
-            _embedded = Some(app);
-            triple
-        }
         Target::Url { base_url, auth } => {
-            _embedded = None;
             preflight(base_url).await?;
             (base_url.clone(), auth.clone(), true)
         }
-        Target::None => {
-            _embedded = None;
-            (
-                "http://scim-target.invalid".to_string(),
-                Auth::Bearer(String::new()),
-                false,
-            )
-        }
+        Target::None => (
+            "http://scim-target.invalid".to_string(),
+            Auth::Bearer(String::new()),
+            false,
+        ),
     };
     if let Some(sp) = &opts.sp {
         preflight(&sp.acs_url).await?;
@@ -273,14 +229,14 @@ pub async fn run(opts: CheckOptions) -> Result<RunOutcome, CheckError> {
     if opts.print {
         say!(
             "okta-sim check: {} as an {} app, seed {seed}",
-            match opts.target {
-                Target::Embedded => format!("embedded reference app at {base_url}"),
-                Target::Url { .. } => base_url.clone(),
-                Target::None => "no SCIM target".to_string(),
+            match (&opts.label, &opts.target) {
+                (Some(label), _) => label.clone(),
+                (None, Target::Url { .. }) => base_url.clone(),
+                (None, Target::None) => "no SCIM target".to_string(),
             },
             opts.app_kind.name().to_uppercase()
         );
-        if let (Some(sp), Some(s)) = (&opts.sp, &sso) {
+        if let (Some(sp), Some(s), None) = (&opts.sp, &sso, &opts.label) {
             say!(
                 "  SSO: ACS {} (audience {}), signed by IdP {}",
                 sp.acs_url,
