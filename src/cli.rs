@@ -9,8 +9,9 @@ use clap::{Parser, Subcommand};
     name = "okta-sim",
     version,
     about = "Okta simulator and conformance harness for SCIM 2.0 provisioning and SAML 2.0 SSO",
-    long_about = "okta-sim replays the requests Okta sends to an app and grades the answers, \
-                  and runs a reference app that answers them the way Okta needs."
+    long_about = "okta-sim replays the SCIM requests and SAML responses Okta sends to an app and \
+                  grades the answers, attacks the app's SAML ACS with a catalogue of forged \
+                  responses, and runs a reference app that answers the way Okta needs."
 )]
 pub struct Cli {
     /// More log output (-v: info, -vv: debug). RUST_LOG overrides.

@@ -8,6 +8,10 @@ use serde_json::Value;
 
 fn okta_sim(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_okta-sim"))
+        .env(
+            "OKTA_SIM_HOME",
+            std::env::temp_dir().join("okta-sim-test-home"),
+        )
         .args(args)
         .env_remove("OKTA_SIM_TOKEN")
         .output()
@@ -31,6 +35,10 @@ impl Drop for Served {
 
 fn serve(args: &[&str]) -> Served {
     let mut child = Command::new(env!("CARGO_BIN_EXE_okta-sim"))
+        .env(
+            "OKTA_SIM_HOME",
+            std::env::temp_dir().join("okta-sim-test-home"),
+        )
         .args(["serve", "--addr", "127.0.0.1:0", "--token", "tok"])
         .args(args)
         .stdout(Stdio::piped())

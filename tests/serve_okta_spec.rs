@@ -25,6 +25,10 @@ impl Drop for Served {
 
 fn serve(args: &[&str]) -> Served {
     let mut child = Command::new(env!("CARGO_BIN_EXE_okta-sim"))
+        .env(
+            "OKTA_SIM_HOME",
+            std::env::temp_dir().join("okta-sim-test-home"),
+        )
         .args(["serve", "--addr", "127.0.0.1:0"])
         .args(args)
         .env_remove("OKTA_SIM_TOKEN")
@@ -453,6 +457,10 @@ async fn test_api_credentials_probe_and_a_250_user_import_walk() {
 #[tokio::test]
 async fn serve_takes_its_token_from_the_environment() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_okta-sim"))
+        .env(
+            "OKTA_SIM_HOME",
+            std::env::temp_dir().join("okta-sim-test-home"),
+        )
         .args(["serve", "--addr", "127.0.0.1:0"])
         .env("OKTA_SIM_TOKEN", "from-env-token")
         .stdout(Stdio::piped())
@@ -485,6 +493,10 @@ async fn serve_takes_its_token_from_the_environment() {
 #[test]
 fn serve_shuts_down_cleanly_on_sigint() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_okta-sim"))
+        .env(
+            "OKTA_SIM_HOME",
+            std::env::temp_dir().join("okta-sim-test-home"),
+        )
         .args(["serve", "--addr", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
