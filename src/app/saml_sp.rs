@@ -31,6 +31,9 @@ use crate::saml::keys::{KeyError, public_key_of};
 use crate::saml::xml::{Element, NS_DS, NS_SAML, NS_SAMLP, XmlError, parse};
 
 pub const SESSION_COOKIE: &str = "okta_sim_session";
+/// Bounds on what the SP remembers, so a flood of login starts or sign-ins cannot grow it forever.
+pub const MAX_OUTSTANDING_REQUESTS: usize = 10_000;
+pub const MAX_SESSIONS: usize = 10_000;
 /// Form bodies posted to the ACS larger than this are refused.
 pub const MAX_ACS_BODY: usize = 2 * 1024 * 1024;
 const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
@@ -192,6 +195,15 @@ impl SpState {
         let now = OffsetDateTime::now_utc();
         m.outstanding
             .retain(|_, t| now - *t < Duration::minutes(10));
+        if m.outstanding.len() >= MAX_OUTSTANDING_REQUESTS
+            && let Some(oldest) = m
+                .outstanding
+                .iter()
+                .min_by_key(|(_, t)| **t)
+                .map(|(k, _)| k.clone())
+        {
+            m.outstanding.remove(&oldest);
+        }
         m.outstanding.insert(id.clone(), now);
         (id, xml)
     }
@@ -520,7 +532,18 @@ impl SpState {
             authenticated_at: OffsetDateTime::now_utc(),
         };
         let sid = uuid::Uuid::new_v4().simple().to_string();
-        self.memory().sessions.insert(sid.clone(), session.clone());
+        let mut m = self.memory();
+        if m.sessions.len() >= MAX_SESSIONS
+            && let Some(oldest) = m
+                .sessions
+                .iter()
+                .min_by_key(|(_, s)| s.authenticated_at)
+                .map(|(k, _)| k.clone())
+        {
+            m.sessions.remove(&oldest);
+        }
+        m.sessions.insert(sid.clone(), session.clone());
+        drop(m);
         Ok((sid, session))
     }
 
