@@ -124,6 +124,14 @@ fn a_default_run_passes_and_writes_every_report() {
     assert!(xml.starts_with("<?xml"), "{xml}");
     assert!(xml.contains("<testsuites name=\"okta-sim\""), "{xml}");
     assert_eq!(xml.matches("<testcase ").count(), scenarios.len());
+    // Well-formed XML whose counts CI test views read.
+    let doc = okta_sim::saml::xml::parse(&xml).expect("the JUnit report is well-formed XML");
+    assert_eq!(doc.local, "testsuites");
+    assert_eq!(
+        doc.attr("tests").unwrap().parse::<usize>().unwrap(),
+        scenarios.len()
+    );
+    assert_eq!(doc.attr("failures"), Some("0"));
     assert_eq!(xml.matches("<testsuite ").count(), 11);
 
     let t: Value = serde_json::from_str(&std::fs::read_to_string(&transcript).unwrap()).unwrap();

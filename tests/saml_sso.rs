@@ -287,6 +287,30 @@ async fn idp_initiated_launch_and_metadata() {
     let refused = s.http.get(url).send().await.unwrap();
     assert_eq!(refused.status(), 400);
     assert!(refused.text().await.unwrap().contains("does not allow"));
+    // The HTTP-POST binding: a plain base64 AuthnRequest in a form.
+    let ok_req = format!(
+        r#"<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_post1" Version="2.0" IssueInstant="2026-01-01T00:00:00Z" AssertionConsumerServiceURL="{}"/>"#,
+        s.app.saml_sp().unwrap().acs_url
+    );
+    let posted = post_form(
+        &s.http,
+        s.idp.sso_url(),
+        &[
+            ("SAMLRequest", &okta_sim::saml::idp::base64_encode(&ok_req)),
+            ("RelayState", "/p"),
+        ],
+    )
+    .await;
+    assert_eq!(posted.status(), 200);
+    let html = posted.text().await.unwrap();
+    let xml = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(form_field(&html, "SAMLResponse").unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(xml.contains("InResponseTo=\"_post1\""), "{xml}");
+    assert_eq!(form_field(&html, "RelayState").as_deref(), Some("/p"));
     // Garbage requests are refused with 400, not a crash.
     let garbage = s
         .http
