@@ -88,22 +88,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             builder = builder.fault(f);
         }
     }
-    let trust = match &args.idp_metadata {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            okta_sim::saml::idp::trust_from_metadata(&text)
-                .map_err(anyhow::Error::msg)
-                .with_context(|| format!("{} is not usable IdP metadata", path.display()))?
-        }
-        None => {
-            let key = signing_key(&None, &None)?;
-            let app = SamlApp::new(DEFAULT_IDP_ORG_URL, "", "").with_key_identity(&key);
-            (app.issuer(), key.cert_der.clone(), app.sso_url())
-        }
-    };
-    let mut sp = okta_sim::app::saml_sp::SpConfig::trusting(&trust.0, trust.1, &trust.2);
-    sp.allow_sha1 = args.allow_sha1;
     if !args.acs_path.starts_with('/')
         || args.acs_path.starts_with("/saml/metadata")
         || args.acs_path.starts_with("/saml/login")
@@ -114,9 +98,38 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             args.acs_path
         ));
     }
-    sp.acs_path = args.acs_path.clone();
-    sp.clock_skew = std::time::Duration::from_secs(args.clock_skew);
-    builder = builder.saml_sp(sp);
+    let trust = match &args.idp_metadata {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Some(
+                okta_sim::saml::idp::trust_from_metadata(&text)
+                    .map_err(anyhow::Error::msg)
+                    .with_context(|| format!("{} is not usable IdP metadata", path.display()))?,
+            )
+        }
+        // Trust the okta-sim IdP; if its key cannot be read or saved (a read-only home, say),
+        // serve SCIM alone rather than not at all.
+        None => match signing_key(&None, &None) {
+            Ok(key) => {
+                let app = SamlApp::new(DEFAULT_IDP_ORG_URL, "", "").with_key_identity(&key);
+                Some((app.issuer(), key.cert_der.clone(), app.sso_url()))
+            }
+            Err(e) => {
+                eprintln!(
+                    "warning: no SAML SP: {e:#} (give --idp-metadata, or a writable OKTA_SIM_HOME)"
+                );
+                None
+            }
+        },
+    };
+    if let Some((issuer, cert, sso)) = trust {
+        let mut sp = okta_sim::app::saml_sp::SpConfig::trusting(&issuer, cert, &sso);
+        sp.allow_sha1 = args.allow_sha1;
+        sp.acs_path = args.acs_path.clone();
+        sp.clock_skew = std::time::Duration::from_secs(args.clock_skew);
+        builder = builder.saml_sp(sp);
+    }
     let app = builder
         .start()
         .await
