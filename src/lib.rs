@@ -10,5 +10,6 @@ pub mod embedded;
 pub mod okta;
 pub mod saml;
 pub mod scim;
+pub mod timestamp;
 
 pub use app::{ReferenceApp, ReferenceAppBuilder};

@@ -563,7 +563,7 @@ impl SpState {
             "groups": s.attributes.get("groups").cloned().unwrap_or_default(),
             "attributes": s.attributes,
             "sessionIndex": s.session_index,
-            "authenticatedAt": crate::saml::idp::instant(s.authenticated_at),
+            "authenticatedAt": crate::timestamp::format(s.authenticated_at),
         })
     }
 }

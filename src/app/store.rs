@@ -66,15 +66,6 @@ pub struct Store {
     profile: AppProfile,
 }
 
-fn now() -> String {
-    let t = time::OffsetDateTime::now_utc();
-    let fmt = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    t.format(&fmt)
-        .unwrap_or_else(|_| "1970-01-01T00:00:00.000Z".into())
-}
-
 fn string_at<'a>(body: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
     body.get(name).and_then(Value::as_str)
 }
@@ -141,7 +132,7 @@ impl Store {
         let body = inner.validate(kind, None, None, body, &self.profile)?;
         let id = uuid::Uuid::new_v4().to_string();
         inner.version += 1;
-        let ts = now();
+        let ts = crate::timestamp::now();
         let rec = Record {
             id: id.clone(),
             version: inner.version,
@@ -230,7 +221,7 @@ impl Store {
                     .unwrap_or_default();
                 inner.version += 1;
                 let v = inner.version;
-                let ts = now();
+                let ts = crate::timestamp::now();
                 for gid in groups {
                     if let Some(g) = inner.groups.get_mut(&gid) {
                         if let Some(Value::Array(items)) = g.body.get_mut("members") {
@@ -585,7 +576,7 @@ impl Inner {
             id: id.to_string(),
             version: self.version,
             created: old.created,
-            last_modified: now(),
+            last_modified: crate::timestamp::now(),
             body,
         };
         self.index(kind, &rec);

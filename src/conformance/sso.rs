@@ -11,7 +11,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 use super::check::{Checks, Grade, Spec};
-use crate::okta::wire::{Exchange, ExchangeLog, WireRequest, WireResponse, now_rfc3339};
+use crate::okta::wire::{Exchange, ExchangeLog, WireRequest, WireResponse};
 use crate::saml::attacks::{Attack, AttackInput, craft};
 use crate::saml::idp::{
     ResponseSpec, SamlApp, SamlUser, base64_encode, decode_authn_request, parse_authn_request,
@@ -98,7 +98,7 @@ impl SsoTarget {
         headers: Vec<(String, String)>,
         body: Option<String>,
     ) -> (Exchange, Option<reqwest::Response>) {
-        let started = now_rfc3339();
+        let started = crate::timestamp::now();
         let t0 = Instant::now();
         let request = WireRequest {
             method: method.into(),

@@ -415,7 +415,7 @@ impl WireClient {
 
     async fn send_once(&self, label: &str, req: &WireRequest, attempt: u32) -> Exchange {
         let url = format!("{}{}", self.base_url, req.path);
-        let started = now_rfc3339();
+        let started = crate::timestamp::now();
         let t0 = Instant::now();
         let mut ex = Exchange {
             label: label.to_string(),
@@ -519,15 +519,6 @@ fn describe(e: &reqwest::Error) -> String {
         source = cause.source();
     }
     s
-}
-
-pub fn now_rfc3339() -> String {
-    let fmt = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    time::OffsetDateTime::now_utc()
-        .format(&fmt)
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -291,16 +291,6 @@ fn random_chars(n: usize) -> String {
         .collect()
 }
 
-/// Okta's timestamp form: UTC with milliseconds.
-pub fn instant(t: OffsetDateTime) -> String {
-    let fmt = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    t.to_offset(time::UtcOffset::UTC)
-        .format(&fmt)
-        .unwrap_or_default()
-}
-
 impl ResponseSpec {
     /// The response Okta would send now for `user` signing in to `app`.
     pub fn for_user(app: &SamlApp, user: &SamlUser, in_response_to: Option<&str>) -> Self {
@@ -378,14 +368,14 @@ impl ResponseSpec {
              <saml2:SubjectConfirmationData{irt} NotOnOrAfter=\"{}\" Recipient=\"{}\"/></saml2:SubjectConfirmation></saml2:Subject>\
              <saml2:Conditions NotBefore=\"{}\" NotOnOrAfter=\"{}\">",
             escape_attr(&self.assertion_id),
-            instant(self.issue_instant),
+            crate::timestamp::format(self.issue_instant),
             escape_text(&self.assertion_issuer),
             escape_attr(&self.name_id_format),
             escape_text(&self.name_id),
-            instant(self.subject_not_on_or_after),
+            crate::timestamp::format(self.subject_not_on_or_after),
             escape_attr(&self.recipient),
-            instant(self.not_before),
-            instant(self.not_on_or_after),
+            crate::timestamp::format(self.not_before),
+            crate::timestamp::format(self.not_on_or_after),
         );
         if let Some(aud) = &self.audience {
             s.push_str(&format!("<saml2:AudienceRestriction><saml2:Audience>{}</saml2:Audience></saml2:AudienceRestriction>", escape_text(aud)));
@@ -393,7 +383,7 @@ impl ResponseSpec {
         s.push_str(&format!(
             "</saml2:Conditions><saml2:AuthnStatement AuthnInstant=\"{}\" SessionIndex=\"{}\"><saml2:AuthnContext>\
              <saml2:AuthnContextClassRef>{}</saml2:AuthnContextClassRef></saml2:AuthnContext></saml2:AuthnStatement>",
-            instant(self.issue_instant),
+            crate::timestamp::format(self.issue_instant),
             escape_attr(&self.session_index),
             escape_text(&self.authn_context_class_ref),
         ));
@@ -459,7 +449,7 @@ impl ResponseSpec {
              <saml2:Issuer xmlns:saml2=\"urn:oasis:names:tc:SAML:2.0:assertion\" Format=\"urn:oasis:names:tc:SAML:2.0:nameid-format:entity\">{}</saml2:Issuer>\
              <saml2p:Status xmlns:saml2p=\"urn:oasis:names:tc:SAML:2.0:protocol\"><saml2p:StatusCode Value=\"{}\"/></saml2p:Status>{assertion}</saml2p:Response>",
             escape_attr(&self.response_id),
-            instant(self.issue_instant),
+            crate::timestamp::format(self.issue_instant),
             escape_text(&self.response_issuer),
             escape_attr(&self.status),
         );
