@@ -1,8 +1,9 @@
 //! `okta-sim check` as a user runs it: output, exit codes, reports, transcripts, seeds and the
 //! user's own feature files.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+mod common;
+
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
@@ -24,38 +25,12 @@ fn tmp(name: &str) -> std::path::PathBuf {
     dir
 }
 
-struct Served(Child, String);
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(args: &[&str]) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_okta-sim"))
-        .env(
-            "OKTA_SIM_HOME",
-            std::env::temp_dir().join("okta-sim-test-home"),
-        )
-        .args(["serve", "--addr", "127.0.0.1:0", "--token", "tok"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut base = String::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        if let Some(rest) = line.trim().strip_prefix("SCIM base URL") {
-            base = rest.trim().to_string();
-        }
-        if line.starts_with("Press Ctrl-C") {
-            break;
-        }
-    }
-    Served(child, base)
+fn serve(args: &[&str]) -> (common::Running, String) {
+    let mut all = vec!["serve", "--addr", "127.0.0.1:0", "--token", "tok"];
+    all.extend_from_slice(args);
+    let process = common::spawn_okta_sim(&all, &[]);
+    let base = process.field("SCIM base URL");
+    (process, base)
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! The `okta-sim saml` commands and `okta-sim check --sp-…` against `okta-sim serve`, as a user
 //! runs them, with the IdP key kept in a temporary OKTA_SIM_HOME.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+mod common;
+
+use std::process::{Command, Output};
 
 use base64::Engine;
 
@@ -20,44 +21,8 @@ fn okta_sim(home: &std::path::Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-struct Served(Child, Vec<String>);
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn spawn(home: &std::path::Path, args: &[&str]) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_okta-sim"))
-        .args(args)
-        .env("OKTA_SIM_HOME", home)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = Vec::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        let done = line.starts_with("Press Ctrl-C");
-        lines.push(line);
-        if done {
-            break;
-        }
-    }
-    Served(child, lines)
-}
-
-fn field(lines: &[String], label: &str) -> String {
-    lines
-        .iter()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix(label)
-                .map(|r| r.split_whitespace().next().unwrap_or_default().to_string())
-        })
-        .unwrap_or_default()
+fn spawn(home: &std::path::Path, args: &[&str]) -> common::Running {
+    common::spawn_okta_sim(args, &[("OKTA_SIM_HOME", home.as_os_str())])
 }
 
 #[test]
@@ -115,17 +80,18 @@ fn metadata_is_stable_and_sign_output_verifies_with_it() {
 fn sign_post_and_check_against_the_serve_sp() {
     let h = home("serve");
     let s = spawn(&h, &["serve", "--addr", "127.0.0.1:0", "--token", "tok"]);
-    let entity = field(&s.1, "SAML SP        entity ID");
-    let acs =
-        s.1.iter()
-            .find_map(|l| {
-                l.trim()
-                    .strip_prefix("ACS ")
-                    .map(|r| r.split_whitespace().next().unwrap().to_string())
-            })
-            .unwrap();
+    let entity = s.field("SAML SP        entity ID");
+    let acs = s
+        .banner
+        .iter()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("ACS ")
+                .map(|r| r.split_whitespace().next().unwrap().to_string())
+        })
+        .unwrap();
     let app = acs.trim_end_matches("/saml/acs").to_string();
-    assert!(entity.ends_with("/saml/metadata"), "{:?}", s.1);
+    assert!(entity.ends_with("/saml/metadata"), "{:?}", s.banner);
 
     let out = okta_sim(
         &h,
@@ -250,8 +216,8 @@ fn the_idp_server_serves_metadata_and_launch_pages() {
             "ada@example.com",
         ],
     );
-    let metadata = field(&s.1, "metadata");
-    let launch = field(&s.1, "launch URL");
+    let metadata = s.field("metadata");
+    let launch = s.field("launch URL");
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let md = reqwest::get(&metadata).await.unwrap().text().await.unwrap();

@@ -5,58 +5,29 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use common::Answer;
 use serde_json::{Value, json};
 
 struct Served {
-    child: Child,
+    _process: common::Running,
     base: String,
     token: String,
 }
 
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn serve(args: &[&str]) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_okta-sim"))
-        .env(
-            "OKTA_SIM_HOME",
-            std::env::temp_dir().join("okta-sim-test-home"),
-        )
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .args(args)
-        .env_remove("OKTA_SIM_TOKEN")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("okta-sim starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut base, mut token) = (String::new(), String::new());
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if let Some(rest) = line.trim().strip_prefix("SCIM base URL") {
-            base = rest.trim().to_string();
-        }
-        if let Some(rest) = line.trim().strip_prefix("token") {
-            token = rest
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_string();
-        }
-        if line.starts_with("Press Ctrl-C") {
-            break;
-        }
-    }
+    let mut all = vec!["serve", "--addr", "127.0.0.1:0"];
+    all.extend_from_slice(args);
+    let process = common::spawn_okta_sim(&all, &[]);
+    let (base, token) = (process.field("SCIM base URL"), process.field("token"));
     assert!(base.starts_with("http://127.0.0.1:"), "no base URL printed");
     assert_eq!(token.len(), 40, "a generated token is printed");
-    Served { child, base, token }
+    Served {
+        _process: process,
+        base,
+        token,
+    }
 }
 
 async fn send(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&str>) -> Answer {
@@ -456,27 +427,11 @@ async fn test_api_credentials_probe_and_a_250_user_import_walk() {
 
 #[tokio::test]
 async fn serve_takes_its_token_from_the_environment() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_okta-sim"))
-        .env(
-            "OKTA_SIM_HOME",
-            std::env::temp_dir().join("okta-sim-test-home"),
-        )
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .env("OKTA_SIM_TOKEN", "from-env-token")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut base = String::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        if let Some(rest) = line.trim().strip_prefix("SCIM base URL") {
-            base = rest.trim().to_string();
-        }
-        if line.starts_with("Press Ctrl-C") {
-            break;
-        }
-    }
+    let process = common::spawn_okta_sim(
+        &["serve", "--addr", "127.0.0.1:0"],
+        &[("OKTA_SIM_TOKEN", std::ffi::OsStr::new("from-env-token"))],
+    );
+    let base = process.field("SCIM base URL");
     let a = send(
         "GET",
         &format!("{base}/Users"),
@@ -484,8 +439,7 @@ async fn serve_takes_its_token_from_the_environment() {
         None,
     )
     .await;
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(process);
     assert_eq!(a.status, 200);
 }
 

@@ -107,3 +107,60 @@ pub fn user(name: &str) -> Value {
 pub fn patch_ops(ops: Value) -> Value {
     serde_json::json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops})
 }
+
+/// A running `okta-sim` process (serve, saml idp) and the banner it printed up to
+/// "Press Ctrl-C". Dropping it kills the process.
+pub struct Running {
+    pub child: std::process::Child,
+    pub banner: Vec<String>,
+}
+
+impl Running {
+    /// The first word after `label` on a banner line, e.g. `banner_field("SCIM base URL")`.
+    pub fn field(&self, label: &str) -> String {
+        self.banner
+            .iter()
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix(label)
+                    .map(|r| r.split_whitespace().next().unwrap_or_default().to_string())
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Start `okta-sim ARGS` with these environment variables (OKTA_SIM_TOKEN removed unless set;
+/// OKTA_SIM_HOME a temporary folder unless set) and read its banner.
+pub fn spawn_okta_sim(args: &[&str], envs: &[(&str, &std::ffi::OsStr)]) -> Running {
+    use std::io::{BufRead, BufReader};
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_okta-sim"));
+    cmd.env_remove("OKTA_SIM_TOKEN")
+        .env(
+            "OKTA_SIM_HOME",
+            std::env::temp_dir().join("okta-sim-test-home"),
+        )
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("okta-sim starts");
+    let mut banner = Vec::new();
+    for line in BufReader::new(child.stdout.take().expect("piped stdout")).lines() {
+        let line = line.expect("banner line");
+        let done = line.starts_with("Press Ctrl-C");
+        banner.push(line);
+        if done {
+            break;
+        }
+    }
+    Running { child, banner }
+}
