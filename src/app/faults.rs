@@ -15,7 +15,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::scim_http::{MAX_BODY_BYTES, SCIM_CONTENT_TYPE, ScimState};
+use super::scim_http::{MAX_BODY_BYTES, ScimResponse, ScimState, error_response};
+use crate::scim::error::ScimError;
 use crate::scim::resource::Projection;
 use crate::scim::schema::ResourceKind;
 
@@ -104,21 +105,14 @@ impl Fault {
 
 pub type Faults = HashSet<Fault>;
 
+/// A SCIM JSON answer, as the well-behaved routes write it.
 fn json_response(status: StatusCode, body: &Value) -> Response {
-    let mut r = (status, body.to_string()).into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(SCIM_CONTENT_TYPE),
-    );
-    r
+    ScimResponse::Json(status, body.clone(), vec![]).into_response()
 }
 
+/// A SCIM Error answer, as the well-behaved routes write it.
 fn scim_error(status: u16, detail: &str) -> Response {
-    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-    json_response(
-        code,
-        &json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":status.to_string(),"detail":detail}),
-    )
+    error_response(&ScimError::new(status, None, detail))
 }
 
 async fn body_json(resp: Response) -> (axum::http::response::Parts, Option<Value>, Bytes) {
