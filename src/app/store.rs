@@ -326,13 +326,13 @@ impl Store {
         email: Option<&str>,
         base: &str,
     ) -> Result<(String, bool), ScimError> {
-        let mut body = match self.find_user_by_name(user_name) {
-            Some(rec) => Value::Object(rec.body),
-            None => {
-                json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": user_name, "active": true})
-            }
+        let (existing, mut body) = match self.find_user_by_name(user_name) {
+            Some(rec) => (Some(rec.id), Value::Object(rec.body)),
+            None => (
+                None,
+                json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": user_name, "active": true}),
+            ),
         };
-        let existing = self.find_user_by_name(user_name).map(|r| r.id);
         if given.is_some() || family.is_some() {
             let name = body
                 .as_object_mut()
