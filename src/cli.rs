@@ -1,8 +1,19 @@
-//! Command-line definitions (clap). Only definitions: `main.rs` dispatches.
+//! Command-line definitions (clap), and their conversion into the library's options.
+//! `main.rs` dispatches.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+use okta_sim::app::faults::{FAULTS, FaultDef};
+use okta_sim::app::profile::{AppProfile, PROFILES, profile_named};
+use okta_sim::app::saml_sp::SpConfig;
+use okta_sim::conformance::{CheckOptions, Grade, SpTarget, Target};
+use okta_sim::okta::ops::{ExistingGroupOnPush, OktaSettings, PasswordSyncBody};
+use okta_sim::okta::{AppKind, Auth};
+use okta_sim::saml::idp::SignParts;
+use okta_sim::saml::keys::SigningKey;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -52,11 +63,11 @@ pub struct SamlKeyArgs {
     /// The signing key (PEM, PKCS#8 or PKCS#1); default: generated on first use and saved in
     /// $OKTA_SIM_HOME or ~/.okta-sim.
     #[arg(long, value_name = "PEM", requires = "cert")]
-    pub key: Option<std::path::PathBuf>,
+    pub key: Option<PathBuf>,
 
     /// The certificate (PEM) of --key.
     #[arg(long, value_name = "PEM", requires = "key")]
-    pub cert: Option<std::path::PathBuf>,
+    pub cert: Option<PathBuf>,
 
     /// Where the IdP is served (it appears in the metadata's SSO URLs).
     #[arg(long, default_value = "http://127.0.0.1:7000", value_name = "URL")]
@@ -78,16 +89,16 @@ pub struct SamlSignArgs {
     pub user: String,
 
     /// An attribute statement (repeatable); repeat a name for a multi-valued attribute.
-    #[arg(long = "attr", value_name = "NAME=VALUE")]
-    pub attrs: Vec<String>,
+    #[arg(long = "attr", value_name = "NAME=VALUE", value_parser = parse_attr)]
+    pub attrs: Vec<(String, String)>,
 
     /// The AuthnRequest ID this answers (SP-initiated); absent: IdP-initiated.
     #[arg(long, value_name = "ID")]
     pub in_response_to: Option<String>,
 
     /// Which parts are signed.
-    #[arg(long, default_value = "both", value_parser = ["both", "response", "assertion"])]
-    pub sign: String,
+    #[arg(long, value_enum, default_value_t = SignParts::Both)]
+    pub sign: SignParts,
 
     /// Sign with RSA-SHA1 and SHA-1 digests instead of SHA-256.
     #[arg(long)]
@@ -105,11 +116,17 @@ pub struct SamlSignArgs {
     pub key: SamlKeyArgs,
 }
 
+fn parse_attr(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .ok_or_else(|| format!("{s:?}: use NAME=VALUE"))
+}
+
 #[derive(Debug, clap::Args)]
 pub struct SamlIdpArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:7000")]
-    pub addr: std::net::SocketAddr,
+    pub addr: SocketAddr,
 
     /// The SP's ACS URL.
     #[arg(
@@ -149,15 +166,39 @@ pub struct SamlIdpArgs {
 
     /// The signing key (PEM); default: the saved okta-sim key.
     #[arg(long, value_name = "PEM", requires = "cert")]
-    pub key: Option<std::path::PathBuf>,
+    pub key: Option<PathBuf>,
 
     /// The certificate (PEM) of --key.
     #[arg(long, value_name = "PEM", requires = "key")]
-    pub cert: Option<std::path::PathBuf>,
+    pub cert: Option<PathBuf>,
+}
+
+/// What an SP accepting SHA-1 signatures gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Sha1Policy {
+    /// A warning (rfc-should).
+    Warn,
+    /// A failure (rfc-must).
+    Fail,
+}
+
+/// How `check --list` prints the catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
+    /// Print every check okta-sim makes (id, grade, citation, what it needs) and exit.
+    #[arg(long)]
+    pub list: bool,
+
+    /// The format of --list.
+    #[arg(long, value_enum, default_value_t = ListFormat::Text, requires = "list")]
+    pub format: ListFormat,
+
     /// SCIM base URL of the app to check, e.g. https://app.example.com/scim/v2 (default: the
     /// embedded reference app).
     #[arg(long, value_name = "URL")]
@@ -180,8 +221,8 @@ pub struct CheckArgs {
     pub oauth_token: Option<String>,
 
     /// oin: PATCH for activation and groups; aiw: GET then PUT for every update.
-    #[arg(long, default_value = "oin", value_parser = ["oin", "aiw"])]
-    pub app_kind: String,
+    #[arg(long, value_enum, default_value_t = AppKind::Oin)]
+    pub app_kind: AppKind,
 
     /// Run only scenarios matching this tag expression, e.g. "@groups and not @rename".
     #[arg(long, value_name = "EXPR")]
@@ -189,7 +230,7 @@ pub struct CheckArgs {
 
     /// Also run the .feature files of this directory (with the step vocabulary of features/README.md).
     #[arg(long, value_name = "DIR")]
-    pub features: Option<std::path::PathBuf>,
+    pub features: Option<PathBuf>,
 
     /// Run only the feature files of --features, not the embedded ones.
     #[arg(long, requires = "features")]
@@ -205,7 +246,7 @@ pub struct CheckArgs {
 
     /// Write every request and response, with timestamps, to this JSON file (tokens masked).
     #[arg(long, value_name = "PATH")]
-    pub transcript: Option<std::path::PathBuf>,
+    pub transcript: Option<PathBuf>,
 
     /// Seconds to wait for an answer (Okta waits 60).
     #[arg(long, default_value_t = 60.0, value_name = "SECS")]
@@ -224,12 +265,12 @@ pub struct CheckArgs {
     pub no_group_features: bool,
 
     /// What a Group Push does when the app already has a group of that name (UNCONFIRMED in Okta's docs).
-    #[arg(long, default_value = "link", value_parser = ["link", "fail"])]
-    pub existing_group: String,
+    #[arg(long, value_enum, default_value_t = ExistingGroupOnPush::Link)]
+    pub existing_group: ExistingGroupOnPush,
 
     /// Body of an OIN password-sync PATCH (UNCONFIRMED): pathless {"value":{"password":…}} or path "password".
-    #[arg(long, default_value = "pathless", value_parser = ["pathless", "path"])]
-    pub password_body: String,
+    #[arg(long, value_enum, default_value_t = PasswordSyncBody::PathlessValue)]
+    pub password_body: PasswordSyncBody,
 
     /// The SP's Assertion Consumer Service URL: runs the @saml scenarios against that SP.
     #[arg(long, value_name = "URL", requires = "sp_audience")]
@@ -255,15 +296,158 @@ pub struct CheckArgs {
     /// The IdP signing key (PEM) the SP trusts; default: the key okta-sim saved on first use
     /// (print its metadata with `okta-sim saml metadata`).
     #[arg(long, value_name = "PEM", requires = "idp_cert")]
-    pub idp_key: Option<std::path::PathBuf>,
+    pub idp_key: Option<PathBuf>,
 
     /// The certificate (PEM) of --idp-key.
     #[arg(long, value_name = "PEM", requires = "idp_key")]
-    pub idp_cert: Option<std::path::PathBuf>,
+    pub idp_cert: Option<PathBuf>,
 
     /// What an SP accepting SHA-1 signatures gets: warn (rfc-should) or fail (rfc-must).
-    #[arg(long, default_value = "warn", value_parser = ["warn", "fail"])]
-    pub sha1_policy: String,
+    #[arg(long, value_enum, default_value_t = Sha1Policy::Warn)]
+    pub sha1_policy: Sha1Policy,
+}
+
+impl CheckArgs {
+    /// The options of the run these arguments ask for (`Err`: a usage error).
+    pub async fn options(self) -> Result<CheckOptions, String> {
+        let sp = self.sp_target().await?;
+        let auth = match (self.auth_header, self.basic, self.oauth_token, self.token) {
+            (Some(v), ..) => Some(Auth::Header(v)),
+            (_, Some(b), ..) => match b.split_once(':') {
+                Some((u, p)) => Some(Auth::Basic {
+                    user: u.into(),
+                    password: p.into(),
+                }),
+                None => return Err("--basic takes USER:PASS".into()),
+            },
+            (_, _, Some(t), _) => Some(Auth::OAuth(t)),
+            (.., Some(t)) => Some(Auth::Bearer(t)),
+            _ => None,
+        };
+        let target = match (self.target, auth) {
+            (None, _) => Target::None,
+            (Some(base_url), Some(auth)) => Target::Url { base_url, auth },
+            (Some(_), None) => {
+                return Err(
+                    "--target needs credentials: --token, --auth-header, --basic or \
+                            --oauth-token (or OKTA_SIM_TOKEN)"
+                        .into(),
+                );
+            }
+        };
+        let (mut junit, mut json) = (None, None);
+        for r in &self.report {
+            match r.split_once('=') {
+                Some(("junit", p)) if !p.is_empty() => junit = Some(p.into()),
+                Some(("json", p)) if !p.is_empty() => json = Some(p.into()),
+                _ => return Err(format!("--report {r:?}: use junit=PATH or json=PATH")),
+            }
+        }
+        let timeout = Duration::try_from_secs_f64(self.timeout)
+            .ok()
+            .filter(|t| !t.is_zero())
+            .ok_or("--timeout must be a positive number of seconds")?;
+        if !(self.retry_time_scale >= 0.0 && self.retry_time_scale.is_finite()) {
+            return Err("--retry-time-scale must be 0 or more".into());
+        }
+        let idp_key = match (&self.idp_key, &self.idp_cert) {
+            (Some(k), Some(c)) => Some(SigningKey::from_files(k, c).map_err(|e| e.to_string())?),
+            _ => None,
+        };
+        Ok(CheckOptions {
+            target,
+            app_kind: self.app_kind,
+            tags: self.tags,
+            features_dir: self.features,
+            only_features_dir: self.only_features,
+            junit,
+            json,
+            transcript: self.transcript,
+            seed: self.seed,
+            timeout,
+            retry_time_scale: self.retry_time_scale,
+            settings: OktaSettings {
+                group_features: !self.no_group_features,
+                rename_app_groups: self.rename_groups,
+                existing_group_on_push: self.existing_group,
+                password_sync_body: self.password_body,
+                ..OktaSettings::default()
+            },
+            print: true,
+            sp,
+            idp_key,
+            label: None,
+            sha1_grade: match self.sha1_policy {
+                Sha1Policy::Warn => Grade::RfcShould,
+                Sha1Policy::Fail => Grade::RfcMust,
+            },
+        })
+    }
+
+    /// The SP of `--sp-acs …` or `--sp-metadata URL`.
+    async fn sp_target(&self) -> Result<Option<SpTarget>, String> {
+        let mut sp = match (&self.sp_acs, &self.sp_audience, &self.sp_metadata) {
+            (Some(acs), Some(aud), _) => SpTarget {
+                acs_url: acs.clone(),
+                audience: aud.clone(),
+                whoami_url: None,
+                login_url: None,
+            },
+            (None, _, Some(url)) => {
+                let mut sp = SpTarget::from_metadata_url(url)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if let Some(aud) = &self.sp_audience {
+                    sp.audience = aud.clone();
+                }
+                sp
+            }
+            (Some(_), None, _) => return Err("--sp-acs needs --sp-audience".into()),
+            (None, _, None) => {
+                if self.sp_whoami.is_some() || self.sp_login.is_some() {
+                    return Err(
+                        "--sp-whoami and --sp-login need --sp-acs and --sp-audience \
+                                (or --sp-metadata)"
+                            .into(),
+                    );
+                }
+                return Ok(None);
+            }
+        };
+        sp.whoami_url = self.sp_whoami.clone();
+        sp.login_url = self.sp_login.clone();
+        for u in [
+            Some(&sp.acs_url),
+            sp.whoami_url.as_ref(),
+            sp.login_url.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if reqwest::Url::parse(u).is_err() {
+                return Err(format!("{u:?} is not a URL"));
+            }
+        }
+        Ok(Some(sp))
+    }
+}
+
+/// `--profile NAME`: a built-in profile.
+fn parse_profile(name: &str) -> Result<AppProfile, String> {
+    profile_named(name).ok_or_else(|| {
+        let names: Vec<&str> = PROFILES.iter().map(|p| p.name).collect();
+        format!("no profile named {name:?} (built in: {})", names.join(", "))
+    })
+}
+
+/// `--fault NAME`: one of the fault switches.
+fn parse_fault(name: &str) -> Result<&'static FaultDef, String> {
+    okta_sim::app::faults::fault_named(name).ok_or_else(|| {
+        format!(
+            "no fault named {name:?} (see okta-sim serve --help for the {} switches)",
+            FAULTS.len()
+        )
+    })
 }
 
 #[derive(Debug, clap::Args)]
@@ -284,23 +468,19 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 0)]
     pub seed_users: usize,
 
-    /// Vendor behaviour profile: reference (PATCH answers 200 with the resource), patch-204
-    /// (PATCH answers 204), atlan (userName and emails immutable).
-    #[arg(long, default_value = "reference", value_parser = clap::builder::PossibleValuesParser::new(okta_sim::app::AppProfile::NAMES))]
-    pub profile: String,
+    /// Vendor behaviour profile (see the list below).
+    #[arg(long, default_value = "reference", value_name = "NAME", value_parser = parse_profile)]
+    pub profile: AppProfile,
 
-    /// Switch on a deliberate fault, to see what okta-sim check reports for it (repeatable):
-    /// ignore-paging, items-per-page-is-count, string-paging, create-without-id,
-    /// no-conflict-on-duplicate, ignore-deactivation, refuse-pathless-patch, refuse-member-filter,
-    /// refuse-rename, plain-401, patch-500, keep-duplicate-members, members-null,
-    /// numeric-error-status.
-    #[arg(long, value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(okta_sim::app::faults::Fault::ALL.map(|f| f.name())))]
-    pub fault: Vec<String>,
+    /// Switch on a deliberate fault, to see what okta-sim check reports for it (repeatable;
+    /// see the list below).
+    #[arg(long, value_name = "NAME", value_parser = parse_fault)]
+    pub fault: Vec<&'static FaultDef>,
 
     /// The IdP the SAML SP trusts, from its metadata file (entityID, certificate, SSO URL);
     /// default: the okta-sim IdP (`okta-sim saml idp`) with its saved key.
     #[arg(long, value_name = "PATH")]
-    pub idp_metadata: Option<std::path::PathBuf>,
+    pub idp_metadata: Option<PathBuf>,
 
     /// Let the SP accept SHA-1 signatures.
     #[arg(long)]
@@ -313,4 +493,61 @@ pub struct ServeArgs {
     /// Clock skew the SP allows on NotBefore / NotOnOrAfter, in seconds.
     #[arg(long, default_value_t = 60)]
     pub clock_skew: u64,
+}
+
+/// The text after `serve --help`'s options: the profiles and the fault switches, from their tables.
+pub fn serve_after_help() -> String {
+    let mut s = String::from("Profiles (--profile):\n");
+    for p in PROFILES {
+        s.push_str(&format!("  {:26} {}\n", p.name, p.describe));
+    }
+    s.push_str("\nFault switches (--fault):\n");
+    for f in FAULTS {
+        s.push_str(&format!("  {:26} {}\n", f.name, f.describe));
+    }
+    s
+}
+
+impl ServeArgs {
+    /// The SP configuration: trusting `--idp-metadata`, or the okta-sim IdP's saved key. `Err`
+    /// is a usage error; `Ok(None)` with a warning means SCIM alone.
+    pub fn sp_config(&self) -> Result<(Option<SpConfig>, Option<String>), String> {
+        let reserved = ["/saml/metadata", "/saml/login", "/saml/whoami"];
+        if !self.acs_path.starts_with('/') || reserved.iter().any(|r| self.acs_path.starts_with(r))
+        {
+            return Err(format!(
+                "--acs-path {:?}: use a path such as /saml/acs",
+                self.acs_path
+            ));
+        }
+        let trusted = match &self.idp_metadata {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                let md = okta_sim::saml::metadata::IdpMetadata::parse(&text)
+                    .map_err(|e| format!("{} is not usable IdP metadata: {e}", path.display()))?;
+                SpConfig::trusting(&md.entity_id, md.signing_cert_der, &md.sso_url)
+            }
+            None => match crate::signing_key(&None, &None) {
+                Ok(key) => SpConfig::trusting_okta_sim(&key),
+                Err(e) => {
+                    return Ok((
+                        None,
+                        Some(format!(
+                            "no SAML SP: {e:#} (give --idp-metadata, or a writable OKTA_SIM_HOME)"
+                        )),
+                    ));
+                }
+            },
+        };
+        Ok((
+            Some(SpConfig {
+                allow_sha1: self.allow_sha1,
+                acs_path: self.acs_path.clone(),
+                clock_skew: Duration::from_secs(self.clock_skew),
+                ..trusted
+            }),
+            None,
+        ))
+    }
 }

@@ -4,11 +4,8 @@
 
 use crate::app::saml_sp::SpConfig;
 use crate::app::{ReferenceApp, ReferenceAppBuilder};
-use crate::conformance::{
-    CheckError, CheckOptions, DEFAULT_IDP_ORG_URL, RunOutcome, SpTarget, Target, run,
-};
+use crate::conformance::{CheckError, CheckOptions, RunOutcome, SpTarget, Target, run};
 use crate::okta::Auth;
-use crate::saml::idp::SamlApp;
 use crate::saml::keys::SigningKey;
 
 /// Start the reference app `builder` describes, with a SAML SP, and point `opts` at it. Keep the
@@ -18,13 +15,8 @@ pub async fn embed(
     mut opts: CheckOptions,
 ) -> Result<(ReferenceApp, CheckOptions), CheckError> {
     let key = SigningKey::generate("okta-sim").map_err(|e| CheckError::Io(e.to_string()))?;
-    let idp = SamlApp::new(DEFAULT_IDP_ORG_URL, "", "").with_key_identity(&key);
     let app = builder
-        .saml_sp(SpConfig::trusting(
-            &idp.issuer(),
-            key.cert_der.clone(),
-            &idp.sso_url(),
-        ))
+        .saml_sp(SpConfig::trusting_okta_sim(&key))
         .start()
         .await
         .map_err(|e| CheckError::Io(format!("cannot start the reference app: {e}")))?;

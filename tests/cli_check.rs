@@ -190,7 +190,7 @@ fn a_broken_target_fails_with_exit_1_and_says_what_to_fix() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
         stdout.contains(
-            "FAIL [okta-required] users.deactivate.pathless-patch  (okta-scim-wire §5.1)"
+            "FAIL [okta-required] users.deactivate.pathless-patch  (okta-scim-wire §5.1, quirk 1)"
         ),
         "{stdout}"
     );

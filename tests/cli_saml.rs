@@ -33,9 +33,9 @@ fn metadata_is_stable_and_sign_output_verifies_with_it() {
     let b = okta_sim(&h, &["saml", "metadata"]);
     assert_eq!(a.stdout, b.stdout, "the saved key gives the same metadata");
     let md = String::from_utf8(a.stdout).unwrap();
-    let (issuer, cert, sso) = okta_sim::saml::idp::trust_from_metadata(&md).unwrap();
-    assert!(issuer.starts_with("http://www.okta.com/exk"));
-    assert!(sso.starts_with("http://127.0.0.1:7000/app/"));
+    let md = okta_sim::saml::metadata::IdpMetadata::parse(&md).unwrap();
+    assert!(md.entity_id.starts_with("http://www.okta.com/exk"));
+    assert!(md.sso_url.starts_with("http://127.0.0.1:7000/app/"));
 
     let out = okta_sim(
         &h,
@@ -65,14 +65,14 @@ fn metadata_is_stable_and_sign_output_verifies_with_it() {
     )
     .unwrap();
     let doc = okta_sim::saml::xml::parse(&xml).unwrap();
-    let key = okta_sim::saml::keys::public_key_of(&cert).unwrap();
+    let key = okta_sim::saml::keys::public_key_of(&md.signing_cert_der).unwrap();
     let policy = okta_sim::saml::dsig::AlgPolicy { allow_sha1: false };
     assert!(
         okta_sim::saml::dsig::verify(&doc, &[1], &key, policy).is_ok(),
         "the response signature verifies with the metadata's certificate"
     );
     assert!(xml.contains(">A</saml2:AttributeValue>") && xml.contains(">B</saml2:AttributeValue>"));
-    assert!(xml.contains(&issuer));
+    assert!(xml.contains(&md.entity_id));
     std::fs::remove_dir_all(h).ok();
 }
 

@@ -294,7 +294,7 @@ async fn deactivation_never_deletes_and_reactivation_keeps_the_id() {
 #[tokio::test]
 async fn patch_can_answer_204_as_a_profile_option() {
     let app = ReferenceApp::builder()
-        .profile(AppProfile::named("patch-204").unwrap())
+        .profile(AppProfile::patch_204())
         .start()
         .await
         .unwrap();
@@ -317,7 +317,7 @@ async fn patch_can_answer_204_as_a_profile_option() {
 #[tokio::test]
 async fn immutable_attributes_of_a_profile_are_enforced() {
     let app = ReferenceApp::builder()
-        .profile(AppProfile::named("atlan").unwrap())
+        .profile(AppProfile::atlan())
         .start()
         .await
         .unwrap();

@@ -234,11 +234,15 @@ async fn idp_initiated_launch_and_metadata() {
         .text()
         .await
         .unwrap();
-    let (entity, cert, sso) = okta_sim::saml::idp::trust_from_metadata(&md).unwrap();
-    assert_eq!(entity, s.idp.issuer());
-    assert_eq!(cert, SigningKey::test_fixture().cert_der);
-    assert_eq!(sso, s.idp.sso_url());
-    assert!(s.idp.issuer().ends_with(&entity_key_for(&cert)));
+    let md = okta_sim::saml::metadata::IdpMetadata::parse(&md).unwrap();
+    assert_eq!(md.entity_id, s.idp.issuer());
+    assert_eq!(md.signing_cert_der, SigningKey::test_fixture().cert_der);
+    assert_eq!(md.sso_url, s.idp.sso_url());
+    assert!(
+        s.idp
+            .issuer()
+            .ends_with(&entity_key_for(&md.signing_cert_der))
+    );
     let html = s
         .http
         .get(s.idp.sso_url())

@@ -157,7 +157,7 @@ async fn import_paging() {
     ])
     .await;
     let s = session(&server, AppKind::Oin).await;
-    let (op, all) = s.import("/Users").await;
+    let (op, all) = s.import(okta_sim::okta::ops::OpKind::ImportUsers).await;
     assert_eq!(all.len(), 150);
     assert!(op.error.is_none());
     let lines: Vec<String> = server

@@ -4,8 +4,8 @@
 pub mod faults;
 pub mod profile;
 pub mod saml_sp;
-pub mod scim_http;
-pub mod store;
+pub(crate) mod scim_http;
+mod store;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -71,9 +71,11 @@ impl ReferenceAppBuilder {
         self.profile = profile;
         self
     }
-    /// Switch on a deliberate fault (see [`faults::Fault`]): for testing SCIM clients.
-    pub fn fault(mut self, fault: faults::Fault) -> Self {
-        self.faults.insert(fault);
+    /// Switch on a deliberate fault (see [`faults::FAULTS`]): for testing SCIM clients.
+    pub fn fault(mut self, fault: &'static faults::FaultDef) -> Self {
+        if !self.faults.iter().any(|f| std::ptr::eq(*f, fault)) {
+            self.faults.push(fault);
+        }
         self
     }
 
@@ -97,9 +99,17 @@ impl ReferenceAppBuilder {
             store: store.clone(),
             token: token.clone(),
             base_url: base_url.clone(),
-            faults: self.faults,
         });
-        let scim = scim_http::scim_routes(state);
+        let mut scim = scim_http::scim_routes(state.clone());
+        if !self.faults.is_empty() {
+            scim = scim.layer(axum::middleware::from_fn_with_state(
+                Arc::new(faults::FaultState {
+                    scim: state,
+                    faults: self.faults.clone(),
+                }),
+                faults::apply,
+            ));
+        }
         let mut router = if base_path.is_empty() {
             scim
         } else {
@@ -129,6 +139,8 @@ impl ReferenceAppBuilder {
         });
         Ok(ReferenceApp {
             sp,
+            faults: self.faults,
+            seeded: self.seed_users,
             addr,
             base_url,
             token,
@@ -153,6 +165,8 @@ fn normalize_base_path(p: &str) -> String {
 /// A running reference app. Dropping it stops the server.
 pub struct ReferenceApp {
     sp: Option<Arc<saml_sp::SpState>>,
+    faults: faults::Faults,
+    seeded: usize,
     addr: SocketAddr,
     base_url: String,
     token: String,
@@ -187,6 +201,44 @@ impl ReferenceApp {
     /// The SAML service provider, when one was configured.
     pub fn saml_sp(&self) -> Option<&saml_sp::SpState> {
         self.sp.as_deref()
+    }
+
+    /// What `okta-sim serve` prints: the URLs, the token, the SP, the faults switched on.
+    pub fn banner(&self, token_generated: bool) -> String {
+        let mut lines = vec![
+            "okta-sim reference app".to_string(),
+            format!("  SCIM base URL  {}", self.base_url),
+            format!(
+                "  token          {}{}",
+                self.token,
+                if token_generated {
+                    "  (generated; set --token or OKTA_SIM_TOKEN to choose)"
+                } else {
+                    ""
+                }
+            ),
+            format!("  users seeded   {}", self.seeded),
+        ];
+        if let Some(sp) = &self.sp {
+            lines.push(format!("  SAML SP        entity ID {}", sp.entity_id));
+            lines.push(format!(
+                "                 ACS {}  (login start {}/saml/login, whoami {}/saml/whoami)",
+                sp.acs_url, sp.app_url, sp.app_url
+            ));
+            lines.push(format!(
+                "                 trusts IdP {}",
+                sp.config.idp_entity_id
+            ));
+        }
+        for f in &self.faults {
+            lines.push(format!("  FAULT          {}: {}", f.name, f.describe));
+        }
+        lines.push(format!(
+            "  Okta setting   Authorization header: Bearer {}",
+            self.token
+        ));
+        lines.push("Press Ctrl-C to stop.".to_string());
+        lines.join("\n")
     }
 
     /// Direct access to the store, for assertions in tests.

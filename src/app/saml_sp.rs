@@ -55,6 +55,14 @@ pub struct SpConfig {
 }
 
 impl SpConfig {
+    /// An SP trusting the simulated Okta IdP that signs with `key` (at its default org URL).
+    pub fn trusting_okta_sim(key: &crate::saml::keys::SigningKey) -> Self {
+        let idp = crate::saml::idp::SamlApp::new(crate::saml::idp::DEFAULT_IDP_ORG_URL, "", "")
+            .with_key_identity(key);
+        SpConfig::trusting(&idp.issuer(), key.cert_der.clone(), &idp.sso_url())
+    }
+
+    /// An SP trusting the IdP this configuration names.
     pub fn trusting(idp_entity_id: &str, idp_cert_der: Vec<u8>, idp_sso_url: &str) -> Self {
         SpConfig {
             entity_id: None,

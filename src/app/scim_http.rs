@@ -37,8 +37,6 @@ pub struct ScimState {
     pub token: String,
     /// Absolute URL of the SCIM base, e.g. `http://127.0.0.1:8080/scim/v2`.
     pub base_url: String,
-    /// Deliberate deviations, for testing clients (none in normal use).
-    pub faults: super::faults::Faults,
 }
 
 /// A SCIM response: JSON body with the SCIM media type, or an error.
@@ -130,10 +128,6 @@ pub fn scim_routes(state: Arc<ScimState>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            super::faults::apply,
-        ))
         .with_state(state)
 }
 

@@ -1,6 +1,13 @@
-//! One graded check: an id, a grade, the reference section it enforces, and on failure what was
+//! One graded check: an id, a grade, the reference sections it enforces, and on failure what was
 //! sent, what came back, what Okta needs and why, with a JSON diff where one helps
 //! (ARCHITECTURE.md, "How a check reads").
+//!
+//! Checks are declared once, as data, in [`super::catalogue`]: a [`CheckDef`] is one check; a
+//! [`Shape`] is a set of checks every answer of one kind gets (a ListResponse, a SCIM Error…),
+//! instantiated for each [`Subject`] (an exchange that must answer that way), whose id prefixes
+//! the shape's. Grading code records checks only through these definitions.
+
+use std::borrow::Cow;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -22,6 +29,7 @@ pub enum Grade {
 }
 
 impl Grade {
+    /// The grade as reports write it, e.g. `okta-required`.
     pub fn name(self) -> &'static str {
         match self {
             Grade::OktaRequired => "okta-required",
@@ -36,11 +44,215 @@ impl Grade {
     }
 }
 
+/// Where a rule comes from. Every variant names something a test finds in `docs/reference/`
+/// (the reference documents, the seed guides, and the sections of the standards they cite).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Cite {
+    /// A numbered section of okta-scim-wire, e.g. `Wire("5.1")`.
+    Wire(&'static str),
+    /// A numbered item of okta-scim-wire's quirk list.
+    Quirk(u8),
+    /// A step of Okta's SCIM 2.0 SPEC test (okta-scim-wire §10.1).
+    SpecStep(u8),
+    /// A case of Okta's manual OIN test plan (okta-scim-wire §10.6), e.g. `TestPlan("C9335")`.
+    TestPlan(&'static str),
+    /// A numbered section of okta-saml.
+    Saml(&'static str),
+    /// A numbered section of okta-attributes-entitlements-oauth.
+    Attributes(&'static str),
+    /// A seed vendor guide by its number, e.g. `Seed("002")`.
+    Seed(&'static str),
+    /// A section of an RFC, e.g. `Rfc(7644, "3.12")`.
+    Rfc(u16, &'static str),
+    /// A section of SAML 2.0 core (saml-core-2.0-os).
+    SamlCore(&'static str),
+    /// A section of the SAML 2.0 bindings (saml-bindings-2.0-os).
+    SamlBindings(&'static str),
+    /// A section of the SAML 2.0 profiles (saml-profiles-2.0-os).
+    SamlProfiles(&'static str),
+}
+
+impl Cite {
+    /// The document the citation points into, as citations name it.
+    pub fn document(self) -> Cow<'static, str> {
+        match self {
+            Cite::Wire(_) | Cite::Quirk(_) | Cite::SpecStep(_) | Cite::TestPlan(_) => {
+                "okta-scim-wire".into()
+            }
+            Cite::Saml(_) => "okta-saml".into(),
+            Cite::Attributes(_) => "okta-attributes-entitlements-oauth".into(),
+            Cite::Seed(_) => "seed".into(),
+            Cite::Rfc(n, _) => format!("RFC {n}").into(),
+            Cite::SamlCore(_) => "SAML core".into(),
+            Cite::SamlBindings(_) => "SAML bindings".into(),
+            Cite::SamlProfiles(_) => "SAML profiles".into(),
+        }
+    }
+
+    /// The part after the document's name: `§5.1`, `quirk 14`, `§10.1 step 20`, `002`.
+    pub fn locator(self) -> String {
+        match self {
+            Cite::Wire(s)
+            | Cite::Saml(s)
+            | Cite::Attributes(s)
+            | Cite::Rfc(_, s)
+            | Cite::SamlCore(s)
+            | Cite::SamlBindings(s)
+            | Cite::SamlProfiles(s) => format!("§{s}"),
+            Cite::Quirk(n) => format!("quirk {n}"),
+            Cite::SpecStep(n) => format!("§10.1 step {n}"),
+            Cite::TestPlan(c) => format!("test plan {c}"),
+            Cite::Seed(n) => n.to_string(),
+        }
+    }
+}
+
+/// Citations as one line, naming each document once: `okta-scim-wire §2, quirk 14, RFC 7644 §3.12`.
+pub fn render_cites(cites: &[Cite]) -> String {
+    let mut out = String::new();
+    let mut last_doc: Option<Cow<'static, str>> = None;
+    for c in cites {
+        let doc = c.document();
+        if !out.is_empty() {
+            out.push_str(", ");
+        }
+        // A test-plan case reads on its own ("test plan C9335"); other locators follow their document.
+        let standalone = matches!(c, Cite::TestPlan(_));
+        if last_doc.as_ref() != Some(&doc) && !standalone {
+            out.push_str(&doc);
+            out.push(' ');
+        }
+        out.push_str(&c.locator());
+        last_doc = Some(doc);
+    }
+    out
+}
+
+/// One check, declared once in the catalogue.
+///
+/// In a [`Shape`], `id` is the suffix after the subject's id (empty: the subject's own id), and
+/// an empty `cite`, `needed` or `why` is the subject's.
+#[derive(Debug)]
+pub struct CheckDef {
+    pub id: &'static str,
+    pub grade: Grade,
+    pub cite: &'static [Cite],
+    /// What the app must do, said so a vendor can act on it.
+    pub needed: &'static str,
+    /// Why Okta (or the RFC) needs it.
+    pub why: &'static str,
+}
+
+/// The checks every answer of one kind gets (a ListResponse, a SCIM Error, an accepted PUT…).
+#[derive(Debug)]
+pub struct Shape {
+    pub name: &'static str,
+    pub about: &'static str,
+    pub checks: &'static [&'static CheckDef],
+}
+
+/// An exchange graded with a [`Shape`]: its checks are named `{id}.{suffix}`.
+#[derive(Debug, Clone)]
+pub struct Subject {
+    pub id: Cow<'static, str>,
+    pub shape: &'static Shape,
+    pub cite: Cow<'static, [Cite]>,
+    /// What the shape's main check (the one with an empty id) needs, when the shape leaves it open.
+    pub needed: Cow<'static, str>,
+    /// Why, for the shape's checks that leave it open.
+    pub why: Cow<'static, str>,
+    /// Replaces the grade of the shape's main check (a policy, e.g. `--sha1-policy`).
+    pub grade: Option<Grade>,
+}
+
+impl Subject {
+    /// A subject declared in the catalogue.
+    pub const fn new(
+        id: &'static str,
+        shape: &'static Shape,
+        cite: &'static [Cite],
+        needed: &'static str,
+        why: &'static str,
+    ) -> Subject {
+        Subject {
+            id: Cow::Borrowed(id),
+            shape,
+            cite: Cow::Borrowed(cite),
+            needed: Cow::Borrowed(needed),
+            why: Cow::Borrowed(why),
+            grade: None,
+        }
+    }
+
+    /// The full check of one of the shape's members for this subject.
+    pub fn spec(&self, member: &CheckDef) -> CheckSpec {
+        let id = if member.id.is_empty() {
+            self.id.to_string()
+        } else {
+            format!("{}.{}", self.id, member.id)
+        };
+        let pick = |own: &'static str, subject: &Cow<'static, str>| {
+            if own.is_empty() {
+                subject.to_string()
+            } else {
+                own.to_string()
+            }
+        };
+        CheckSpec {
+            id,
+            grade: match (member.id.is_empty(), self.grade) {
+                (true, Some(g)) => g,
+                _ => member.grade,
+            },
+            cite: if member.cite.is_empty() {
+                self.cite.to_vec()
+            } else {
+                member.cite.to_vec()
+            },
+            needed: pick(member.needed, &self.needed),
+            why: pick(member.why, &self.why),
+        }
+    }
+
+    /// Every check of the subject, as the catalogue lists them.
+    pub fn specs(&self) -> Vec<CheckSpec> {
+        self.shape.checks.iter().map(|m| self.spec(m)).collect()
+    }
+}
+
+/// A check with everything filled in: what is recorded and what `check --list` prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckSpec {
+    pub id: String,
+    pub grade: Grade,
+    #[serde(serialize_with = "serialize_cites")]
+    pub cite: Vec<Cite>,
+    pub needed: String,
+    pub why: String,
+}
+
+fn serialize_cites<S: serde::Serializer>(cites: &[Cite], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&render_cites(cites))
+}
+
+impl From<&CheckDef> for CheckSpec {
+    fn from(d: &CheckDef) -> Self {
+        CheckSpec {
+            id: d.id.to_string(),
+            grade: d.grade,
+            cite: d.cite.to_vec(),
+            needed: d.needed.to_string(),
+            why: d.why.to_string(),
+        }
+    }
+}
+
+/// A check as recorded in a scenario.
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
     pub id: String,
     pub grade: Grade,
-    /// The reference section, e.g. `okta-scim-wire §5.1`.
+    /// The reference sections, e.g. `okta-scim-wire §5.1`.
     pub source: String,
     pub passed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -49,6 +261,7 @@ pub struct Check {
     pub got: Option<String>,
     pub needed: String,
     pub why: String,
+    /// What differed (a JSON diff, or the values compared).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
 }
@@ -97,15 +310,6 @@ impl Check {
     }
 }
 
-/// The facts a check needs besides pass/fail.
-pub struct Spec<'a> {
-    pub id: &'a str,
-    pub grade: Grade,
-    pub source: &'a str,
-    pub needed: &'a str,
-    pub why: &'a str,
-}
-
 /// Collects the checks of one scenario.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Checks {
@@ -113,36 +317,53 @@ pub struct Checks {
 }
 
 impl Checks {
-    /// Record a check about one exchange.
-    pub fn check(&mut self, spec: Spec<'_>, passed: bool, ex: Option<&Exchange>) -> bool {
-        self.push(spec, passed, ex, None);
-        passed
+    /// Record a check of the catalogue about one exchange.
+    pub fn record(&mut self, def: &CheckDef, passed: bool, ex: Option<&Exchange>) -> bool {
+        self.push(CheckSpec::from(def), passed, ex, None)
     }
 
-    /// Record a check, with a diff of what was expected against what came back.
-    pub fn check_with_diff(
+    /// Record a check, with what differed (shown only when it failed).
+    pub fn record_detail(
         &mut self,
-        spec: Spec<'_>,
+        def: &CheckDef,
         passed: bool,
         ex: Option<&Exchange>,
-        diff: Option<String>,
+        detail: Option<String>,
     ) -> bool {
-        self.push(spec, passed, ex, diff);
-        passed
+        self.push(CheckSpec::from(def), passed, ex, detail)
     }
 
-    fn push(&mut self, spec: Spec<'_>, passed: bool, ex: Option<&Exchange>, diff: Option<String>) {
+    /// Record one check of a subject's shape.
+    pub fn record_as(
+        &mut self,
+        subject: &Subject,
+        member: &CheckDef,
+        passed: bool,
+        ex: Option<&Exchange>,
+        detail: Option<String>,
+    ) -> bool {
+        self.push(subject.spec(member), passed, ex, detail)
+    }
+
+    fn push(
+        &mut self,
+        spec: CheckSpec,
+        passed: bool,
+        ex: Option<&Exchange>,
+        detail: Option<String>,
+    ) -> bool {
         self.items.push(Check {
-            id: spec.id.to_string(),
+            source: render_cites(&spec.cite),
+            id: spec.id,
             grade: spec.grade,
-            source: spec.source.to_string(),
             passed,
             sent: ex.map(Exchange::sent),
             got: ex.map(Exchange::got),
-            needed: spec.needed.to_string(),
-            why: spec.why.to_string(),
-            diff: if passed { None } else { diff },
+            needed: spec.needed,
+            why: spec.why,
+            diff: if passed { None } else { detail },
         });
+        passed
     }
 
     pub fn blocking_failures(&self) -> impl Iterator<Item = &Check> {
@@ -186,17 +407,19 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    const READBACK: CheckDef = CheckDef {
+        id: "users.readback.inactive",
+        grade: Grade::OktaRequired,
+        cite: &[Cite::Wire("5.1")],
+        needed: "GET shows \"active\": false",
+        why: "Okta deactivates users with a path-less replace",
+    };
+
     #[test]
     fn a_failed_check_reads_like_the_architecture_example() {
         let mut c = Checks::default();
-        c.check_with_diff(
-            Spec {
-                id: "users.deactivate.readback",
-                grade: Grade::OktaRequired,
-                source: "okta-scim-wire §5.1",
-                needed: "GET shows \"active\": false",
-                why: "Okta deactivates users with a path-less replace",
-            },
+        c.record_detail(
+            &READBACK,
             false,
             None,
             json_diff(
@@ -206,9 +429,7 @@ mod tests {
         );
         let text = c.items[0].render();
         assert!(
-            text.starts_with(
-                "FAIL [okta-required] users.deactivate.readback  (okta-scim-wire §5.1)"
-            ),
+            text.starts_with("FAIL [okta-required] users.readback.inactive  (okta-scim-wire §5.1)"),
             "{text}"
         );
         assert!(text.contains("needed   GET shows"), "{text}");
@@ -220,13 +441,10 @@ mod tests {
     #[test]
     fn tolerated_failures_are_warnings() {
         let mut c = Checks::default();
-        c.check(
-            Spec {
-                id: "x",
+        c.record(
+            &CheckDef {
                 grade: Grade::OktaTolerated,
-                source: "s",
-                needed: "n",
-                why: "w",
+                ..READBACK
             },
             false,
             None,
@@ -234,5 +452,68 @@ mod tests {
         assert!(c.items[0].render().starts_with("WARN"));
         assert_eq!(c.blocking_failures().count(), 0);
         assert_eq!(c.warnings().count(), 1);
+    }
+
+    #[test]
+    fn citations_name_each_document_once() {
+        use Cite::*;
+        assert_eq!(
+            render_cites(&[Wire("2"), Quirk(14)]),
+            "okta-scim-wire §2, quirk 14"
+        );
+        assert_eq!(
+            render_cites(&[Wire("3.2"), SpecStep(14)]),
+            "okta-scim-wire §3.2, §10.1 step 14"
+        );
+        assert_eq!(
+            render_cites(&[Rfc(7643, "4.1.1"), Wire("3.1")]),
+            "RFC 7643 §4.1.1, okta-scim-wire §3.1"
+        );
+        assert_eq!(
+            render_cites(&[Wire("6.4"), TestPlan("C9315"), TestPlan("C9330")]),
+            "okta-scim-wire §6.4, test plan C9315, test plan C9330"
+        );
+        assert_eq!(render_cites(&[Seed("000"), Seed("001")]), "seed 000, 001");
+    }
+
+    #[test]
+    fn a_subject_fills_in_what_its_shape_leaves_open() {
+        const MAIN: CheckDef = CheckDef {
+            id: "",
+            grade: Grade::OktaRequired,
+            cite: &[],
+            needed: "",
+            why: "own why",
+        };
+        const SUB: CheckDef = CheckDef {
+            id: "answered",
+            grade: Grade::OktaRequired,
+            cite: &[Cite::Wire("8.4")],
+            needed: "an answer",
+            why: "",
+        };
+        static SHAPE: Shape = Shape {
+            name: "t",
+            about: "t",
+            checks: &[&MAIN, &SUB],
+        };
+        let mut s = Subject::new(
+            "groups.members.patch",
+            &SHAPE,
+            &[Cite::Wire("6.2")],
+            "200 or 204",
+            "subject why",
+        );
+        s.grade = Some(Grade::RfcShould);
+        let specs = s.specs();
+        assert_eq!(specs[0].id, "groups.members.patch");
+        assert_eq!(specs[0].needed, "200 or 204");
+        assert_eq!(specs[0].why, "own why");
+        assert_eq!(specs[0].grade, Grade::RfcShould);
+        assert_eq!(specs[0].cite, vec![Cite::Wire("6.2")]);
+        assert_eq!(specs[1].id, "groups.members.patch.answered");
+        assert_eq!(specs[1].why, "subject why");
+        assert_eq!(specs[1].grade, Grade::OktaRequired);
+        assert_eq!(specs[1].cite, vec![Cite::Wire("8.4")]);
     }
 }

@@ -3,32 +3,38 @@
 //! as JUnit and JSON reports and a transcript of every exchange.
 //!
 //! The suite talks to targets only over HTTP, and knows nothing of the reference app:
-//! `crate::embedded` starts one and hands its URLs here like any other target's.
+//! `crate::embedded` starts one and hands its URLs here like any other target's. A run keeps all
+//! its state to itself: two runs in one process go on side by side.
 
+pub mod catalogue;
 pub mod check;
-pub mod features;
-pub mod grade;
+mod grade;
+mod plan;
 pub mod report;
-pub mod schemas;
-pub mod sso;
-pub mod world;
+mod schemas;
+mod sso;
+mod world;
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cucumber::gherkin::tagexpr::TagOperation;
-use cucumber::tag::Ext as _;
 use cucumber::{World as _, cli, event, parser, writer};
+use futures::FutureExt as _;
+
+pub use check::Grade;
+pub use plan::EMBEDDED as EMBEDDED_FEATURES;
+use plan::{Fate, Plan, Reach, Slot};
+pub use report::{Outcome, ScenarioResult, Summary};
 
 use crate::okta::RetryPolicy;
 use crate::okta::ops::OktaSettings;
-use crate::okta::wire::{AppKind, Auth, Exchange};
+use crate::okta::wire::{AppKind, Auth, Exchange, ExchangeLog, WireClient};
 use crate::saml::idp::SamlApp;
 use crate::saml::keys::SigningKey;
-use check::Grade;
-use report::{Outcome, ScenarioResult, Summary};
+use world::{OktaWorld, RUN, RunContext};
 
 /// Print a line to stdout; a closed pipe (`okta-sim check | head`) is not an error.
 macro_rules! say {
@@ -36,15 +42,12 @@ macro_rules! say {
         let _ = writeln!(std::io::stdout(), $($arg)*);
     }};
 }
-use world::{OktaWorld, RunContext};
 
 /// What to run against.
 #[derive(Debug, Clone)]
 pub enum Target {
-    Url {
-        base_url: String,
-        auth: Auth,
-    },
+    /// A SCIM base URL and the credential Okta would send.
+    Url { base_url: String, auth: Auth },
     /// No SCIM target: only the SSO scenarios run (against `CheckOptions::sp`).
     None,
 }
@@ -55,13 +58,43 @@ pub struct SpTarget {
     pub acs_url: String,
     /// The SP entity ID, expected in the Audience.
     pub audience: String,
+    /// A URL answering JSON that names who the session cookie belongs to.
     pub whoami_url: Option<String>,
+    /// The SP-initiated login start (a GET that redirects to the IdP).
     pub login_url: Option<String>,
 }
 
-/// Where the simulated Okta IdP says it lives (the default of `okta-sim saml idp`).
-pub const DEFAULT_IDP_ORG_URL: &str = "http://127.0.0.1:7000";
+impl SpTarget {
+    /// The SP described by its metadata (entity ID and HTTP-POST ACS), fetched from `url`.
+    pub async fn from_metadata_url(url: &str) -> Result<SpTarget, CheckError> {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| CheckError::Io(e.to_string()))?;
+        let text = client
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| CheckError::Unreachable(format!("cannot fetch --sp-metadata {url}: {e}")))?
+            .text()
+            .await
+            .map_err(|e| {
+                CheckError::Unreachable(format!("cannot read --sp-metadata {url}: {e}"))
+            })?;
+        let md = crate::saml::metadata::SpMetadata::parse(&text)
+            .map_err(|e| CheckError::Usage(format!("--sp-metadata {url}: {e}")))?;
+        Ok(SpTarget {
+            acs_url: md.acs_url,
+            audience: md.entity_id,
+            whoami_url: None,
+            login_url: None,
+        })
+    }
+}
 
+pub use crate::saml::idp::DEFAULT_IDP_ORG_URL;
+
+/// Everything a run needs to know.
 #[derive(Debug, Clone)]
 pub struct CheckOptions {
     pub target: Target,
@@ -120,19 +153,25 @@ impl Default for CheckOptions {
 /// Why a run could not happen (exit code 2).
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
+    /// The options or the feature files are wrong.
     #[error("{0}")]
     Usage(String),
+    /// Nothing answers at the target's address.
     #[error("the target is unreachable: {0}")]
     Unreachable(String),
+    /// A file could not be read or written.
     #[error("{0}")]
     Io(String),
 }
 
+/// What a run found.
 pub struct RunOutcome {
+    /// Every selected scenario, in feature order, skipped ones included.
     pub results: Vec<ScenarioResult>,
     pub summary: Summary,
     pub seed: u64,
     pub base_url: String,
+    /// Every request and response of the run, in order.
     pub exchanges: Vec<Exchange>,
 }
 
@@ -147,29 +186,59 @@ impl RunOutcome {
     }
 }
 
-/// Only one run at a time per process: the scenarios share a context.
-static RUN_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 /// Run the suite.
 pub async fn run(opts: CheckOptions) -> Result<RunOutcome, CheckError> {
-    let _guard = RUN_LOCK.lock().await;
-    let tags: Option<TagOperation> = match &opts.tags {
-        Some(t) => Some(
-            t.parse()
-                .map_err(|e| CheckError::Usage(format!("invalid --tags expression {t:?}: {e}")))?,
-        ),
-        None => None,
+    let targets = connect(&opts).await?;
+    let plan = Plan::prepare(
+        opts.tags.as_deref(),
+        opts.features_dir.as_deref(),
+        opts.only_features_dir,
+        targets.reach(opts.app_kind),
+    )?;
+    let seed = opts.seed.unwrap_or_else(rand::random);
+    let ctx = Arc::new(run_context(&opts, &targets, seed)?);
+    if opts.print {
+        announce(&opts, &targets, seed);
+    }
+    let results = execute(plan, ctx.clone(), opts.print).await;
+    let outcome = RunOutcome {
+        summary: Summary::of(&results),
+        results,
+        seed,
+        base_url: targets.base_url.clone(),
+        exchanges: ctx.log.lock().unwrap_or_else(|e| e.into_inner()).clone(),
     };
-    let features = FeatureDir::create(opts.features_dir.as_deref(), opts.only_features_dir)?;
+    write_reports(&opts, &outcome)?;
+    if opts.print {
+        summarize(&outcome);
+    }
+    Ok(outcome)
+}
 
-    let log: Arc<Mutex<Vec<Exchange>>> = Arc::new(Mutex::new(Vec::new()));
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(opts.timeout)
-        .build()
-        .map_err(|e| CheckError::Io(e.to_string()))?;
-    let attacker_key = SigningKey::test_fixture_other();
-    let mut sso = None;
+/// The targets of a run, checked to be reachable.
+struct Targets {
+    base_url: String,
+    auth: Auth,
+    scim: bool,
+    sso: Option<Arc<sso::SsoTarget>>,
+    log: ExchangeLog,
+}
+
+impl Targets {
+    fn reach(&self, app_kind: AppKind) -> Reach {
+        Reach {
+            app_kind,
+            scim: self.scim,
+            sso: self.sso.is_some(),
+            sp_login: self.sso.as_ref().is_some_and(|s| s.login_url.is_some()),
+            sp_whoami: self.sso.as_ref().is_some_and(|s| s.whoami_url.is_some()),
+        }
+    }
+}
+
+/// Check the target and the SP answer at all (exit 2 when not), and set up the SSO side.
+async fn connect(opts: &CheckOptions) -> Result<Targets, CheckError> {
+    let log: ExchangeLog = Arc::new(Mutex::new(Vec::new()));
     let (base_url, auth, scim) = match &opts.target {
         Target::Url { base_url, auth } => {
             preflight(base_url).await?;
@@ -181,212 +250,238 @@ pub async fn run(opts: CheckOptions) -> Result<RunOutcome, CheckError> {
             false,
         ),
     };
-    if let Some(sp) = &opts.sp {
-        preflight(&sp.acs_url).await?;
-        let key = match &opts.idp_key {
-            Some(k) => k.clone(),
-            None => SigningKey::load_or_create(&default_key_dir())
-                .map_err(|e| CheckError::Io(e.to_string()))?,
-        };
-        let idp =
-            SamlApp::new(DEFAULT_IDP_ORG_URL, &sp.acs_url, &sp.audience).with_key_identity(&key);
-        sso = Some(Arc::new(sso::SsoTarget {
-            acs_url: sp.acs_url.clone(),
-            audience: sp.audience.clone(),
-            whoami_url: sp.whoami_url.clone(),
-            login_url: sp.login_url.clone(),
-            app: idp,
-            key,
-            attacker_key,
-            http,
-            log: log.clone(),
-        }));
-    }
+    let sso = match &opts.sp {
+        Some(sp) => {
+            preflight(&sp.acs_url).await?;
+            let key = match &opts.idp_key {
+                Some(k) => k.clone(),
+                None => SigningKey::load_or_create(&default_key_dir())
+                    .map_err(|e| CheckError::Io(e.to_string()))?,
+            };
+            let http = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(opts.timeout)
+                .build()
+                .map_err(|e| CheckError::Io(e.to_string()))?;
+            Some(Arc::new(sso::SsoTarget {
+                acs_url: sp.acs_url.clone(),
+                audience: sp.audience.clone(),
+                whoami_url: sp.whoami_url.clone(),
+                login_url: sp.login_url.clone(),
+                app: SamlApp::new(DEFAULT_IDP_ORG_URL, &sp.acs_url, &sp.audience)
+                    .with_key_identity(&key),
+                key,
+                attacker_key: SigningKey::test_fixture_other(),
+                http,
+                log: log.clone(),
+            }))
+        }
+        None => None,
+    };
+    Ok(Targets {
+        base_url,
+        auth,
+        scim,
+        sso,
+        log,
+    })
+}
 
-    let seed = opts.seed.unwrap_or_else(rand::random);
+/// What every scenario of the run shares.
+fn run_context(opts: &CheckOptions, t: &Targets, seed: u64) -> Result<RunContext, CheckError> {
+    let retry = RetryPolicy {
+        time_scale: opts.retry_time_scale,
+        ..RetryPolicy::default()
+    };
+    let wire = WireClient::new(
+        &t.base_url,
+        t.auth.clone(),
+        opts.timeout,
+        retry,
+        t.log.clone(),
+    )
+    .map_err(|e| CheckError::Usage(e.to_string()))?;
     let mut settings = opts.settings.clone();
     settings.app_kind = opts.app_kind;
-    let ctx = Arc::new(RunContext {
-        base_url: base_url.clone(),
-        auth,
+    Ok(RunContext {
+        wire,
         settings,
-        timeout: opts.timeout,
-        retry: RetryPolicy {
-            time_scale: opts.retry_time_scale,
-            ..RetryPolicy::default()
-        },
         seed,
-        log: log.clone(),
-        timeouts_in_a_row: Arc::new(std::sync::atomic::AtomicU32::new(0)),
-        sso: sso.clone(),
+        log: t.log.clone(),
+        sso: t.sso.clone(),
         sha1_grade: opts.sha1_grade,
-    });
-    let have_sso = sso.is_some();
-    let have_login = sso.as_ref().is_some_and(|s| s.login_url.is_some());
-    let have_whoami = sso.as_ref().is_some_and(|s| s.whoami_url.is_some());
-    world::set_context(Some(ctx));
+    })
+}
 
-    if opts.print {
+/// The first lines of output: what is checked, as what, with which seed.
+fn announce(opts: &CheckOptions, t: &Targets, seed: u64) {
+    say!(
+        "okta-sim check: {} as an {} app, seed {seed}",
+        match (&opts.label, &opts.target) {
+            (Some(label), _) => label.clone(),
+            (None, Target::Url { .. }) => t.base_url.clone(),
+            (None, Target::None) => "no SCIM target".to_string(),
+        },
+        opts.app_kind.name().to_uppercase()
+    );
+    if let (Some(sp), Some(s), None) = (&opts.sp, &t.sso, &opts.label) {
         say!(
-            "okta-sim check: {} as an {} app, seed {seed}",
-            match (&opts.label, &opts.target) {
-                (Some(label), _) => label.clone(),
-                (None, Target::Url { .. }) => base_url.clone(),
-                (None, Target::None) => "no SCIM target".to_string(),
-            },
-            opts.app_kind.name().to_uppercase()
+            "  SSO: ACS {} (audience {}), signed by IdP {}",
+            sp.acs_url,
+            sp.audience,
+            s.app.issuer()
         );
-        if let (Some(sp), Some(s), None) = (&opts.sp, &sso, &opts.label) {
-            say!(
-                "  SSO: ACS {} (audience {}), signed by IdP {}",
-                sp.acs_url,
-                sp.audience,
-                s.app.issuer()
-            );
+    }
+}
+
+/// Results printed in feature order as scenarios finish, skipped ones in their place.
+struct Printer {
+    print: bool,
+    slots: Vec<Slot>,
+    results: Vec<Option<ScenarioResult>>,
+    printed: usize,
+}
+
+impl Printer {
+    fn new(slots: Vec<Slot>, print: bool) -> Self {
+        let results = slots
+            .iter()
+            .map(|s| match &s.fate {
+                Fate::Run => None,
+                Fate::Skip(reason) => Some(not_run(
+                    s,
+                    Outcome::Skipped {
+                        reason: reason.clone(),
+                    },
+                )),
+                Fate::Invalid(reason) => Some(not_run(
+                    s,
+                    Outcome::Failed {
+                        reason: reason.clone(),
+                    },
+                )),
+            })
+            .collect();
+        Printer {
+            print,
+            slots,
+            results,
+            printed: 0,
         }
     }
 
-    let results: Arc<Mutex<Vec<ScenarioResult>>> = Arc::new(Mutex::new(Vec::new()));
-    let parse_errors: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
-    let print = opts.print;
-    let kind = opts.app_kind;
+    fn finish(&mut self, key: &(PathBuf, usize), result: ScenarioResult) {
+        if let Some(i) = self.slots.iter().position(|s| &s.key == key) {
+            self.results[i] = Some(result);
+        }
+        self.flush();
+    }
 
-    let collected = results.clone();
-    let filtered = results.clone();
-    let cucumber = OktaWorld::cucumber()
+    /// Print every result up to the first scenario still running.
+    fn flush(&mut self) {
+        while let Some(Some(r)) = self.results.get(self.printed) {
+            if self.print {
+                say!("{}", r.render());
+                let _ = std::io::stdout().flush();
+            }
+            self.printed += 1;
+        }
+    }
+
+    fn into_results(mut self) -> Vec<ScenarioResult> {
+        // A scenario cucumber did not report (it should not happen) is a failure, not a pass.
+        for (slot, r) in self.slots.iter().zip(self.results.iter_mut()) {
+            if r.is_none() {
+                *r = Some(not_run(
+                    slot,
+                    Outcome::Failed {
+                        reason: "the scenario did not finish".into(),
+                    },
+                ));
+            }
+        }
+        self.flush();
+        self.results.into_iter().flatten().collect()
+    }
+}
+
+fn not_run(slot: &Slot, outcome: Outcome) -> ScenarioResult {
+    ScenarioResult {
+        feature: slot.feature.clone(),
+        scenario: slot.scenario.clone(),
+        tags: slot.tags.clone(),
+        outcome,
+        duration_ms: 0.0,
+        checks: Vec::new(),
+        note: None,
+    }
+}
+
+/// Run the planned scenarios with cucumber, one at a time, in this run's own context.
+async fn execute(plan: Plan, ctx: Arc<RunContext>, print: bool) -> Vec<ScenarioResult> {
+    let seed = ctx.seed;
+    let printer = Arc::new(Mutex::new(Printer::new(plan.slots, print)));
+    let finished = printer.clone();
+    let cucumber = cucumber::Cucumber::<OktaWorld, _, PathBuf, _, _>::new()
+        .steps(OktaWorld::collection())
+        .with_parser(Parsed)
+        .with_writer(Quiet)
         .max_concurrent_scenarios(1)
-        .with_writer(Collect {
-            parse_errors: parse_errors.clone(),
-        })
         .before(move |feature, _rule, scenario, world| {
             let key = format!("{}/{}", feature.name, scenario.name);
             Box::pin(async move { world.reseed(seed, &key) })
         })
-        .after(move |feature, _rule, scenario, finished, world| {
-            let collected = collected.clone();
-            let result = scenario_result(feature, scenario, finished, world.map(|w| &*w));
-            Box::pin(async move {
-                if print {
-                    say!("{}", result.render());
-                    let _ = std::io::stdout().flush();
-                }
-                collected
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(result);
-            })
+        .after(move |feature, _rule, scenario, event, world| {
+            let key = (
+                feature.path.clone().unwrap_or_default(),
+                scenario.position.line,
+            );
+            let result = scenario_result(feature, scenario, event, world.map(|w| &*w));
+            finished
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .finish(&key, result);
+            Box::pin(async {})
         })
         .with_cli(cli::Opts::<_, _, _, cli::Empty>::default());
-
-    let previous_hook = std::panic::take_hook();
-    // Failed steps end in a panic that cucumber catches and reports; keep them off stderr.
-    std::panic::set_hook(Box::new(|_| {}));
-    cucumber
-        .filter_run(features.path.clone(), move |feature, rule, scenario| {
-            let all_tags: Vec<&String> = feature
-                .tags
-                .iter()
-                .chain(rule.iter().flat_map(|r| &r.tags))
-                .chain(&scenario.tags)
-                .collect();
-            if let Some(op) = &tags
-                && !op.eval(all_tags.iter().map(|s| s.as_str()))
-            {
-                return false;
-            }
-            let other = match kind {
-                AppKind::Oin => "aiw",
-                AppKind::Aiw => "oin",
-            };
-            let has = |t: &str| all_tags.iter().any(|x| x.as_str() == t);
-            let saml = has("saml");
-            let skip = if has(other) {
-                Some(format!("@{other} only"))
-            } else if saml && !have_sso {
-                Some("no SP to sign in to: give --sp-acs and --sp-audience".to_string())
-            } else if (!saml || has("jit")) && !scim {
-                Some("no SCIM target: give --target".to_string())
-            } else if has("sp-initiated") && !have_login {
-                Some("needs the SP's login start URL: give --sp-login".to_string())
-            } else if has("whoami") && !have_whoami {
-                Some("needs the SP's whoami URL: give --sp-whoami".to_string())
-            } else {
-                None
-            };
-            if let Some(reason) = skip {
-                let r = ScenarioResult {
-                    feature: feature.name.clone(),
-                    scenario: scenario.name.clone(),
-                    tags: all_tags.iter().map(|t| format!("@{t}")).collect(),
-                    outcome: Outcome::Skipped { reason },
-                    duration_ms: 0.0,
-                    checks: Vec::new(),
-                    note: None,
-                };
-                filtered.lock().unwrap_or_else(|e| e.into_inner()).push(r);
-                return false;
-            }
-            true
-        })
+    RUN.scope(ctx, cucumber.run(plan.features).map(|_| ()))
         .await;
-    std::panic::set_hook(previous_hook);
-    world::set_context(None);
+    let printer = Arc::try_unwrap(printer)
+        .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
+        .unwrap_or_else(|shared| {
+            let mut guard = shared.lock().unwrap_or_else(|e| e.into_inner());
+            std::mem::replace(&mut *guard, Printer::new(Vec::new(), false))
+        });
+    printer.into_results()
+}
 
-    let errors = parse_errors
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
-    if !errors.is_empty() {
-        return Err(CheckError::Usage(format!(
-            "cannot read the feature files:\n{}",
-            errors.join("\n")
-        )));
-    }
-
-    let mut results = std::mem::take(&mut *results.lock().unwrap_or_else(|e| e.into_inner()));
-    if print {
-        for r in results
-            .iter()
-            .filter(|r| matches!(r.outcome, Outcome::Skipped { .. }) && r.checks.is_empty())
-        {
-            if r.duration_ms == 0.0 {
-                say!("{}", r.render());
-            }
-        }
-    }
-    // Keep the report in feature order, skipped scenarios included.
-    results.sort_by_key(|r| feature_rank(&r.feature));
-    let summary = Summary::of(&results);
-    let exchanges = log.lock().unwrap_or_else(|e| e.into_inner()).clone();
-
+/// Write the JUnit and JSON reports and the transcript the options ask for.
+fn write_reports(opts: &CheckOptions, o: &RunOutcome) -> Result<(), CheckError> {
     if let Some(path) = &opts.junit {
-        let xml = report::junit_xml(&results).map_err(CheckError::Io)?;
+        let xml = report::junit_xml(&o.results).map_err(CheckError::Io)?;
         std::fs::write(path, xml)
             .map_err(|e| CheckError::Io(format!("cannot write {}: {e}", path.display())))?;
     }
     if let Some(path) = &opts.json {
-        report::write_json(path, &base_url, kind.name(), seed, &results)
+        report::write_json(path, &o.base_url, opts.app_kind.name(), o.seed, &o.results)
             .map_err(|e| CheckError::Io(format!("cannot write {}: {e}", path.display())))?;
     }
     if let Some(path) = &opts.transcript {
-        write_transcript(path, &exchanges)?;
+        write_transcript(path, &o.exchanges)?;
     }
-    if print {
-        if summary.blocking_failures > 0 {
-            say!(
-                "{} okta-required or rfc-must check(s) failed: Okta would break. Rerun with --seed {seed} to reproduce.",
-                summary.blocking_failures
-            );
-        }
-        say!("{}", summary.line());
+    Ok(())
+}
+
+/// The last lines of output.
+fn summarize(o: &RunOutcome) {
+    if o.summary.blocking_failures > 0 {
+        say!(
+            "{} okta-required or rfc-must check(s) failed: Okta would break. Rerun with --seed {} to reproduce.",
+            o.summary.blocking_failures,
+            o.seed
+        );
     }
-    Ok(RunOutcome {
-        results,
-        summary,
-        seed,
-        base_url,
-        exchanges,
-    })
+    say!("{}", o.summary.line());
 }
 
 /// Where okta-sim keeps its IdP key: `$OKTA_SIM_HOME`, else `~/.okta-sim`.
@@ -399,19 +494,6 @@ pub fn default_key_dir() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(std::env::temp_dir);
     home.join(".okta-sim")
-}
-
-fn feature_rank(name: &str) -> usize {
-    features::EMBEDDED
-        .iter()
-        .position(|(_, text)| {
-            text.lines().any(|l| {
-                l.trim_start()
-                    .strip_prefix("Feature:")
-                    .is_some_and(|n| n.trim() == name)
-            })
-        })
-        .unwrap_or(usize::MAX)
 }
 
 fn write_transcript(path: &Path, exchanges: &[Exchange]) -> Result<(), CheckError> {
@@ -470,33 +552,42 @@ fn scenario_result(
     world: Option<&OktaWorld>,
 ) -> ScenarioResult {
     let checks = world.map(|w| w.checks.items.clone()).unwrap_or_default();
-    let outcome = match finished {
-        event::ScenarioFinished::StepPassed if checks.iter().any(|c| c.is_blocking_failure()) => {
+    let failure = world.and_then(|w| w.failure.clone());
+    let outcome = match (finished, failure) {
+        (event::ScenarioFinished::StepPassed, Some(reason)) => Outcome::Failed { reason },
+        (event::ScenarioFinished::StepPassed, None)
+            if checks.iter().any(|c| c.is_blocking_failure()) =>
+        {
             Outcome::Failed {
                 reason: "a check that fails the run failed".into(),
             }
         }
-        event::ScenarioFinished::StepPassed => Outcome::Passed,
-        event::ScenarioFinished::StepSkipped => Outcome::Failed {
+        (event::ScenarioFinished::StepPassed, None) => Outcome::Passed,
+        (event::ScenarioFinished::StepSkipped, _) => Outcome::Failed {
             reason: "a step matches no step definition (see features/README.md for the vocabulary)"
                 .into(),
         },
-        event::ScenarioFinished::StepFailed(_, _, err) => Outcome::Failed {
+        (event::ScenarioFinished::StepFailed(_, _, err), _) => Outcome::Failed {
             reason: step_error(err),
         },
-        event::ScenarioFinished::BeforeHookFailed(info) => Outcome::Failed {
-            reason: panic_text(info),
+        (event::ScenarioFinished::BeforeHookFailed(info), _) => Outcome::Failed {
+            reason: format!("okta-sim panicked: {}", panic_text(info)),
         },
+    };
+    let tags = {
+        let mut seen: HashMap<&str, ()> = HashMap::new();
+        feature
+            .tags
+            .iter()
+            .chain(&scenario.tags)
+            .filter(|t| seen.insert(t.as_str(), ()).is_none())
+            .map(|t| format!("@{t}"))
+            .collect()
     };
     ScenarioResult {
         feature: feature.name.clone(),
         scenario: scenario.name.clone(),
-        tags: feature
-            .tags
-            .iter()
-            .chain(&scenario.tags)
-            .map(|t| format!("@{t}"))
-            .collect(),
+        tags,
         outcome,
         duration_ms: world
             .map(|w| w.started.elapsed().as_secs_f64() * 1000.0)
@@ -512,7 +603,7 @@ fn step_error(err: &event::StepError) -> String {
         event::StepError::AmbiguousMatch(e) => {
             format!("a step matches more than one definition: {e}")
         }
-        event::StepError::Panic(info) => panic_text(info),
+        event::StepError::Panic(info) => format!("okta-sim panicked: {}", panic_text(info)),
     }
 }
 
@@ -526,90 +617,32 @@ fn panic_text(info: &event::Info) -> String {
     }
 }
 
-/// A writer that prints nothing (results come from the after hook) and keeps parse errors.
-struct Collect {
-    parse_errors: Arc<Mutex<Vec<String>>>,
+/// Hands cucumber the features the plan decided on.
+struct Parsed;
+
+impl cucumber::Parser<Vec<cucumber::gherkin::Feature>> for Parsed {
+    type Cli = cli::Empty;
+    type Output =
+        futures::stream::Iter<std::vec::IntoIter<parser::Result<cucumber::gherkin::Feature>>>;
+
+    fn parse(self, input: Vec<cucumber::gherkin::Feature>, _cli: cli::Empty) -> Self::Output {
+        let items: Vec<_> = input.into_iter().map(Ok).collect();
+        futures::stream::iter(items)
+    }
 }
 
-impl<W: cucumber::World> cucumber::Writer<W> for Collect {
+/// A writer that prints nothing: results come from the after hook.
+struct Quiet;
+
+impl<W: cucumber::World> cucumber::Writer<W> for Quiet {
     type Cli = cli::Empty;
 
     async fn handle_event(
         &mut self,
-        ev: parser::Result<event::Event<event::Cucumber<W>>>,
+        _ev: parser::Result<event::Event<event::Cucumber<W>>>,
         _cli: &Self::Cli,
     ) {
-        if let Err(e) = ev {
-            self.parse_errors
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(e.to_string());
-        }
     }
 }
 
-impl writer::Normalized for Collect {}
-
-/// The feature files of a run, written to a temporary directory.
-struct FeatureDir {
-    path: PathBuf,
-}
-
-impl FeatureDir {
-    fn create(user_dir: Option<&Path>, only_user: bool) -> Result<FeatureDir, CheckError> {
-        let path = std::env::temp_dir().join(format!(
-            "okta-sim-features-{}-{}",
-            std::process::id(),
-            rand::random::<u32>()
-        ));
-        let shown = path.display().to_string();
-        let io = |e: std::io::Error| {
-            CheckError::Io(format!("cannot prepare the feature files in {shown}: {e}"))
-        };
-        std::fs::create_dir_all(&path).map_err(io)?;
-        let dir = FeatureDir { path };
-        if !only_user {
-            for (name, text) in features::EMBEDDED {
-                std::fs::write(dir.path.join(name), text).map_err(io)?;
-            }
-        }
-        if let Some(user) = user_dir {
-            if !user.is_dir() {
-                return Err(CheckError::Usage(format!(
-                    "--features {}: not a directory",
-                    user.display()
-                )));
-            }
-            let mut n = 0;
-            copy_features(user, &dir.path.join("user"), &mut n).map_err(io)?;
-            if n == 0 {
-                return Err(CheckError::Usage(format!(
-                    "--features {}: no .feature files there",
-                    user.display()
-                )));
-            }
-        }
-        Ok(dir)
-    }
-}
-
-fn copy_features(from: &Path, to: &Path, n: &mut usize) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let p = entry.path();
-        if p.is_dir() {
-            copy_features(&p, &to.join(entry.file_name()), n)?;
-        } else if p.extension().is_some_and(|e| e == "feature") {
-            std::fs::copy(&p, to.join(entry.file_name()))?;
-            *n += 1;
-        }
-    }
-    Ok(())
-}
-
-impl Drop for FeatureDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
-    }
-}
+impl writer::Normalized for Quiet {}

@@ -224,21 +224,12 @@ pub fn junit_xml(results: &[ScenarioResult]) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conformance::check::{Checks, Grade, Spec};
+    use crate::conformance::catalogue::assign::CREATE_STATUS;
+    use crate::conformance::check::Checks;
 
     fn result(outcome: Outcome, passed: bool) -> ScenarioResult {
         let mut c = Checks::default();
-        c.check(
-            Spec {
-                id: "users.create.status-201",
-                grade: Grade::OktaRequired,
-                source: "okta-scim-wire §3.2",
-                needed: "201",
-                why: "w",
-            },
-            passed,
-            None,
-        );
+        c.record(&CREATE_STATUS, passed, None);
         ScenarioResult {
             feature: "assign".into(),
             scenario: "A new user".into(),

@@ -10,9 +10,12 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use super::check::{Checks, Grade, Spec};
+use std::borrow::Cow;
+
+use super::catalogue::{attack as attack_checks, login};
+use super::check::{Checks, Cite, Grade, Subject};
 use crate::okta::wire::{Exchange, ExchangeLog, WireRequest, WireResponse};
-use crate::saml::attacks::{Attack, AttackInput, craft};
+use crate::saml::attacks::{AttackDef, AttackInput};
 use crate::saml::idp::{
     ResponseSpec, SamlApp, SamlUser, base64_encode, decode_authn_request, parse_authn_request,
 };
@@ -282,7 +285,7 @@ impl SsoTarget {
 
     pub fn attack(
         &self,
-        attack: Attack,
+        attack: &AttackDef,
         victim: &SamlUser,
         attacker: &SamlUser,
         in_response_to: Option<&str>,
@@ -295,117 +298,91 @@ impl SsoTarget {
             attacker,
             in_response_to,
         };
-        craft(attack, &input).map_err(|e| e.to_string())
-    }
-}
-
-fn spec<'a>(id: &'a str, grade: Grade, source: &'a str, needed: &'a str, why: &'a str) -> Spec<'a> {
-    Spec {
-        id,
-        grade,
-        source,
-        needed,
-        why,
+        (attack.craft)(&input).map_err(|e| e.to_string())
     }
 }
 
 /// Grade a login that must succeed (okta-saml §1): accepted, and the right person signed in.
 pub fn grade_login(
     c: &mut Checks,
-    id: &str,
-    source: &str,
+    s: &Subject,
     outcome: &AcsOutcome,
     user: &SamlUser,
     have_whoami: bool,
 ) {
-    c.check_with_diff(
-        spec(
-            &format!("{id}.accepted"),
-            Grade::OktaRequired,
-            source,
-            "the ACS to accept a valid Okta response",
-            "this is what Okta sends; refusing it breaks sign-in for every user",
-        ),
+    c.record_as(
+        s,
+        &login::ACCEPTED,
         outcome.accepted,
         Some(&outcome.exchange),
         Some(outcome.describe()),
     );
     if outcome.accepted && have_whoami {
-        c.check_with_diff(
-            spec(
-                &format!("{id}.identity"),
-                Grade::OktaRequired,
-                source,
-                &format!("the session to belong to the NameID {:?}", user.name_id),
-                "the SP must sign in the user the assertion names",
-            ),
+        c.record_as(
+            s,
+            &login::IDENTITY,
             outcome
                 .identity
                 .as_deref()
                 .is_some_and(|i| i.eq_ignore_ascii_case(&user.name_id)),
             Some(&outcome.exchange),
-            Some(outcome.describe()),
+            Some(format!(
+                "expected {:?}; {}",
+                user.name_id,
+                outcome.describe()
+            )),
         );
     }
 }
 
-/// The grade of a case: SHA-1 by policy, everything else a MUST of the SAML profiles.
-pub fn attack_grade(attack: Attack, sha1: Grade) -> Grade {
-    if attack == Attack::Sha1 {
-        sha1
-    } else {
-        Grade::RfcMust
+/// The checks of one attack case: `sso.attack.{name}`, graded `rfc-must` (SHA-1 by policy).
+pub fn attack_subject(attack: &'static AttackDef, sha1: Grade) -> Subject {
+    Subject {
+        id: Cow::Owned(format!("sso.attack.{}", attack.name)),
+        shape: &attack_checks::SHAPE,
+        cite: Cow::Borrowed(&[Cite::Saml("3")]),
+        needed: Cow::Owned(format!("the ACS to refuse it ({})", attack.describe)),
+        why: Cow::Borrowed(""),
+        grade: attack.sha1_policy.then_some(sha1),
     }
 }
 
 /// Grade one attack case from what the SP did and who it logged in.
 pub fn grade_attack(
     c: &mut Checks,
-    attack: Attack,
+    attack: &'static AttackDef,
     sha1: Grade,
     outcome: &AcsOutcome,
     victim: &SamlUser,
 ) {
-    let id = format!("sso.attack.{}", attack.name());
-    let wrapping = matches!(
-        attack,
-        Attack::Xsw1
-            | Attack::Xsw2
-            | Attack::Xsw3
-            | Attack::Xsw4
-            | Attack::Xsw5
-            | Attack::Xsw6
-            | Attack::Xsw7
-            | Attack::Xsw8
-            | Attack::TwoAssertions
-    );
-    // The signed NameID of comment injection is the attacker's own full identity: signing that
-    // identity in is correct; only the truncated one (the victim) is a hole.
-    let bound_to_signed = wrapping || attack == Attack::CommentInjection;
+    let subject = attack_subject(attack, sha1);
     let victim_in = outcome
         .identity
         .as_deref()
         .is_some_and(|i| i.eq_ignore_ascii_case(&victim.name_id));
     let passed = if !outcome.accepted {
         true
-    } else if bound_to_signed {
+    } else if attack.class.tolerates_signed_identity() {
         // Accepting is only tolerable when the identity is the signed one, never the victim.
         outcome.identity.is_some() && !victim_in
     } else {
         false
     };
-    let needed = format!("the ACS to refuse it ({})", attack.describe());
-    c.check_with_diff(
-        spec(&id, attack_grade(attack, sha1), "okta-saml §3", &needed,
-            "an SP that accepts this lets an attacker sign in as someone else, or with an assertion that is not valid"),
+    c.record_as(
+        &subject,
+        &attack_checks::REFUSED,
         passed,
         Some(&outcome.exchange),
-        Some(format!("{}{}", outcome.describe(), if victim_in { "  <- the victim" } else { "" })),
+        Some(format!(
+            "{}{}",
+            outcome.describe(),
+            if victim_in { "  <- the victim" } else { "" }
+        )),
     );
-    if wrapping && outcome.accepted && passed {
-        c.check_with_diff(
-            spec(&format!("{id}.refused"), Grade::RfcShould, "okta-saml §3.1", "a refusal, not a login bound to the signed assertion",
-                "the SP read the signed assertion, but a document with wrapped or extra assertions should not be accepted at all"),
+    if attack.class.binds_to_signed() && outcome.accepted && passed {
+        c.record_as(
+            &subject,
+            &attack_checks::NOT_ACCEPTED_AT_ALL,
             false,
             Some(&outcome.exchange),
             Some(outcome.describe()),

@@ -1,24 +1,29 @@
 //! The operation sequences of Okta's provisioning engine, each a named method of [`Session`]
 //! that sends exactly what Okta sends (okta-scim-wire §1–§7, §10) and decides what to do next
-//! from the answers the way Okta does. They record every exchange; grading is done elsewhere
-//! (`conformance`), from those exchanges.
+//! from the answers the way Okta does. They record every exchange under a typed [`Step`];
+//! grading is done elsewhere (`conformance`), from those exchanges, looked up by step.
+//!
+//! An [`Op`] knows which steps its kind of operation makes ([`OpKind::steps`]) and which of
+//! its exchanges were read by grading: [`Op::integrity`] reports an exchange nobody graded, or
+//! a lookup of a step the operation never makes, so an operation and its grading cannot drift
+//! apart silently.
+
+use std::cell::Cell;
 
 use indexmap::IndexMap;
 use serde_json::{Map, Value, json};
 
 use super::ids::{OktaIds, OktaUser};
 use super::wire::{AppKind, Exchange, WireClient, WireRequest};
-
-pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-pub const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+use crate::scim::list::{resources_of, total_results_of};
+use crate::scim::schema::{GROUP_SCHEMA, PATCH_OP_SCHEMA, USER_SCHEMA};
 
 /// Import pages are requested until this many pages, at most (a server that never ends paging).
 pub const MAX_IMPORT_PAGES: usize = 1000;
 
 /// What Okta does when a Group Push "Create" finds a group of that name (okta-scim-wire §7:
 /// UNCONFIRMED, so a choice).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExistingGroupOnPush {
     /// Link to the existing group and push memberships to it.
     Link,
@@ -27,11 +32,13 @@ pub enum ExistingGroupOnPush {
 }
 
 /// The PATCH body of an OIN password sync (okta-scim-wire §4: UNCONFIRMED, so a choice).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum PasswordSyncBody {
     /// `{"op":"replace","value":{"password":"…"}}`, by analogy with deactivation (default).
+    #[value(name = "pathless")]
     PathlessValue,
     /// `{"op":"replace","path":"password","value":"…"}`.
+    #[value(name = "path")]
     WithPath,
 }
 
@@ -82,36 +89,303 @@ pub struct AppGroup {
 #[error("{0}")]
 pub struct OpError(pub String);
 
-/// One operation's exchanges, in order.
-#[derive(Debug, Clone, Default)]
+/// One exchange of an operation, by what it is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Step {
+    /// `GET /Users?startIndex=1&count=2` of Test API Credentials.
+    UsersProbe,
+    /// `GET /Groups?startIndex=1&count=100` of Test API Credentials.
+    GroupsProbe,
+    /// An import page.
+    Page,
+    /// The import's request for one page past the end.
+    PastTheEnd,
+    /// `GET /Users?filter=userName eq "…"` before an assignment.
+    UserNamePrecheck,
+    /// `GET /Groups?filter=displayName eq "…"` before a push or link.
+    DisplayNameLookup,
+    /// `GET /Users?filter=userName eq "…"` outside an assignment (Okta's tests).
+    Filter,
+    /// A POST that creates a user or group.
+    Create,
+    /// The GET of an existing user that an assignment links to.
+    LinkGet,
+    /// The PUT that writes Okta's profile onto a linked user.
+    LinkPut,
+    /// A GET of one resource.
+    Get,
+    /// A PUT of one resource.
+    Put,
+    /// A user PATCH (activation, password).
+    Patch,
+    /// The path-less group rename PATCH with `id` in `value`.
+    RenamePatch,
+    /// A group membership PATCH: removes with filter paths, then one add.
+    MembershipPatch,
+    /// Push Now: a replace of all members.
+    ReplacePatch,
+    /// `DELETE /Groups/{id}`.
+    Delete,
+    /// A step of Okta's SCIM 2.0 SPEC test (okta-scim-wire §10.1), by its number.
+    Spec(u8),
+}
+
+impl Step {
+    /// How transcripts name the step.
+    pub fn label(self) -> String {
+        match self {
+            Step::UsersProbe => "users probe".into(),
+            Step::GroupsProbe => "groups probe".into(),
+            Step::Page => "page".into(),
+            Step::PastTheEnd => "past the end".into(),
+            Step::UserNamePrecheck => "userName pre-check".into(),
+            Step::DisplayNameLookup => "displayName lookup".into(),
+            Step::Filter => "filter".into(),
+            Step::Create => "create".into(),
+            Step::LinkGet => "link: GET".into(),
+            Step::LinkPut => "link: PUT".into(),
+            Step::Get => "GET".into(),
+            Step::Put => "PUT".into(),
+            Step::Patch => "PATCH".into(),
+            Step::RenamePatch => "rename PATCH".into(),
+            Step::MembershipPatch => "membership PATCH".into(),
+            Step::ReplacePatch => "replace PATCH".into(),
+            Step::Delete => "DELETE".into(),
+            Step::Spec(n) => format!("step {n}"),
+        }
+    }
+}
+
+/// The operations of the simulated Okta, each with the steps it may make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OpKind {
+    TestCredentials,
+    TestCredentialsWrongToken,
+    ImportUsers,
+    ImportGroups,
+    AssignUser,
+    CreateUserAgain,
+    PushProfile,
+    DeactivateUser,
+    ReactivateUser,
+    UnassignUser,
+    ReassignUser,
+    SyncPassword,
+    ReadUser,
+    FindUser,
+    PushGroup,
+    AddMembers,
+    RemoveMembers,
+    RenameGroup,
+    PushNow,
+    LinkGroup,
+    UnlinkGroupDelete,
+    UnlinkGroupLeave,
+    ReadGroup,
+    SpecTest,
+    /// Setup, not Okta: users the vendor created before Okta was connected.
+    SetupUsers,
+    /// Setup, not Okta: a group the vendor's admin made in the app.
+    SetupGroup,
+}
+
+impl OpKind {
+    /// How messages and transcripts name the operation.
+    pub fn name(self) -> &'static str {
+        match self {
+            OpKind::TestCredentials => "test API credentials",
+            OpKind::TestCredentialsWrongToken => "test API credentials with a wrong token",
+            OpKind::ImportUsers => "import users",
+            OpKind::ImportGroups => "import groups",
+            OpKind::AssignUser => "assign user",
+            OpKind::CreateUserAgain => "create user again",
+            OpKind::PushProfile => "push profile",
+            OpKind::DeactivateUser => "deactivate user",
+            OpKind::ReactivateUser => "reactivate user",
+            OpKind::UnassignUser => "unassign user",
+            OpKind::ReassignUser => "reassign user",
+            OpKind::SyncPassword => "sync password",
+            OpKind::ReadUser => "read user",
+            OpKind::FindUser => "find user",
+            OpKind::PushGroup => "push group",
+            OpKind::AddMembers => "push memberships: add",
+            OpKind::RemoveMembers => "push memberships: remove",
+            OpKind::RenameGroup => "rename group",
+            OpKind::PushNow => "push now",
+            OpKind::LinkGroup => "link group",
+            OpKind::UnlinkGroupDelete => "unlink group (delete)",
+            OpKind::UnlinkGroupLeave => "unlink group (leave)",
+            OpKind::ReadGroup => "read group",
+            OpKind::SpecTest => "Okta SCIM 2.0 SPEC test",
+            OpKind::SetupUsers => "setup: users the app already has",
+            OpKind::SetupGroup => "setup: a group the app already has",
+        }
+    }
+
+    /// Every step this operation may make: grading may look up only these.
+    pub fn steps(self) -> &'static [Step] {
+        use Step::*;
+        const GROUP_UPDATE: &[Step] = &[RenamePatch, MembershipPatch, Get, Put];
+        match self {
+            OpKind::TestCredentials => &[UsersProbe, GroupsProbe],
+            OpKind::TestCredentialsWrongToken => &[UsersProbe],
+            OpKind::ImportUsers | OpKind::ImportGroups => &[Page, PastTheEnd],
+            OpKind::AssignUser => &[UserNamePrecheck, Create, LinkGet, LinkPut],
+            OpKind::CreateUserAgain | OpKind::SetupUsers | OpKind::SetupGroup => &[Create],
+            OpKind::PushProfile | OpKind::ReadUser | OpKind::ReadGroup => &[Get, Put],
+            OpKind::DeactivateUser
+            | OpKind::ReactivateUser
+            | OpKind::UnassignUser
+            | OpKind::ReassignUser
+            | OpKind::SyncPassword => &[Patch, Get, Put],
+            OpKind::FindUser => &[Filter],
+            OpKind::PushGroup => &[
+                DisplayNameLookup,
+                Create,
+                RenamePatch,
+                MembershipPatch,
+                Get,
+                Put,
+            ],
+            OpKind::AddMembers | OpKind::RemoveMembers | OpKind::RenameGroup => GROUP_UPDATE,
+            OpKind::PushNow => &[ReplacePatch, Get, Put],
+            OpKind::LinkGroup => &[DisplayNameLookup, RenamePatch, MembershipPatch, Get, Put],
+            OpKind::UnlinkGroupDelete => &[Delete],
+            OpKind::UnlinkGroupLeave => &[],
+            OpKind::SpecTest => &[
+                Spec(0),
+                Spec(2),
+                Spec(4),
+                Spec(6),
+                Spec(8),
+                Spec(10),
+                Spec(12),
+                Spec(14),
+                Spec(16),
+                Spec(18),
+                Spec(20),
+                Spec(22),
+            ],
+        }
+    }
+}
+
+/// One operation's exchanges, in order, each under its step.
+#[derive(Debug, Clone)]
 pub struct Op {
-    pub name: String,
-    pub exchanges: Vec<Exchange>,
+    pub kind: OpKind,
+    exchanges: Vec<(Step, Exchange)>,
+    /// Which exchanges grading has read.
+    graded: Vec<Cell<bool>>,
+    /// A lookup of a step this kind of operation never makes (a grading defect).
+    misread: Cell<Option<Step>>,
     /// Set when Okta would have stopped (and marked the task failed).
     pub error: Option<OpError>,
 }
 
 impl Op {
-    fn new(name: impl Into<String>) -> Self {
+    /// An operation that has sent nothing yet.
+    pub fn new(kind: OpKind) -> Self {
         Op {
-            name: name.into(),
-            ..Op::default()
+            kind,
+            exchanges: Vec::new(),
+            graded: Vec::new(),
+            misread: Cell::new(None),
+            error: None,
         }
     }
+
+    /// How the operation is named in messages.
+    pub fn name(&self) -> &'static str {
+        self.kind.name()
+    }
+
+    fn push(&mut self, step: Step, ex: Exchange) {
+        self.exchanges.push((step, ex));
+        self.graded.push(Cell::new(false));
+    }
+
     fn fail(&mut self, msg: impl Into<String>) {
         if self.error.is_none() {
             self.error = Some(OpError(msg.into()));
         }
     }
-    /// The exchanges with this label.
-    pub fn labelled<'a>(&'a self, label: &'a str) -> impl Iterator<Item = &'a Exchange> + 'a {
-        self.exchanges.iter().filter(move |e| e.label == label)
+
+    fn note_lookup(&self, step: Step) {
+        if !self.kind.steps().contains(&step) && self.misread.get().is_none() {
+            self.misread.set(Some(step));
+        }
     }
-    pub fn first(&self, label: &str) -> Option<&Exchange> {
-        self.exchanges.iter().find(|e| e.label == label)
+
+    /// The exchanges of this step, marked as graded.
+    pub fn all(&self, step: Step) -> impl Iterator<Item = &Exchange> + '_ {
+        self.note_lookup(step);
+        self.exchanges
+            .iter()
+            .zip(&self.graded)
+            .filter(move |((s, _), _)| *s == step)
+            .map(|((_, e), g)| {
+                g.set(true);
+                e
+            })
     }
+
+    /// The first exchange of this step, marked as graded.
+    pub fn first(&self, step: Step) -> Option<&Exchange> {
+        self.all(step).next()
+    }
+
+    /// Every exchange, in order, without marking any as graded.
+    pub fn exchanges(&self) -> impl Iterator<Item = &Exchange> + '_ {
+        self.exchanges.iter().map(|(_, e)| e)
+    }
+
+    /// How many requests the operation sent.
+    pub fn len(&self) -> usize {
+        self.exchanges.len()
+    }
+
+    /// Whether the operation sent nothing.
+    pub fn is_empty(&self) -> bool {
+        self.exchanges.is_empty()
+    }
+
+    /// The last exchange, for checks about the operation as a whole.
+    pub fn last(&self) -> Option<&Exchange> {
+        self.exchanges.last().map(|(_, e)| e)
+    }
+
     pub fn sent_anything(&self, method: &str) -> bool {
-        self.exchanges.iter().any(|e| e.request.method == method)
+        self.exchanges
+            .iter()
+            .any(|(_, e)| e.request.method == method)
+    }
+
+    /// Whether grading read every exchange and looked up only steps this operation makes.
+    pub fn integrity(&self) -> Result<(), String> {
+        if let Some(step) = self.misread.get() {
+            return Err(format!(
+                "grading looked for a {:?} exchange, which \"{}\" never makes",
+                step,
+                self.name()
+            ));
+        }
+        let ungraded: Vec<String> = self
+            .exchanges
+            .iter()
+            .zip(&self.graded)
+            .filter(|(_, g)| !g.get())
+            .map(|((s, e), _)| format!("{:?} ({} {})", s, e.request.method, e.request.path))
+            .collect();
+        if ungraded.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "\"{}\" made exchanges no check graded: {}",
+                self.name(),
+                ungraded.join(", ")
+            ))
+        }
     }
 }
 
@@ -119,7 +393,7 @@ impl Op {
 /// which Okta tolerates as "not found": okta-scim-wire §3.1, quirk 18), `Err` for any other answer.
 fn first_found(ex: &Exchange) -> Result<Option<String>, ()> {
     match (ex.status(), ex.json()) {
-        (Some(200), Some(body)) => Ok(resources(&body)
+        (Some(200), Some(body)) => Ok(resources_of(&body)
             .and_then(|r| r.first())
             .and_then(|x| x.get("id"))
             .and_then(Value::as_str)
@@ -127,20 +401,6 @@ fn first_found(ex: &Exchange) -> Result<Option<String>, ()> {
         (Some(404), _) => Ok(None),
         _ => Err(()),
     }
-}
-
-/// A list response's resources, accepting Okta's tolerated lowercase `resources` (quirk 16).
-pub fn resources(list: &Value) -> Option<&Vec<Value>> {
-    list.get("Resources")
-        .or_else(|| list.get("resources"))
-        .and_then(Value::as_array)
-}
-
-/// A list response's total, as Okta reads it (integers; lowercase tolerated).
-pub fn total_results(list: &Value) -> Option<u64> {
-    list.get("totalResults")
-        .or_else(|| list.get("totalresults"))
-        .and_then(Value::as_u64)
 }
 
 /// The simulated Okta org for one scenario: its app settings, its users and groups.
@@ -163,22 +423,30 @@ impl Session {
         }
     }
 
-    async fn send(&self, op: &mut Op, label: &str, req: WireRequest) -> Exchange {
-        let ex = self.wire.send(label, req).await;
-        op.exchanges.push(ex.clone());
-        ex
+    async fn send_with(&self, wire: &WireClient, op: &mut Op, step: Step, req: WireRequest) {
+        let label = format!("{}: {}", op.name(), step.label());
+        let ex = wire.send(&label, req).await;
+        op.push(step, ex);
     }
 
-    async fn get(&self, op: &mut Op, label: &str, path: &str, query: &[(&str, &str)]) -> Exchange {
+    async fn send(&self, op: &mut Op, step: Step, req: WireRequest) -> Exchange {
+        self.send_with(&self.wire, op, step, req).await;
+        op.exchanges
+            .last()
+            .map(|(_, e)| e.clone())
+            .expect("just pushed")
+    }
+
+    async fn get(&self, op: &mut Op, step: Step, path: &str, query: &[(&str, &str)]) -> Exchange {
         let req = self.wire.request("GET", path, query, None);
-        self.send(op, label, req).await
+        self.send(op, step, req).await
     }
 
     /// `GET {endpoint}?filter={attr} eq "{value}"&startIndex=1&count=100`, as Okta looks up.
     async fn lookup(
         &self,
         op: &mut Op,
-        label: &str,
+        step: Step,
         endpoint: &str,
         attr: &str,
         value: &str,
@@ -186,7 +454,7 @@ impl Session {
         let filter = format!("{attr} eq \"{value}\"");
         self.get(
             op,
-            label,
+            step,
             endpoint,
             &[("filter", &filter), ("startIndex", "1"), ("count", "100")],
         )
@@ -196,13 +464,13 @@ impl Session {
     async fn with_body(
         &self,
         op: &mut Op,
-        label: &str,
+        step: Step,
         method: &str,
         path: &str,
         body: &Value,
     ) -> Exchange {
         let req = self.wire.request(method, path, &[], Some(body));
-        self.send(op, label, req).await
+        self.send(op, step, req).await
     }
 
     /// An Okta user for a label, generated on first use.
@@ -242,10 +510,10 @@ impl Session {
     /// `GET /Users?startIndex=1&count=2`, then `GET /Groups?startIndex=1&count=100` when group
     /// features are on.
     pub async fn test_credentials(&self) -> Op {
-        let mut op = Op::new("test API credentials");
+        let mut op = Op::new(OpKind::TestCredentials);
         self.get(
             &mut op,
-            "users probe",
+            Step::UsersProbe,
             "/Users",
             &[("startIndex", "1"), ("count", "2")],
         )
@@ -253,7 +521,7 @@ impl Session {
         if self.settings.group_features {
             self.get(
                 &mut op,
-                "groups probe",
+                Step::GroupsProbe,
                 "/Groups",
                 &[("startIndex", "1"), ("count", "100")],
             )
@@ -264,7 +532,7 @@ impl Session {
 
     /// The same Users probe with a wrong credential.
     pub async fn test_credentials_with_wrong_token(&self) -> Op {
-        let mut op = Op::new("test API credentials with a wrong token");
+        let mut op = Op::new(OpKind::TestCredentialsWrongToken);
         let wrong = self.wire.with_auth(self.wire.auth.wrong());
         let req = wrong.request(
             "GET",
@@ -272,8 +540,7 @@ impl Session {
             &[("startIndex", "1"), ("count", "2")],
             None,
         );
-        let ex = wrong.send("users probe, wrong token", req).await;
-        op.exchanges.push(ex);
+        self.send_with(&wrong, &mut op, Step::UsersProbe, req).await;
         op
     }
 
@@ -281,11 +548,12 @@ impl Session {
 
     /// Page through `/Users` or `/Groups` by 100 until `startIndex` passes `totalResults`, then
     /// ask for one page past the end, as Okta's OIN QA does. Returns the op and every resource.
-    pub async fn import(&self, endpoint: &str) -> (Op, Vec<Value>) {
-        let mut op = Op::new(format!(
-            "import {}",
-            endpoint.trim_start_matches('/').to_lowercase()
-        ));
+    pub async fn import(&self, kind: OpKind) -> (Op, Vec<Value>) {
+        let endpoint = match kind {
+            OpKind::ImportGroups => "/Groups",
+            _ => "/Users",
+        };
+        let mut op = Op::new(kind);
         let mut all = Vec::new();
         let mut start: u64 = 1;
         let mut total: Option<u64> = None;
@@ -294,7 +562,7 @@ impl Session {
             let ex = self
                 .get(
                     &mut op,
-                    "page",
+                    Step::Page,
                     endpoint,
                     &[("startIndex", &s), ("count", "100")],
                 )
@@ -306,13 +574,13 @@ impl Session {
                 ));
                 return (op, all);
             };
-            let Some(items) = resources(&body) else {
+            let Some(items) = resources_of(&body) else {
                 op.fail(format!(
                     "import stopped: page at startIndex={start} has no Resources"
                 ));
                 return (op, all);
             };
-            let t = total_results(&body);
+            let t = total_results_of(&body);
             total = t.or(total);
             all.extend(items.iter().cloned());
             start += 100;
@@ -326,7 +594,7 @@ impl Session {
         let s = start.to_string();
         self.get(
             &mut op,
-            "past the end",
+            Step::PastTheEnd,
             endpoint,
             &[("startIndex", &s), ("count", "100")],
         )
@@ -356,11 +624,11 @@ impl Session {
     /// GET + PUT (okta-scim-wire §3).
     pub async fn assign_user(&mut self, label: &str) -> Op {
         let user = self.user(label).okta.clone();
-        let mut op = Op::new("assign user");
+        let mut op = Op::new(OpKind::AssignUser);
         let pre = self
             .lookup(
                 &mut op,
-                "userName pre-check",
+                Step::UserNamePrecheck,
                 "/Users",
                 "userName",
                 &user.login,
@@ -377,14 +645,14 @@ impl Session {
         match found {
             Some(id) => {
                 self.users[label].app_id = Some(id.clone());
-                self.push_profile_to(&mut op, label, &id, "link: GET", "link: PUT", |_| {})
+                self.push_profile_to(&mut op, label, &id, Step::LinkGet, Step::LinkPut, |_| {})
                     .await;
             }
             None => {
                 let ex = self
                     .with_body(
                         &mut op,
-                        "create",
+                        Step::Create,
                         "POST",
                         "/Users",
                         &Self::create_body(&user),
@@ -414,10 +682,10 @@ impl Session {
     /// POST the user without the pre-check (the duplicate check of Okta's SPEC test, step 14).
     pub async fn create_user_without_precheck(&mut self, label: &str) -> Op {
         let user = self.user(label).okta.clone();
-        let mut op = Op::new("create user again");
+        let mut op = Op::new(OpKind::CreateUserAgain);
         self.with_body(
             &mut op,
-            "create",
+            Step::Create,
             "POST",
             "/Users",
             &Self::create_body(&user),
@@ -466,13 +734,13 @@ impl Session {
         op: &mut Op,
         label: &str,
         id: &str,
-        get_label: &str,
-        put_label: &str,
+        get_step: Step,
+        put_step: Step,
         edit: impl FnOnce(&mut Map<String, Value>),
     ) -> Option<Exchange> {
         let user = self.users[label].okta.clone();
         let path = format!("/Users/{id}");
-        let got = self.get(op, get_label, &path, &[]).await;
+        let got = self.get(op, get_step, &path, &[]).await;
         let Some(body) = got.json().filter(|_| got.status() == Some(200)) else {
             op.fail(format!(
                 "Error while reading user {}: {}",
@@ -485,19 +753,19 @@ impl Session {
         if let Some(m) = merged.as_object_mut() {
             edit(m);
         }
-        Some(self.with_body(op, put_label, "PUT", &path, &merged).await)
+        Some(self.with_body(op, put_step, "PUT", &path, &merged).await)
     }
 
     /// Push a profile change (a new given name) with GET then PUT (okta-scim-wire §4).
     pub async fn push_profile(&mut self, label: &str) -> Op {
-        let mut op = Op::new("push profile");
+        let mut op = Op::new(OpKind::PushProfile);
         let Some(id) = self.app_id(label) else {
             op.fail(format!("{label} is not assigned"));
             return op;
         };
         let u = &mut self.users[label].okta;
         u.given_name = format!("{}update", u.given_name);
-        self.push_profile_to(&mut op, label, &id, "GET", "PUT", |_| {})
+        self.push_profile_to(&mut op, label, &id, Step::Get, Step::Put, |_| {})
             .await;
         op
     }
@@ -505,20 +773,26 @@ impl Session {
     // ---- §5 Deactivate / reactivate ----------------------------------------------------------
 
     /// Set `active` the way the app kind does it: path-less PATCH (OIN) or GET + PUT (AIW).
-    async fn set_active(&mut self, label: &str, active: bool, name: &str) -> Op {
-        let mut op = Op::new(name);
+    async fn set_active(&mut self, label: &str, active: bool, kind: OpKind) -> Op {
+        let mut op = Op::new(kind);
         let Some(id) = self.app_id(label) else {
             op.fail(format!("{label} is not assigned"));
             return op;
         };
         match self.settings.app_kind {
             AppKind::Oin => {
-                let body = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"active": active}}]});
-                self.with_body(&mut op, "PATCH", "PATCH", &format!("/Users/{id}"), &body)
-                    .await;
+                let body = json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "replace", "value": {"active": active}}]});
+                self.with_body(
+                    &mut op,
+                    Step::Patch,
+                    "PATCH",
+                    &format!("/Users/{id}"),
+                    &body,
+                )
+                .await;
             }
             AppKind::Aiw => {
-                self.push_profile_to(&mut op, label, &id, "GET", "PUT", |m| {
+                self.push_profile_to(&mut op, label, &id, Step::Get, Step::Put, |m| {
                     m.insert("active".into(), json!(active));
                 })
                 .await;
@@ -528,25 +802,25 @@ impl Session {
     }
 
     pub async fn deactivate_user(&mut self, label: &str) -> Op {
-        self.set_active(label, false, "deactivate user").await
+        self.set_active(label, false, OpKind::DeactivateUser).await
     }
 
     pub async fn reactivate_user(&mut self, label: &str) -> Op {
-        self.set_active(label, true, "reactivate user").await
+        self.set_active(label, true, OpKind::ReactivateUser).await
     }
 
     /// Unassigning sends what deactivation sends (okta-scim-wire §5.3); Okta never DELETEs users.
     pub async fn unassign_user(&mut self, label: &str) -> Op {
-        self.set_active(label, false, "unassign user").await
+        self.set_active(label, false, OpKind::UnassignUser).await
     }
 
     pub async fn reassign_user(&mut self, label: &str) -> Op {
-        self.set_active(label, true, "reassign user").await
+        self.set_active(label, true, OpKind::ReassignUser).await
     }
 
     /// Password sync: PATCH (OIN, body per settings) or GET + PUT with `password` (AIW).
     pub async fn sync_password(&mut self, label: &str) -> Op {
-        let mut op = Op::new("sync password");
+        let mut op = Op::new(OpKind::SyncPassword);
         let Some(id) = self.app_id(label) else {
             op.fail(format!("{label} is not assigned"));
             return op;
@@ -563,12 +837,18 @@ impl Session {
                         json!({"op": "replace", "path": "password", "value": password})
                     }
                 };
-                let body = json!({"schemas": [PATCH_OP], "Operations": [operation]});
-                self.with_body(&mut op, "PATCH", "PATCH", &format!("/Users/{id}"), &body)
-                    .await;
+                let body = json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [operation]});
+                self.with_body(
+                    &mut op,
+                    Step::Patch,
+                    "PATCH",
+                    &format!("/Users/{id}"),
+                    &body,
+                )
+                .await;
             }
             AppKind::Aiw => {
-                self.push_profile_to(&mut op, label, &id, "GET", "PUT", |m| {
+                self.push_profile_to(&mut op, label, &id, Step::Get, Step::Put, |m| {
                     m.insert("password".into(), json!(password));
                 })
                 .await;
@@ -579,10 +859,11 @@ impl Session {
 
     /// Read a user back as Okta's tests do (`GET /Users/{id}`).
     pub async fn read_user(&self, label: &str) -> Op {
-        let mut op = Op::new("read user");
+        let mut op = Op::new(OpKind::ReadUser);
         match self.app_id(label) {
             Some(id) => {
-                self.get(&mut op, "GET", &format!("/Users/{id}"), &[]).await;
+                self.get(&mut op, Step::Get, &format!("/Users/{id}"), &[])
+                    .await;
             }
             None => op.fail(format!("{label} has no app id")),
         }
@@ -597,8 +878,25 @@ impl Session {
         } else {
             login
         };
-        let mut op = Op::new("find user");
-        self.lookup(&mut op, "filter", "/Users", "userName", &login)
+        let mut op = Op::new(OpKind::FindUser);
+        self.lookup(&mut op, Step::Filter, "/Users", "userName", &login)
+            .await;
+        op
+    }
+
+    /// Create a user as the vendor did before Okta was connected: no pre-check, no externalId,
+    /// optionally with the userName in upper case.
+    pub async fn create_existing_user(&mut self, label: &str, upper_case: bool) -> Op {
+        let user = self.user(label).okta.clone();
+        let mut body = Self::create_body(&user);
+        if upper_case {
+            body["userName"] = json!(user.login.to_uppercase());
+        }
+        if let Some(o) = body.as_object_mut() {
+            o.remove("externalId");
+        }
+        let mut op = Op::new(OpKind::SetupUsers);
+        self.with_body(&mut op, Step::Create, "POST", "/Users", &body)
             .await;
         op
     }
@@ -621,11 +919,11 @@ impl Session {
     /// membership push when the 201 does not echo them (okta-scim-wire §6.1, §7).
     pub async fn push_group(&mut self, label: &str) -> Op {
         let group = self.group(label).clone();
-        let mut op = Op::new("push group");
+        let mut op = Op::new(OpKind::PushGroup);
         let look = self
             .lookup(
                 &mut op,
-                "displayName lookup",
+                Step::DisplayNameLookup,
                 "/Groups",
                 "displayName",
                 &group.name,
@@ -656,7 +954,7 @@ impl Session {
         let body =
             json!({"schemas": [GROUP_SCHEMA], "displayName": group.name, "members": members});
         let ex = self
-            .with_body(&mut op, "create", "POST", "/Groups", &body)
+            .with_body(&mut op, Step::Create, "POST", "/Groups", &body)
             .await;
         let Some(created) = ex.json().filter(|_| ex.status() == Some(201)) else {
             op.fail(format!(
@@ -719,8 +1017,8 @@ impl Session {
         match self.settings.app_kind {
             AppKind::Oin => {
                 if self.settings.rename_app_groups {
-                    let body = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"id": id, "displayName": group.name}}]});
-                    self.with_body(op, "rename PATCH", "PATCH", &path, &body)
+                    let body = json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "replace", "value": {"id": id, "displayName": group.name}}]});
+                    self.with_body(op, Step::RenamePatch, "PATCH", &path, &body)
                         .await;
                 }
                 let mut ops: Vec<Value> = remove
@@ -733,8 +1031,8 @@ impl Session {
                     ops.push(json!({"op": "add", "path": "members", "value": adds}));
                 }
                 if !ops.is_empty() {
-                    let body = json!({"schemas": [PATCH_OP], "Operations": ops});
-                    self.with_body(op, "membership PATCH", "PATCH", &path, &body)
+                    let body = json!({"schemas": [PATCH_OP_SCHEMA], "Operations": ops});
+                    self.with_body(op, Step::MembershipPatch, "PATCH", &path, &body)
                         .await;
                 }
             }
@@ -761,7 +1059,7 @@ impl Session {
         mut members: Vec<Value>,
         keep_app_members: bool,
     ) {
-        let got = self.get(op, "GET", path, &[]).await;
+        let got = self.get(op, Step::Get, path, &[]).await;
         let Some(mut body) = got.json().filter(|_| got.status() == Some(200)) else {
             op.fail(format!("Error while reading group {path}: {}", got.got()));
             return;
@@ -785,12 +1083,12 @@ impl Session {
             }
             m.insert("members".into(), Value::Array(members));
         }
-        self.with_body(op, "PUT", "PUT", path, &body).await;
+        self.with_body(op, Step::Put, "PUT", path, &body).await;
     }
 
     /// Add users to a pushed group (and push the change).
     pub async fn add_to_group(&mut self, label: &str, users: &[String]) -> Op {
-        let mut op = Op::new("push memberships: add");
+        let mut op = Op::new(OpKind::AddMembers);
         self.group(label);
         for u in users {
             if !self.groups[label].members.contains(u) {
@@ -803,7 +1101,7 @@ impl Session {
 
     /// Remove users from a pushed group (and push the change).
     pub async fn remove_from_group(&mut self, label: &str, users: &[String]) -> Op {
-        let mut op = Op::new("push memberships: remove");
+        let mut op = Op::new(OpKind::RemoveMembers);
         self.group(label).members.retain(|m| !users.contains(m));
         self.send_membership(&mut op, label, &[], users).await;
         op
@@ -811,7 +1109,7 @@ impl Session {
 
     /// Rename the Okta group; the app group follows (OIN: path-less PATCH with `id` in `value`).
     pub async fn rename_group(&mut self, label: &str, new_name: &str) -> Op {
-        let mut op = Op::new("rename group");
+        let mut op = Op::new(OpKind::RenameGroup);
         self.group(label).name = new_name.to_string();
         let group = self.groups[label].clone();
         let Some(id) = group.app_id.clone() else {
@@ -821,8 +1119,8 @@ impl Session {
         let path = format!("/Groups/{id}");
         match self.settings.app_kind {
             AppKind::Oin => {
-                let body = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"id": id, "displayName": new_name}}]});
-                self.with_body(&mut op, "rename PATCH", "PATCH", &path, &body)
+                let body = json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "replace", "value": {"id": id, "displayName": new_name}}]});
+                self.with_body(&mut op, Step::RenamePatch, "PATCH", &path, &body)
                     .await;
             }
             AppKind::Aiw => {
@@ -836,7 +1134,7 @@ impl Session {
 
     /// "Push Now": replace all members (also with an empty list).
     pub async fn push_now(&mut self, label: &str) -> Op {
-        let mut op = Op::new("push now");
+        let mut op = Op::new(OpKind::PushNow);
         let group = self.group(label).clone();
         let Some(id) = group.app_id.clone() else {
             op.fail(format!("group {label} is not pushed"));
@@ -846,8 +1144,8 @@ impl Session {
         let members = self.member_values(&group.members);
         match self.settings.app_kind {
             AppKind::Oin => {
-                let body = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "members", "value": members}]});
-                self.with_body(&mut op, "replace PATCH", "PATCH", &path, &body)
+                let body = json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "replace", "path": "members", "value": members}]});
+                self.with_body(&mut op, Step::ReplacePatch, "PATCH", &path, &body)
                     .await;
             }
             AppKind::Aiw => {
@@ -864,15 +1162,11 @@ impl Session {
     /// Link an Okta group to an app group found by exact name, optionally renaming it, then
     /// push the Okta members (existing app members stay).
     pub async fn link_group(&mut self, label: &str, app_group_name: &str, rename: bool) -> Op {
-        let mut op = Op::new(if rename {
-            "link group (rename)"
-        } else {
-            "link group"
-        });
+        let mut op = Op::new(OpKind::LinkGroup);
         let look = self
             .lookup(
                 &mut op,
-                "displayName lookup",
+                Step::DisplayNameLookup,
                 "/Groups",
                 "displayName",
                 app_group_name,
@@ -898,9 +1192,9 @@ impl Session {
     /// Unlink a pushed group: "delete" sends DELETE, "leave" sends nothing (okta-scim-wire §6.5).
     pub async fn unlink_group(&mut self, label: &str, delete: bool) -> Op {
         let mut op = Op::new(if delete {
-            "unlink group (delete)"
+            OpKind::UnlinkGroupDelete
         } else {
-            "unlink group (leave)"
+            OpKind::UnlinkGroupLeave
         });
         let Some(id) = self.group(label).app_id.clone() else {
             op.fail(format!("group {label} is not pushed"));
@@ -910,17 +1204,17 @@ impl Session {
             let req = self
                 .wire
                 .request("DELETE", &format!("/Groups/{id}"), &[], None);
-            self.send(&mut op, "DELETE", req).await;
+            self.send(&mut op, Step::Delete, req).await;
         }
         op
     }
 
     /// Read a group back.
     pub async fn read_group(&mut self, label: &str) -> Op {
-        let mut op = Op::new("read group");
+        let mut op = Op::new(OpKind::ReadGroup);
         match self.group(label).app_id.clone() {
             Some(id) => {
-                self.get(&mut op, "GET", &format!("/Groups/{id}"), &[])
+                self.get(&mut op, Step::Get, &format!("/Groups/{id}"), &[])
                     .await;
             }
             None => op.fail(format!("group {label} has no app id")),
@@ -930,10 +1224,10 @@ impl Session {
 
     /// Create an app group directly (as if the vendor's admin had made it), for Link Group.
     pub async fn create_app_group(&mut self, name: &str, member_labels: &[String]) -> Op {
-        let mut op = Op::new("create app group");
+        let mut op = Op::new(OpKind::SetupGroup);
         let members = self.member_values(member_labels);
         let body = json!({"schemas": [GROUP_SCHEMA], "displayName": name, "members": members});
-        self.with_body(&mut op, "create", "POST", "/Groups", &body)
+        self.with_body(&mut op, Step::Create, "POST", "/Groups", &body)
             .await;
         op
     }
@@ -943,7 +1237,7 @@ impl Session {
     /// Okta's "SCIM 2.0 SPEC Test" (okta-scim-wire §10.1): its requests, with its headers
     /// (`User-Agent: OKTA SCIM Integration`; POSTs with `Content-Type: application/json`).
     pub async fn spec_test(&mut self) -> Op {
-        let mut op = Op::new("Okta SCIM 2.0 SPEC test");
+        let mut op = Op::new(OpKind::SpecTest);
         let auth = self.wire.auth.header_value();
         let get_headers = |auth: &str| -> Vec<(String, String)> {
             vec![
@@ -979,24 +1273,24 @@ impl Session {
         let s0 = self
             .send(
                 &mut op,
-                "step 0",
+                Step::Spec(0),
                 get("/Users?count=1&startIndex=1".into(), get_headers(&auth)),
             )
             .await;
         let isv_id = s0
             .json()
-            .and_then(|b| resources(&b).and_then(|r| r.first().cloned()))
+            .and_then(|b| resources_of(&b).and_then(|r| r.first().cloned()))
             .and_then(|u| u.get("id").and_then(Value::as_str).map(String::from))
             .unwrap_or_else(|| "missing-id-from-step-0".into());
         self.send(
             &mut op,
-            "step 2",
+            Step::Spec(2),
             get(format!("/Users/{isv_id}"), get_headers(&auth)),
         )
         .await;
         self.send(
             &mut op,
-            "step 4",
+            Step::Spec(4),
             get(
                 format!("/Users?{}", q("userName eq \"abcdefgh@atko.com\"")),
                 get_headers(&auth),
@@ -1005,7 +1299,7 @@ impl Session {
         .await;
         self.send(
             &mut op,
-            "step 6",
+            Step::Spec(6),
             get(
                 "/Users/010101001010101011001010101011".into(),
                 get_headers(&auth),
@@ -1014,7 +1308,7 @@ impl Session {
         .await;
         self.send(
             &mut op,
-            "step 8",
+            Step::Spec(8),
             get(
                 format!("/Users?{}", q(&format!("userName eq \"{}\"", user.login))),
                 get_headers(&auth),
@@ -1029,21 +1323,21 @@ impl Session {
             headers: post_headers.clone(),
             body: Some(body.to_string()),
         };
-        let s10 = self.send(&mut op, "step 10", post(&body)).await;
+        let s10 = self.send(&mut op, Step::Spec(10), post(&body)).await;
         let id_one = s10
             .json()
             .and_then(|b| b.get("id").and_then(Value::as_str).map(String::from))
             .unwrap_or_else(|| "missing-id-from-step-10".into());
         self.send(
             &mut op,
-            "step 12",
+            Step::Spec(12),
             get(format!("/Users/{id_one}"), get_headers(&auth)),
         )
         .await;
-        self.send(&mut op, "step 14", post(&body)).await;
+        self.send(&mut op, Step::Spec(14), post(&body)).await;
         self.send(
             &mut op,
-            "step 16",
+            Step::Spec(16),
             get(
                 format!("/Users?{}", q(&format!("userName eq \"{caps}\""))),
                 get_headers(&auth),
@@ -1052,13 +1346,13 @@ impl Session {
         .await;
         self.send(
             &mut op,
-            "step 18",
+            Step::Spec(18),
             get("/Groups".into(), get_headers(&auth)),
         )
         .await;
         self.send(
             &mut op,
-            "step 20",
+            Step::Spec(20),
             get(
                 format!("/Users?{}", q(&format!("userName eq \"{caps}\""))),
                 get_headers("non-token"),
@@ -1067,12 +1361,12 @@ impl Session {
         .await;
         self.send(
             &mut op,
-            "step 22",
+            Step::Spec(22),
             get("/Users/00919288221112222".into(), get_headers(&auth)),
         )
         .await;
         self.users.insert(
-            "spec-test user".into(),
+            SPEC_TEST_USER.into(),
             AppUser {
                 okta: user,
                 app_id: Some(id_one),
@@ -1083,12 +1377,18 @@ impl Session {
 
     /// Create users directly (not as Okta: the vendor's own users), for paging tests.
     pub async fn create_users(&mut self, n: usize) -> Op {
-        let mut op = Op::new("create users");
+        let mut op = Op::new(OpKind::SetupUsers);
         for i in 0..n {
             let u = self.ids.user();
             let label = format!("bulk user {i}");
             let ex = self
-                .with_body(&mut op, "create", "POST", "/Users", &Self::create_body(&u))
+                .with_body(
+                    &mut op,
+                    Step::Create,
+                    "POST",
+                    "/Users",
+                    &Self::create_body(&u),
+                )
                 .await;
             let id = ex
                 .json()
@@ -1109,6 +1409,9 @@ impl Session {
     }
 }
 
+/// The label under which the SPEC test keeps the user it created.
+pub const SPEC_TEST_USER: &str = "spec-test user";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1127,6 +1430,36 @@ mod tests {
             Session::create_body(&user).to_string(),
             r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"test.user@okta.local","name":{"givenName":"Test","familyName":"User"},"emails":[{"primary":true,"value":"test.user@okta.local","type":"work"}],"displayName":"Test User","locale":"en-US","externalId":"00ujl29u0le5T6Aj10h7","groups":[],"password":"1mz050nq","active":true}"#
         );
+    }
+
+    #[test]
+    fn an_exchange_nobody_graded_or_a_step_the_op_never_makes_is_reported() {
+        let ex = |path: &str| Exchange {
+            label: String::new(),
+            started: String::new(),
+            elapsed_ms: 0.0,
+            url: String::new(),
+            request: WireRequest {
+                method: "GET".into(),
+                path: path.into(),
+                headers: vec![],
+                body: None,
+            },
+            response: None,
+            error: None,
+            attempt: 1,
+        };
+        let mut op = Op::new(OpKind::AssignUser);
+        op.push(Step::UserNamePrecheck, ex("/Users?filter=x"));
+        op.push(Step::LinkGet, ex("/Users/1"));
+        assert!(op.first(Step::UserNamePrecheck).is_some());
+        let e = op.integrity().unwrap_err();
+        assert!(e.contains("LinkGet (GET /Users/1)"), "{e}");
+        assert!(op.first(Step::LinkGet).is_some());
+        assert!(op.integrity().is_ok());
+        assert!(op.first(Step::Delete).is_none());
+        let e = op.integrity().unwrap_err();
+        assert!(e.contains("Delete"), "{e}");
     }
 
     #[test]

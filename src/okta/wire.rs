@@ -33,7 +33,7 @@ const OKTA_QUERY: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// The two kinds of app (okta-scim-wire, "Two kinds of app").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum AppKind {
     /// OIN and template apps: PATCH for activate, deactivate, password and all group updates.

@@ -86,6 +86,20 @@ pub enum ProfileField {
     Custom(String),
 }
 
+/// Where the simulated Okta IdP says it lives by default (the default of `okta-sim saml idp`).
+pub const DEFAULT_IDP_ORG_URL: &str = "http://127.0.0.1:7000";
+
+/// Which parts of a response are signed (Okta signs both by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SignParts {
+    /// The Response and the Assertion.
+    Both,
+    /// The Response only.
+    Response,
+    /// The Assertion only.
+    Assertion,
+}
+
 /// One SAML app instance in the simulated Okta org.
 #[derive(Debug, Clone)]
 pub struct SamlApp {
@@ -167,6 +181,23 @@ impl SamlApp {
     /// whose key is saved keeps its issuer from one run to the next.
     pub fn with_key_identity(mut self, key: &SigningKey) -> Self {
         self.entity_key = entity_key_for(&key.cert_der);
+        self
+    }
+
+    /// The same app, signing these parts, with RSA-SHA1 when `sha1`.
+    pub fn signing(mut self, parts: SignParts, sha1: bool) -> Self {
+        self.response_signed = parts != SignParts::Assertion;
+        self.assertion_signed = parts != SignParts::Response;
+        if sha1 {
+            self.alg = SigAlg::RsaSha1;
+        }
+        self
+    }
+
+    /// The same app with no attribute statements (the caller gives its own).
+    pub fn without_default_attributes(mut self) -> Self {
+        self.attributes.clear();
+        self.group_attribute = None;
         self
     }
 
@@ -462,6 +493,22 @@ impl ResponseSpec {
     }
 
     /// The signed Response XML.
+    /// Attribute statements from `NAME=VALUE` pairs; a repeated name is one multi-valued attribute.
+    pub fn attributes_from_pairs(pairs: &[(String, String)]) -> Vec<(String, String, Vec<String>)> {
+        let mut out: Vec<(String, String, Vec<String>)> = Vec::new();
+        for (name, value) in pairs {
+            match out.iter_mut().find(|(n, _, _)| n == name) {
+                Some(entry) => entry.2.push(value.clone()),
+                None => out.push((
+                    name.clone(),
+                    ATTRNAME_UNSPECIFIED.to_string(),
+                    vec![value.clone()],
+                )),
+            }
+        }
+        out
+    }
+
     pub fn to_xml(&self, key: &SigningKey) -> Result<String, IdpError> {
         let assertion = self.signed_assertion(key)?;
         self.response_around(&assertion, key)
@@ -587,38 +634,6 @@ pub fn verify_redirect_signature(raw_query: &str, cert_der: &[u8]) -> Result<(),
     } else {
         Err(bad("wrong signature"))
     }
-}
-
-/// What an SP needs from IdP metadata: entity ID, signing certificate (DER) and SSO URL.
-pub fn trust_from_metadata(xml: &str) -> Result<(String, Vec<u8>, String), String> {
-    use super::xml::{NS_DS, parse};
-    let doc = parse(xml).map_err(|e| e.to_string())?;
-    let entity = doc.attr("entityID").ok_or("no entityID")?.to_string();
-    let idp = doc
-        .child(NS_MD, "IDPSSODescriptor")
-        .ok_or("no IDPSSODescriptor")?;
-    let cert = idp
-        .elements()
-        .filter(|e| e.is(NS_MD, "KeyDescriptor") && e.attr("use") != Some("encryption"))
-        .find_map(|k| {
-            k.child(NS_DS, "KeyInfo")?
-                .child(NS_DS, "X509Data")?
-                .child(NS_DS, "X509Certificate")
-                .map(|c| c.text())
-        })
-        .ok_or("no signing certificate")?;
-    let cert = super::keys::cert_der_from_text(&cert).map_err(|e| e.to_string())?;
-    let sso = idp
-        .elements()
-        .filter(|e| e.is(NS_MD, "SingleSignOnService"))
-        .find(|e| {
-            e.attr("Binding")
-                .is_some_and(|b| b.ends_with("HTTP-Redirect"))
-        })
-        .and_then(|e| e.attr("Location"))
-        .ok_or("no HTTP-Redirect SingleSignOnService")?
-        .to_string();
-    Ok((entity, cert, sso))
 }
 
 /// Encode an AuthnRequest for the HTTP-Redirect binding: base64 of raw DEFLATE.

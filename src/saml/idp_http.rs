@@ -20,11 +20,94 @@ use super::idp::{
 };
 use super::keys::SigningKey;
 
+/// The IdP a running `okta-sim saml idp` serves.
 pub struct IdpState {
     pub app: SamlApp,
     pub key: SigningKey,
     /// The user who is signed in at the IdP.
     pub user: SamlUser,
+}
+
+impl IdpState {
+    /// What `okta-sim saml idp` prints when it is ready.
+    pub fn banner(&self) -> String {
+        format!(
+            "okta-sim IdP\n  issuer         {}\n  metadata       {}\n  SSO URL        {}  (SP-initiated: HTTP-Redirect or HTTP-POST)\n  launch URL     {}  (IdP-initiated, a plain GET)\n  ACS            {}\n  signed-in user {}\nPress Ctrl-C to stop.",
+            self.app.issuer(),
+            self.app.metadata_url(),
+            self.app.sso_url(),
+            self.app.sso_url(),
+            self.app.acs_url,
+            self.user.name_id
+        )
+    }
+}
+
+/// What an ACS answered to a posted response.
+#[derive(Debug, Clone)]
+pub struct AcsAnswer {
+    pub acs: String,
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+impl AcsAnswer {
+    /// A 2xx or 3xx answer: the SP took the response.
+    pub fn accepted(&self) -> bool {
+        (200..400).contains(&self.status)
+    }
+}
+
+impl std::fmt::Display for AcsAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "POST {} -> {}", self.acs, self.status)?;
+        if let Some(l) = &self.location {
+            write!(f, "\nLocation: {l}")?;
+        }
+        if !self.body.is_empty() {
+            write!(f, "\n{}", crate::okta::wire::brief(&self.body, 2000))?;
+        }
+        Ok(())
+    }
+}
+
+/// Post a base64 `SAMLResponse` (and RelayState) to an ACS as a browser's form would.
+pub async fn post_to_acs(
+    acs: &str,
+    saml_response: &str,
+    relay_state: Option<&str>,
+) -> Result<AcsAnswer, String> {
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.append_pair("SAMLResponse", saml_response);
+    if let Some(r) = relay_state {
+        form.append_pair("RelayState", r);
+    }
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let resp = client
+        .post(acs)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(form.finish())
+        .send()
+        .await
+        .map_err(|e| format!("cannot post to {acs}: {e}"))?;
+    let status = resp.status().as_u16();
+    let location = resp
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    let body = resp.text().await.unwrap_or_default();
+    Ok(AcsAnswer {
+        acs: acs.to_string(),
+        status,
+        location,
+        body,
+    })
 }
 
 fn html(status: StatusCode, body: String) -> Response {

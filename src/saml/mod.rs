@@ -6,4 +6,5 @@ pub mod dsig;
 pub mod idp;
 pub mod idp_http;
 pub mod keys;
+pub mod metadata;
 pub mod xml;

@@ -96,6 +96,21 @@ pub fn list_response(resources: Vec<Value>, total: usize, start_index: usize) ->
     })
 }
 
+/// A ListResponse's resources as a client reads them, accepting the lowercase `resources`
+/// Okta tolerates (okta-scim-wire quirk 16).
+pub fn resources_of(list: &Value) -> Option<&Vec<Value>> {
+    list.get("Resources")
+        .or_else(|| list.get("resources"))
+        .and_then(Value::as_array)
+}
+
+/// A ListResponse's `totalResults` as a client reads it: a JSON integer (lowercase tolerated).
+pub fn total_results_of(list: &Value) -> Option<u64> {
+    list.get("totalResults")
+        .or_else(|| list.get("totalresults"))
+        .and_then(Value::as_u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
