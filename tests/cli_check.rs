@@ -322,6 +322,13 @@ fn users_add_their_own_features_with_the_step_vocabulary() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("matches no step definition"), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "`When Okta does something new` ({}:4)",
+            dir.join("typo.feature").display()
+        )),
+        "the step is reported with its text, file and line: {stdout}"
+    );
 
     std::fs::write(
         dir.join("broken.feature"),
@@ -341,4 +348,29 @@ fn users_add_their_own_features_with_the_step_vocabulary() {
         String::from_utf8_lossy(&out.stdout)
     );
     std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn a_selection_that_runs_no_scenario_is_a_usage_error() {
+    let out = okta_sim(&["check", "--tags", "@nonexistent"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--tags \"@nonexistent\" selects no scenario"),
+        "{stderr}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "nothing ran: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // Selected, but every scenario is the other app kind's.
+    let out = okta_sim(&["check", "--tags", "@aiw"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("all 1 selected are skipped (@aiw only)"),
+        "{stderr}"
+    );
 }

@@ -1307,12 +1307,10 @@ pub fn render_text(list: &[Listed]) -> String {
             s.push_str(&format!("{}\n", group_title(group)));
         }
         s.push_str(&format!(
-            "  {:width$}  {:14}  {}\n  {:width$}  {:14}  needs: {}\n",
+            "  {:width$}  {:14}  {}\n      needs: {}\n",
             l.check.id,
             l.check.grade.name(),
             super::check::render_cites(&l.check.cite),
-            "",
-            "",
             l.check.needed,
         ));
     }

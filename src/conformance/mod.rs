@@ -15,13 +15,12 @@ mod schemas;
 mod sso;
 mod world;
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cucumber::{World as _, cli, event, parser, writer};
+use cucumber::World as _;
 use futures::FutureExt as _;
 
 pub use check::Grade;
@@ -34,7 +33,7 @@ use crate::okta::ops::OktaSettings;
 use crate::okta::wire::{AppKind, Auth, Exchange, ExchangeLog, WireClient};
 use crate::saml::idp::SamlApp;
 use crate::saml::keys::SigningKey;
-use world::{OktaWorld, RUN, RunContext};
+use world::{OktaWorld, RunContext};
 
 /// Print a line to stdout; a closed pipe (`okta-sim check | head`) is not an error.
 macro_rules! say {
@@ -265,7 +264,6 @@ async fn connect(opts: &CheckOptions) -> Result<Targets, CheckError> {
                 .map_err(|e| CheckError::Io(e.to_string()))?;
             Some(Arc::new(sso::SsoTarget {
                 acs_url: sp.acs_url.clone(),
-                audience: sp.audience.clone(),
                 whoami_url: sp.whoami_url.clone(),
                 login_url: sp.login_url.clone(),
                 app: SamlApp::new(DEFAULT_IDP_ORG_URL, &sp.acs_url, &sp.audience)
@@ -334,77 +332,7 @@ fn announce(opts: &CheckOptions, t: &Targets, seed: u64) {
     }
 }
 
-/// Results printed in feature order as scenarios finish, skipped ones in their place.
-struct Printer {
-    print: bool,
-    slots: Vec<Slot>,
-    results: Vec<Option<ScenarioResult>>,
-    printed: usize,
-}
-
-impl Printer {
-    fn new(slots: Vec<Slot>, print: bool) -> Self {
-        let results = slots
-            .iter()
-            .map(|s| match &s.fate {
-                Fate::Run => None,
-                Fate::Skip(reason) => Some(not_run(
-                    s,
-                    Outcome::Skipped {
-                        reason: reason.clone(),
-                    },
-                )),
-                Fate::Invalid(reason) => Some(not_run(
-                    s,
-                    Outcome::Failed {
-                        reason: reason.clone(),
-                    },
-                )),
-            })
-            .collect();
-        Printer {
-            print,
-            slots,
-            results,
-            printed: 0,
-        }
-    }
-
-    fn finish(&mut self, key: &(PathBuf, usize), result: ScenarioResult) {
-        if let Some(i) = self.slots.iter().position(|s| &s.key == key) {
-            self.results[i] = Some(result);
-        }
-        self.flush();
-    }
-
-    /// Print every result up to the first scenario still running.
-    fn flush(&mut self) {
-        while let Some(Some(r)) = self.results.get(self.printed) {
-            if self.print {
-                say!("{}", r.render());
-                let _ = std::io::stdout().flush();
-            }
-            self.printed += 1;
-        }
-    }
-
-    fn into_results(mut self) -> Vec<ScenarioResult> {
-        // A scenario cucumber did not report (it should not happen) is a failure, not a pass.
-        for (slot, r) in self.slots.iter().zip(self.results.iter_mut()) {
-            if r.is_none() {
-                *r = Some(not_run(
-                    slot,
-                    Outcome::Failed {
-                        reason: "the scenario did not finish".into(),
-                    },
-                ));
-            }
-        }
-        self.flush();
-        self.results.into_iter().flatten().collect()
-    }
-}
-
+/// A scenario that did not run: skipped, or unable to run.
 fn not_run(slot: &Slot, outcome: Outcome) -> ScenarioResult {
     ScenarioResult {
         feature: slot.feature.clone(),
@@ -417,42 +345,98 @@ fn not_run(slot: &Slot, outcome: Outcome) -> ScenarioResult {
     }
 }
 
-/// Run the planned scenarios with cucumber, one at a time, in this run's own context.
+/// Run the planned scenarios one at a time, in feature order, printing each as it ends.
 async fn execute(plan: Plan, ctx: Arc<RunContext>, print: bool) -> Vec<ScenarioResult> {
-    let seed = ctx.seed;
-    let printer = Arc::new(Mutex::new(Printer::new(plan.slots, print)));
-    let finished = printer.clone();
-    let cucumber = cucumber::Cucumber::<OktaWorld, _, PathBuf, _, _>::new()
-        .steps(OktaWorld::collection())
-        .with_parser(Parsed)
-        .with_writer(Quiet)
-        .max_concurrent_scenarios(1)
-        .before(move |feature, _rule, scenario, world| {
-            let key = format!("{}/{}", feature.name, scenario.name);
-            Box::pin(async move { world.reseed(seed, &key) })
-        })
-        .after(move |feature, _rule, scenario, event, world| {
-            let key = (
-                feature.path.clone().unwrap_or_default(),
-                scenario.position.line,
-            );
-            let result = scenario_result(feature, scenario, event, world.map(|w| &*w));
-            finished
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .finish(&key, result);
-            Box::pin(async {})
-        })
-        .with_cli(cli::Opts::<_, _, _, cli::Empty>::default());
-    RUN.scope(ctx, cucumber.run(plan.features).map(|_| ()))
-        .await;
-    let printer = Arc::try_unwrap(printer)
-        .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
-        .unwrap_or_else(|shared| {
-            let mut guard = shared.lock().unwrap_or_else(|e| e.into_inner());
-            std::mem::replace(&mut *guard, Printer::new(Vec::new(), false))
-        });
-    printer.into_results()
+    let steps = OktaWorld::collection();
+    let mut results = Vec::with_capacity(plan.slots.len());
+    for slot in &plan.slots {
+        let result = match &slot.fate {
+            Fate::Run => run_scenario(&steps, slot, &ctx).await,
+            Fate::Skip(reason) => not_run(
+                slot,
+                Outcome::Skipped {
+                    reason: reason.clone(),
+                },
+            ),
+            Fate::Invalid(reason) => not_run(
+                slot,
+                Outcome::Failed {
+                    reason: reason.clone(),
+                },
+            ),
+        };
+        if print {
+            say!("{}", result.render());
+            let _ = std::io::stdout().flush();
+        }
+        results.push(result);
+    }
+    results
+}
+
+/// Run one scenario's steps in a fresh World. A step that fails keeps its failure in the World
+/// and the rest are skipped; a step that panics fails this scenario only (the panic goes to the
+/// process's own hook, which the run leaves alone).
+async fn run_scenario(
+    steps: &cucumber::step::Collection<OktaWorld>,
+    slot: &Slot,
+    ctx: &Arc<RunContext>,
+) -> ScenarioResult {
+    let mut world = OktaWorld::for_run(ctx, &format!("{}/{}", slot.feature, slot.scenario));
+    for step in &slot.steps {
+        if world.failure.is_some() {
+            break;
+        }
+        let found = match steps.find(step) {
+            Ok(Some((step_fn, _, _, context))) => Ok((*step_fn, context)),
+            Ok(None) => Err("a step matches no step definition".to_string()),
+            Err(e) => Err(format!("a step matches more than one definition: {e}")),
+        };
+        let (step_fn, context) = match found {
+            Ok(f) => f,
+            Err(e) => {
+                world.failure = Some(e);
+                break;
+            }
+        };
+        let outcome = std::panic::AssertUnwindSafe(step_fn(&mut world, context))
+            .catch_unwind()
+            .await;
+        if let Err(payload) = outcome {
+            world.failure = Some(format!(
+                "okta-sim panicked in `{}{}`: {}",
+                step.keyword,
+                step.value,
+                panic_text(payload.as_ref())
+            ));
+        }
+    }
+    let outcome = match world.failure.clone() {
+        Some(reason) => Outcome::Failed { reason },
+        None if world.checks.items.iter().any(|c| c.is_blocking_failure()) => Outcome::Failed {
+            reason: "a check that fails the run failed".into(),
+        },
+        None => Outcome::Passed,
+    };
+    ScenarioResult {
+        feature: slot.feature.clone(),
+        scenario: slot.scenario.clone(),
+        tags: slot.tags.clone(),
+        outcome,
+        duration_ms: world.started.elapsed().as_secs_f64() * 1000.0,
+        checks: std::mem::take(&mut world.checks.items),
+        note: world.note.take(),
+    }
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else if let Some(s) = payload.downcast_ref::<&str>() {
+        s.to_string()
+    } else {
+        "a panic without a message".into()
+    }
 }
 
 /// Write the JUnit and JSON reports and the transcript the options ask for.
@@ -545,104 +529,63 @@ async fn preflight(base_url: &str) -> Result<(), CheckError> {
     }
 }
 
-fn scenario_result(
-    feature: &cucumber::gherkin::Feature,
-    scenario: &cucumber::gherkin::Scenario,
-    finished: &event::ScenarioFinished,
-    world: Option<&OktaWorld>,
-) -> ScenarioResult {
-    let checks = world.map(|w| w.checks.items.clone()).unwrap_or_default();
-    let failure = world.and_then(|w| w.failure.clone());
-    let outcome = match (finished, failure) {
-        (event::ScenarioFinished::StepPassed, Some(reason)) => Outcome::Failed { reason },
-        (event::ScenarioFinished::StepPassed, None)
-            if checks.iter().any(|c| c.is_blocking_failure()) =>
-        {
-            Outcome::Failed {
-                reason: "a check that fails the run failed".into(),
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    const TOKEN: &str = "okta-sim-panic-isolation-token";
+
+    #[tokio::test]
+    async fn a_panic_in_a_step_fails_its_scenario_only_and_reaches_the_process_hook() {
+        static SEEN: AtomicUsize = AtomicUsize::new(0);
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if info.to_string().contains(TOKEN) {
+                SEEN.fetch_add(1, Ordering::SeqCst);
+            } else {
+                previous(info);
             }
+        }));
+        let dir = std::env::temp_dir().join(format!("okta-sim-panic-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("panic.feature"),
+            format!(
+                "Feature: panics\n\n  Scenario: this one panics\n    Given Okta user \"a\"\n    When okta-sim panics with \"{TOKEN}\"\n\n  Scenario: this one runs on\n    Given Okta user \"b\"\n    When Okta tests the API credentials\n"
+            ),
+        )
+        .unwrap();
+        let app = crate::app::ReferenceApp::start().await.unwrap();
+        let outcome = run(CheckOptions {
+            target: Target::Url {
+                base_url: app.base_url().to_string(),
+                auth: Auth::Bearer(app.token().to_string()),
+            },
+            features_dir: Some(dir.clone()),
+            only_features_dir: true,
+            print: false,
+            ..CheckOptions::default()
+        })
+        .await
+        .unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(outcome.results.len(), 2);
+        match &outcome.results[0].outcome {
+            Outcome::Failed { reason } => {
+                assert!(
+                    reason.contains("okta-sim panicked") && reason.contains(TOKEN),
+                    "{reason}"
+                )
+            }
+            other => panic!("{other:?}"),
         }
-        (event::ScenarioFinished::StepPassed, None) => Outcome::Passed,
-        (event::ScenarioFinished::StepSkipped, _) => Outcome::Failed {
-            reason: "a step matches no step definition (see features/README.md for the vocabulary)"
-                .into(),
-        },
-        (event::ScenarioFinished::StepFailed(_, _, err), _) => Outcome::Failed {
-            reason: step_error(err),
-        },
-        (event::ScenarioFinished::BeforeHookFailed(info), _) => Outcome::Failed {
-            reason: format!("okta-sim panicked: {}", panic_text(info)),
-        },
-    };
-    let tags = {
-        let mut seen: HashMap<&str, ()> = HashMap::new();
-        feature
-            .tags
-            .iter()
-            .chain(&scenario.tags)
-            .filter(|t| seen.insert(t.as_str(), ()).is_none())
-            .map(|t| format!("@{t}"))
-            .collect()
-    };
-    ScenarioResult {
-        feature: feature.name.clone(),
-        scenario: scenario.name.clone(),
-        tags,
-        outcome,
-        duration_ms: world
-            .map(|w| w.started.elapsed().as_secs_f64() * 1000.0)
-            .unwrap_or_default(),
-        checks,
-        note: world.and_then(|w| w.note.clone()),
+        assert_eq!(outcome.results[1].outcome, Outcome::Passed);
+        assert_eq!(
+            SEEN.load(Ordering::SeqCst),
+            1,
+            "the panic reached the process's own hook, which the run left in place"
+        );
+        assert_eq!(outcome.exit_code(), 1);
     }
 }
-
-fn step_error(err: &event::StepError) -> String {
-    match err {
-        event::StepError::NotFound => "a step matches no step definition".into(),
-        event::StepError::AmbiguousMatch(e) => {
-            format!("a step matches more than one definition: {e}")
-        }
-        event::StepError::Panic(info) => format!("okta-sim panicked: {}", panic_text(info)),
-    }
-}
-
-fn panic_text(info: &event::Info) -> String {
-    if let Some(s) = info.downcast_ref::<String>() {
-        s.clone()
-    } else if let Some(s) = info.downcast_ref::<&str>() {
-        s.to_string()
-    } else {
-        "the step failed".into()
-    }
-}
-
-/// Hands cucumber the features the plan decided on.
-struct Parsed;
-
-impl cucumber::Parser<Vec<cucumber::gherkin::Feature>> for Parsed {
-    type Cli = cli::Empty;
-    type Output =
-        futures::stream::Iter<std::vec::IntoIter<parser::Result<cucumber::gherkin::Feature>>>;
-
-    fn parse(self, input: Vec<cucumber::gherkin::Feature>, _cli: cli::Empty) -> Self::Output {
-        let items: Vec<_> = input.into_iter().map(Ok).collect();
-        futures::stream::iter(items)
-    }
-}
-
-/// A writer that prints nothing: results come from the after hook.
-struct Quiet;
-
-impl<W: cucumber::World> cucumber::Writer<W> for Quiet {
-    type Cli = cli::Empty;
-
-    async fn handle_event(
-        &mut self,
-        _ev: parser::Result<event::Event<event::Cucumber<W>>>,
-        _cli: &Self::Cli,
-    ) {
-    }
-}
-
-impl writer::Normalized for Quiet {}

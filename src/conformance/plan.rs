@@ -114,20 +114,18 @@ pub(crate) enum Fate {
 /// One selected scenario, in feature order.
 #[derive(Debug, Clone)]
 pub(crate) struct Slot {
-    /// The feature's path and the scenario's line: how finished scenarios find their slot.
-    pub key: (PathBuf, usize),
     pub feature: String,
     pub scenario: String,
     /// Feature, rule and scenario tags, with `@`.
     pub tags: Vec<String>,
     pub fate: Fate,
+    /// The steps to run, backgrounds first (empty unless the scenario runs).
+    pub steps: Vec<gherkin::Step>,
 }
 
 /// The run, decided.
 #[derive(Debug)]
 pub(crate) struct Plan {
-    /// The features to hand to cucumber, holding only the scenarios that run.
-    pub features: Vec<gherkin::Feature>,
     /// Every selected scenario, in order.
     pub slots: Vec<Slot>,
 }
@@ -150,58 +148,43 @@ impl Plan {
         let features = read_features(user_dir, only_user)?;
         let steps = OktaWorld::collection();
         let mut slots = Vec::new();
-        let mut run = Vec::new();
         let mut total = 0;
-        for mut feature in features {
+        for feature in &features {
             let path = feature.path.clone().unwrap_or_default();
-            let scenarios = std::mem::take(&mut feature.scenarios);
-            let mut rules = std::mem::take(&mut feature.rules);
-            let mut keep = |rule: Option<&gherkin::Rule>, s: &gherkin::Scenario| -> bool {
-                total += 1;
-                let all_tags: Vec<String> = feature_tags(&feature.tags, rule, s);
-                if let Some(op) = &expr
-                    && !op.eval(all_tags.iter().map(String::as_str))
-                {
-                    return false;
+            let rules = feature.rules.iter().map(Some);
+            for rule in std::iter::once(None).chain(rules) {
+                let scenarios = rule.map_or(&feature.scenarios, |r| &r.scenarios);
+                for s in scenarios {
+                    total += 1;
+                    let all_tags = feature_tags(&feature.tags, rule, s);
+                    if let Some(op) = &expr
+                        && !op.eval(all_tags.iter().map(String::as_str))
+                    {
+                        continue;
+                    }
+                    let fate = match reach.skip_reason(&all_tags) {
+                        Some(reason) => Fate::Skip(reason),
+                        None => match unmatched_step(&steps, feature, rule, s, &path) {
+                            Some(why) => Fate::Invalid(why),
+                            None => Fate::Run,
+                        },
+                    };
+                    let to_run = if fate == Fate::Run {
+                        scenario_steps(feature, rule, s).cloned().collect()
+                    } else {
+                        Vec::new()
+                    };
+                    slots.push(Slot {
+                        feature: feature.name.clone(),
+                        scenario: s.name.clone(),
+                        tags: all_tags.iter().map(|t| format!("@{t}")).collect(),
+                        fate,
+                        steps: to_run,
+                    });
                 }
-                let fate = match reach.skip_reason(&all_tags) {
-                    Some(reason) => Fate::Skip(reason),
-                    None => match unmatched_step(&steps, &feature, rule, s, &path) {
-                        Some(why) => Fate::Invalid(why),
-                        None => Fate::Run,
-                    },
-                };
-                let runs = fate == Fate::Run;
-                slots.push(Slot {
-                    key: (path.clone(), s.position.line),
-                    feature: feature.name.clone(),
-                    scenario: s.name.clone(),
-                    tags: all_tags.iter().map(|t| format!("@{t}")).collect(),
-                    fate,
-                });
-                runs
-            };
-            let kept: Vec<_> = scenarios.into_iter().filter(|s| keep(None, s)).collect();
-            for r in &mut rules {
-                let scenarios = std::mem::take(&mut r.scenarios);
-                r.scenarios = scenarios
-                    .into_iter()
-                    .filter(|s| keep(Some(&*r), s))
-                    .collect();
-            }
-            feature.scenarios = kept;
-            feature.rules = rules
-                .into_iter()
-                .filter(|r| !r.scenarios.is_empty())
-                .collect();
-            if !feature.scenarios.is_empty() || !feature.rules.is_empty() {
-                run.push(feature);
             }
         }
-        let plan = Plan {
-            features: run,
-            slots,
-        };
+        let plan = Plan { slots };
         plan.must_run_something(tags, total)?;
         Ok(plan)
     }
@@ -248,6 +231,20 @@ fn feature_tags(
         .collect()
 }
 
+/// A scenario's steps as they run: the feature's background, the rule's, then its own.
+fn scenario_steps<'a>(
+    feature: &'a gherkin::Feature,
+    rule: Option<&'a gherkin::Rule>,
+    scenario: &'a gherkin::Scenario,
+) -> impl Iterator<Item = &'a gherkin::Step> {
+    feature
+        .background
+        .iter()
+        .chain(rule.and_then(|r| r.background.as_ref()))
+        .flat_map(|b| &b.steps)
+        .chain(&scenario.steps)
+}
+
 /// The first step of the scenario (its backgrounds first) that matches no step definition, or
 /// more than one, described with its text, file and line.
 fn unmatched_step(
@@ -257,12 +254,7 @@ fn unmatched_step(
     scenario: &gherkin::Scenario,
     path: &Path,
 ) -> Option<String> {
-    let background = feature
-        .background
-        .iter()
-        .chain(rule.and_then(|r| r.background.as_ref()))
-        .flat_map(|b| &b.steps);
-    for step in background.chain(&scenario.steps) {
+    for step in scenario_steps(feature, rule, scenario) {
         let at = format!(
             "`{}{}` ({}:{})",
             step.keyword,
@@ -417,7 +409,7 @@ mod tests {
         };
         assert!(why.contains("`When Okta frobnicates \"a\"`"), "{why}");
         assert!(why.contains("typo.feature:4"), "{why}");
-        assert!(plan.features.is_empty());
+        assert!(plan.slots[0].steps.is_empty());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

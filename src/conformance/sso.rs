@@ -24,7 +24,6 @@ use crate::saml::keys::SigningKey;
 /// The SP under test and the IdP it trusts.
 pub struct SsoTarget {
     pub acs_url: String,
-    pub audience: String,
     pub whoami_url: Option<String>,
     /// Where an SP-initiated login starts (a GET that redirects to the IdP).
     pub login_url: Option<String>,

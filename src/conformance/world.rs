@@ -5,8 +5,8 @@
 //! Steps never panic: a failure is kept in the World and the rest of the scenario is skipped,
 //! so no panic hook is needed. A `Then` step that records no check fails (it graded nothing),
 //! and so does an operation whose exchanges were not all graded ([`Op::integrity`]).
-//! The run's shared context reaches the World through a task-local set around the run, so two
-//! runs in one process do not share anything.
+//! Each World is made by the runner from its run's context, so two runs in one process share
+//! nothing.
 //!
 //! The vocabulary is documented in `features/README.md`.
 
@@ -40,11 +40,6 @@ pub(crate) struct RunContext {
     pub sha1_grade: Grade,
 }
 
-tokio::task_local! {
-    /// The context of the run whose scenarios are being polled.
-    pub(crate) static RUN: Arc<RunContext>;
-}
-
 /// What kind of step it is: actions run an operation; assertions must record a check; harness
 /// steps check okta-sim's own behaviour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +50,7 @@ enum StepKind {
 }
 
 #[derive(cucumber::World)]
-#[world(init = Self::new)]
+#[world(init = Self::outside_a_run)]
 pub struct OktaWorld {
     pub session: Session,
     pub checks: Checks,
@@ -83,15 +78,25 @@ impl fmt::Debug for OktaWorld {
 }
 
 impl OktaWorld {
-    fn new() -> Result<Self, StepFailure> {
-        let ctx = RUN
-            .try_with(Arc::clone)
-            .map_err(|_| StepFailure("a scenario ran outside a conformance run".into()))?;
-        Ok(OktaWorld {
+    /// The runner makes Worlds with [`OktaWorld::for_run`]; cucumber's own runner cannot.
+    fn outside_a_run() -> Result<Self, StepFailure> {
+        Err(StepFailure(
+            "okta-sim's scenarios run only through conformance::run".into(),
+        ))
+    }
+
+    /// A World for one scenario of a run, with its own generator derived from the run's seed
+    /// and the scenario's name, so a value does not depend on which other scenarios ran.
+    pub(crate) fn for_run(ctx: &Arc<RunContext>, scenario_key: &str) -> Self {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in scenario_key.bytes() {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        OktaWorld {
             session: Session::new(
                 ctx.wire.clone(),
                 ctx.settings.clone(),
-                OktaIds::new(ctx.seed),
+                OktaIds::new(ctx.seed ^ h),
             ),
             checks: Checks::default(),
             started: Instant::now(),
@@ -104,18 +109,7 @@ impl OktaWorld {
             saml_groups: HashMap::new(),
             last_sso: None,
             note: None,
-        })
-    }
-
-    /// Give the scenario its own generator, derived from the run's seed and the scenario's name,
-    /// so a value does not depend on which other scenarios ran.
-    pub fn reseed(&mut self, run_seed: u64, scenario_key: &str) {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in scenario_key.bytes() {
-            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
         }
-        self.session.ids = OktaIds::new(run_seed ^ h);
-        self.started = Instant::now();
     }
 
     /// Run one step: skipped once the scenario failed; its failure is kept, never panicked.
@@ -1210,4 +1204,11 @@ async fn in_response_to_reuse(w: &mut OktaWorld, label: String) {
         w.verdict(mark, None)
     })
     .await
+}
+
+/// A step that panics, for the test that a panic fails its scenario only.
+#[cfg(test)]
+#[when(expr = "okta-sim panics with {string}")]
+fn panics_on_purpose(_w: &mut OktaWorld, message: String) {
+    panic!("{message}");
 }
