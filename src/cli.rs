@@ -12,7 +12,7 @@ use okta_sim::app::saml_sp::SpConfig;
 use okta_sim::conformance::{CheckOptions, Grade, SpTarget, Target};
 use okta_sim::okta::ops::{ExistingGroupOnPush, OktaSettings, PasswordSyncBody};
 use okta_sim::okta::{AppKind, Auth};
-use okta_sim::saml::idp::SignParts;
+use okta_sim::saml::idp::{IdpError, ResponseSpec, SamlApp, SamlUser, SignParts, base64_encode};
 use okta_sim::saml::keys::SigningKey;
 
 #[derive(Debug, Parser)]
@@ -528,7 +528,7 @@ impl ServeArgs {
                     .map_err(|e| format!("{} is not usable IdP metadata: {e}", path.display()))?;
                 SpConfig::trusting(&md.entity_id, md.signing_cert_der, &md.sso_url)
             }
-            None => match crate::signing_key(&None, &None) {
+            None => match SigningKey::given_or_saved(None, None) {
                 Ok(key) => SpConfig::trusting_okta_sim(&key),
                 Err(e) => {
                     return Ok((
@@ -549,5 +549,46 @@ impl ServeArgs {
             }),
             None,
         ))
+    }
+}
+
+impl SamlIdpArgs {
+    /// The user signed in at the IdP.
+    pub fn user(&self) -> SamlUser {
+        SamlUser {
+            name_id: self.user.clone(),
+            email: self.user.clone(),
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            groups: self.groups.clone(),
+            custom: vec![],
+        }
+    }
+
+    /// The app the IdP serves, once it knows its own URL.
+    pub fn app(&self, key: &SigningKey) -> impl FnOnce(&str) -> SamlApp + use<> {
+        let (acs, audience) = (self.acs.clone(), self.audience.clone());
+        let (relay, key) = (self.default_relay_state.clone(), key.clone());
+        move |org: &str| SamlApp {
+            default_relay_state: relay,
+            ..SamlApp::new(org, &acs, &audience).with_key_identity(&key)
+        }
+    }
+}
+
+impl SamlSignArgs {
+    /// The signed response these arguments describe, as the base64 a form would post.
+    pub fn signed_response(&self, key: &SigningKey) -> Result<String, IdpError> {
+        let app = SamlApp::new(&self.key.org_url, &self.acs, &self.audience)
+            .with_key_identity(key)
+            .signing(self.sign, self.sha1)
+            .without_default_attributes();
+        let user = SamlUser {
+            name_id: self.user.clone(),
+            ..SamlUser::default()
+        };
+        let mut spec = ResponseSpec::for_user(&app, &user, self.in_response_to.as_deref());
+        spec.attributes = ResponseSpec::attributes_from_pairs(&self.attrs);
+        Ok(base64_encode(&spec.to_xml(key)?))
     }
 }

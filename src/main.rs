@@ -8,12 +8,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{CommandFactory, FromArgMatches};
-use cli::{
-    CheckArgs, Cli, Command, ListFormat, SamlCommand, SamlIdpArgs, SamlKeyArgs, SamlSignArgs,
-    ServeArgs,
-};
-use okta_sim::conformance::{self, CheckError, Target, catalogue, default_key_dir};
-use okta_sim::saml::idp::{ResponseSpec, SamlApp, SamlUser, base64_encode};
+use cli::{CheckArgs, Cli, Command, ListFormat, SamlCommand, SamlIdpArgs, SamlKeyArgs};
+use cli::{SamlSignArgs, ServeArgs};
+use okta_sim::conformance::{self, CheckError, Target, catalogue};
+use okta_sim::saml::idp::SamlApp;
 use okta_sim::saml::keys::SigningKey;
 
 /// Print a line to stdout; a closed pipe is not an error.
@@ -25,20 +23,20 @@ macro_rules! say {
 
 fn main() -> ExitCode {
     let command = Cli::command().mut_subcommand("serve", |c| c.after_help(cli::serve_after_help()));
-    let cli = match Cli::from_arg_matches(&command.get_matches()) {
-        Ok(cli) => cli,
-        Err(e) => e.exit(),
-    };
-    init_logging(cli.verbose);
+    let cli = Cli::from_arg_matches(&command.get_matches()).unwrap_or_else(|e| e.exit());
+    let level = ["warn", "info", "debug"][usize::from(cli.verbose.min(2))];
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return usage(format!("cannot start the async runtime: {e}")),
     };
     let result = runtime.block_on(async {
         match cli.command {
@@ -50,16 +48,6 @@ fn main() -> ExitCode {
         }
     });
     result.unwrap_or_else(|e| usage(format!("{e:#}")))
-}
-
-fn init_logging(verbose: u8) {
-    let default = ["warn", "info", "debug"][usize::from(verbose.min(2))];
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
 }
 
 /// A usage error: said on stderr, exit code 2.
@@ -94,27 +82,42 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .start()
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;
+    let stop = shutdown_signal();
     say!("{}", app.banner(args.token.is_none()));
     let _ = std::io::stdout().flush();
-    wait_for_shutdown_signal().await;
+    stop.await;
     say!("shutting down");
     app.shutdown().await;
     Ok(ExitCode::SUCCESS)
 }
 
-async fn wait_for_shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
+/// SIGINT or SIGTERM. The handlers are installed when this is called, so a signal that arrives
+/// before the future is awaited is not lost.
+#[cfg(unix)]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let streams = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    );
+    async move {
+        if let (Ok(mut int), Ok(mut term)) = streams {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
+                _ = int.recv() => {}
                 _ = term.recv() => {}
             }
-            return;
+        } else {
+            let _ = tokio::signal::ctrl_c().await;
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Ctrl-C.
+#[cfg(not(unix))]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 async fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
@@ -144,91 +147,45 @@ async fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The IdP key: `--key`/`--cert`, else the one saved in `$OKTA_SIM_HOME` (made on first use).
-pub(crate) fn signing_key(
+fn signing_key(
     key: &Option<std::path::PathBuf>,
     cert: &Option<std::path::PathBuf>,
 ) -> anyhow::Result<SigningKey> {
-    match (key, cert) {
-        (Some(k), Some(c)) => Ok(SigningKey::from_files(k, c)?),
-        _ => {
-            let dir = default_key_dir();
-            SigningKey::load_or_create(&dir)
-                .with_context(|| format!("cannot use the IdP key in {}", dir.display()))
-        }
-    }
+    SigningKey::given_or_saved(key.as_deref(), cert.as_deref())
+        .context("cannot use the IdP key (give --key and --cert, or a writable OKTA_SIM_HOME)")
 }
 
 fn saml_metadata(args: SamlKeyArgs) -> anyhow::Result<ExitCode> {
     let key = signing_key(&args.key, &args.cert)?;
-    say!(
-        "{}",
-        SamlApp::new(&args.org_url, "", "")
-            .with_key_identity(&key)
-            .metadata(&key)
-    );
+    let app = SamlApp::new(&args.org_url, "", "").with_key_identity(&key);
+    say!("{}", app.metadata(&key));
     Ok(ExitCode::SUCCESS)
 }
 
 async fn saml_sign(args: SamlSignArgs) -> anyhow::Result<ExitCode> {
     let key = signing_key(&args.key.key, &args.key.cert)?;
-    let app = SamlApp::new(&args.key.org_url, &args.acs, &args.audience)
-        .with_key_identity(&key)
-        .signing(args.sign, args.sha1)
-        .without_default_attributes();
-    let user = SamlUser {
-        name_id: args.user.clone(),
-        ..SamlUser::default()
-    };
-    let mut spec = ResponseSpec::for_user(&app, &user, args.in_response_to.as_deref());
-    spec.attributes = ResponseSpec::attributes_from_pairs(&args.attrs);
-    let b64 = base64_encode(&spec.to_xml(&key)?);
+    let b64 = args.signed_response(&key)?;
     if !args.post {
         say!("{b64}");
         return Ok(ExitCode::SUCCESS);
     }
-    let answer =
-        match okta_sim::saml::idp_http::post_to_acs(&args.acs, &b64, args.relay_state.as_deref())
-            .await
-        {
-            Ok(a) => a,
-            Err(e) => return Ok(usage(e)),
-        };
-    say!("{answer}");
-    Ok(ExitCode::from(if answer.accepted() { 0 } else { 1 }))
+    let relay = args.relay_state.as_deref();
+    match okta_sim::saml::idp_http::post_to_acs(&args.acs, &b64, relay).await {
+        Ok(answer) => {
+            say!("{answer}");
+            Ok(ExitCode::from(if answer.accepted() { 0 } else { 1 }))
+        }
+        Err(e) => Ok(usage(e)),
+    }
 }
 
 async fn saml_idp(args: SamlIdpArgs) -> anyhow::Result<ExitCode> {
     let key = signing_key(&args.key, &args.cert)?;
-    let user = SamlUser {
-        name_id: args.user.clone(),
-        email: args.user.clone(),
-        first_name: args.first_name.clone(),
-        last_name: args.last_name.clone(),
-        groups: args.groups.clone(),
-        custom: vec![],
-    };
-    let (acs, audience, relay, key_for_app) = (
-        args.acs.clone(),
-        args.audience.clone(),
-        args.default_relay_state.clone(),
-        key.clone(),
-    );
-    let make_app = move |org: &str| {
-        let mut app = SamlApp::new(org, &acs, &audience).with_key_identity(&key_for_app);
-        app.default_relay_state = relay;
-        app
-    };
     let ready = |s: &okta_sim::saml::idp_http::IdpState| say!("{}", s.banner());
-    let result = okta_sim::saml::idp_http::serve(
-        args.addr,
-        make_app,
-        key,
-        user,
-        wait_for_shutdown_signal(),
-        ready,
-    )
-    .await;
-    Ok(match result {
+    let (app, user) = (args.app(&key), args.user());
+    let served =
+        okta_sim::saml::idp_http::serve(args.addr, app, key, user, shutdown_signal(), ready).await;
+    Ok(match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => usage(format!("cannot serve on {}: {e}", args.addr)),
     })

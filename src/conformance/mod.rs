@@ -468,17 +468,7 @@ fn summarize(o: &RunOutcome) {
     say!("{}", o.summary.line());
 }
 
-/// Where okta-sim keeps its IdP key: `$OKTA_SIM_HOME`, else `~/.okta-sim`.
-pub fn default_key_dir() -> PathBuf {
-    if let Some(home) = std::env::var_os("OKTA_SIM_HOME") {
-        return PathBuf::from(home);
-    }
-    let home = std::env::var_os("HOME")
-        .or_else(|| std::env::var_os("USERPROFILE"))
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
-    home.join(".okta-sim")
-}
+pub use crate::saml::keys::default_key_dir;
 
 fn write_transcript(path: &Path, exchanges: &[Exchange]) -> Result<(), CheckError> {
     let masked: Vec<Exchange> = exchanges

@@ -103,6 +103,15 @@ impl SigningKey {
         Ok(k)
     }
 
+    /// The key of `--key`/`--cert` when both are given, else the one saved in
+    /// [`default_key_dir`] (created on first use).
+    pub fn given_or_saved(key: Option<&Path>, cert: Option<&Path>) -> Result<Self, KeyError> {
+        match (key, cert) {
+            (Some(k), Some(c)) => Self::from_files(k, c),
+            _ => Self::load_or_create(&default_key_dir()),
+        }
+    }
+
     pub fn to_pem(&self) -> Result<(String, String), KeyError> {
         let key_pem = self
             .key
@@ -230,6 +239,18 @@ fn self_signed(key: &RsaPrivateKey, org: &str) -> Result<Vec<u8>, KeyError> {
         .build::<rsa::pkcs1v15::Signature>()
         .map_err(|e| b(&e))?;
     cert.to_der().map_err(|e| b(&e))
+}
+
+/// Where okta-sim keeps its IdP key: `$OKTA_SIM_HOME`, else `~/.okta-sim`.
+pub fn default_key_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("OKTA_SIM_HOME") {
+        return PathBuf::from(home);
+    }
+    let home = std::env::var_os("HOME")
+        .or_else(|| std::env::var_os("USERPROFILE"))
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    home.join(".okta-sim")
 }
 
 #[cfg(test)]
