@@ -13,7 +13,7 @@
 //! - [`saml`]: the simulated Okta IdP (keys, metadata, signed responses, the attack catalogue).
 //! - [`scim`]: the SCIM 2.0 domain (filters, PATCH, paging), pure functions over JSON.
 
-// #![warn(missing_docs)] (enabled with the documentation pass)
+#![warn(missing_docs)]
 
 pub mod app;
 pub mod conformance;

@@ -24,6 +24,7 @@ use crate::scim::schema::ResourceKind;
 
 /// The request a fault looks at.
 pub struct FaultRequest<'a> {
+    /// The method.
     pub method: &'a Method,
     /// The resource type and id the path names, if any (`/Users`, `/Groups/{id}`).
     pub target: Option<(ResourceKind, Option<&'a str>)>,
@@ -33,6 +34,7 @@ pub struct FaultRequest<'a> {
     pub body: &'a Value,
     /// Whether the request carried an Authorization header.
     pub authorized: bool,
+    /// The app the fault belongs to.
     pub state: &'a ScimState,
 }
 
@@ -69,6 +71,7 @@ pub enum Before {
 
 /// The app's answer, as a fault may change it.
 pub struct Answer {
+    /// The status the app answered.
     pub status: StatusCode,
     /// The body as JSON, when it is.
     pub body: Option<Value>,
@@ -80,20 +83,27 @@ pub struct Answer {
 /// expression): the mutation-score test runs exactly these.
 #[derive(Debug, Clone, Copy)]
 pub struct Catch {
+    /// The id of the check meant to catch the fault.
     pub check: &'static str,
     /// As reports spell grades: `okta-required`, `rfc-must`, `rfc-should`, `okta-tolerated`.
     pub grade: &'static str,
+    /// A tag expression selecting the scenarios that exercise it.
     pub tags: &'static str,
 }
 
 /// One deliberate misbehaviour.
 pub struct FaultDef {
+    /// The name `serve --fault` takes.
     pub name: &'static str,
+    /// What the fault does, in a sentence.
     pub describe: &'static str,
     /// Where real servers were seen doing it.
     pub seen: &'static str,
+    /// The check that catches it.
     pub caught_by: Catch,
+    /// Runs before the app answers: pass, answer instead, or rewrite the query.
     pub before: Option<fn(&FaultRequest<'_>) -> Before>,
+    /// Runs after the app answered: may change the answer.
     pub after: Option<fn(&FaultRequest<'_>, &mut Answer)>,
 }
 
@@ -439,7 +449,9 @@ pub type Faults = Vec<&'static FaultDef>;
 
 /// What the fault middleware needs.
 pub struct FaultState {
+    /// The reference app's SCIM state.
     pub scim: Arc<ScimState>,
+    /// The faults switched on, in order.
     pub faults: Faults,
 }
 

@@ -67,6 +67,7 @@ impl ReferenceAppBuilder {
         self.seed_users = n;
         self
     }
+    /// The vendor behaviour profile (see [`AppProfile`]).
     pub fn profile(mut self, profile: AppProfile) -> Self {
         self.profile = profile;
         self
@@ -181,6 +182,7 @@ impl ReferenceApp {
         Self::builder().start().await
     }
 
+    /// A builder for a reference app with options.
     pub fn builder() -> ReferenceAppBuilder {
         ReferenceAppBuilder::default()
     }
@@ -190,10 +192,12 @@ impl ReferenceApp {
         &self.base_url
     }
 
+    /// The bearer token clients must send.
     pub fn token(&self) -> &str {
         &self.token
     }
 
+    /// The address the app listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
@@ -291,7 +295,7 @@ const FAMILY_NAMES: &[&str] = &[
 ];
 
 /// The body of the `i`-th seed user: every attribute Okta's SPEC test reads (okta-scim-wire
-/// §10.1 step 0: userName, name.givenName, name.familyName, emails[0].value, active).
+/// §10.1 step 0: userName, name.givenName, name.familyName, `emails[0].value`, active).
 pub fn seed_user_body(i: usize) -> serde_json::Value {
     let given = GIVEN_NAMES[i % GIVEN_NAMES.len()];
     let family = FAMILY_NAMES[(i / GIVEN_NAMES.len()) % FAMILY_NAMES.len()];

@@ -18,7 +18,9 @@ pub enum PatchResponse {
 /// How the reference app behaves where vendors differ.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppProfile {
+    /// The profile's name, as `serve --profile` takes it.
     pub name: String,
+    /// How a successful PATCH is answered.
     pub patch_response: PatchResponse,
     /// User attributes that cannot change once set (400 `mutability` on PUT or PATCH).
     pub immutable_user_attributes: Vec<String>,
@@ -64,8 +66,11 @@ impl AppProfile {
 
 /// A built-in profile, by the name `serve --profile` takes.
 pub struct ProfileDef {
+    /// The name `serve --profile` takes.
     pub name: &'static str,
+    /// What the profile does, in a sentence.
     pub describe: &'static str,
+    /// Makes the profile.
     pub make: fn() -> AppProfile,
     /// The checks of the generic suite an app keeping this profile's promises fails, because
     /// the promise collides with what Okta sends (the conformance test matrix holds a run

@@ -30,9 +30,11 @@ use crate::saml::idp::deflate_base64;
 use crate::saml::keys::{KeyError, public_key_of};
 use crate::saml::xml::{Element, NS_DS, NS_SAML, NS_SAMLP, XmlError, parse};
 
+/// The name of the SP's session cookie.
 pub const SESSION_COOKIE: &str = "okta_sim_session";
 /// Bounds on what the SP remembers, so a flood of login starts or sign-ins cannot grow it forever.
 pub const MAX_OUTSTANDING_REQUESTS: usize = 10_000;
+/// Sessions kept at most; the oldest go first.
 pub const MAX_SESSIONS: usize = 10_000;
 /// Form bodies posted to the ACS larger than this are refused.
 pub const MAX_ACS_BODY: usize = 2 * 1024 * 1024;
@@ -44,11 +46,17 @@ const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
 pub struct SpConfig {
     /// The SP entity ID and expected Audience; `{app URL}/saml/metadata` when not set.
     pub entity_id: Option<String>,
+    /// The path of the Assertion Consumer Service, e.g. `/saml/acs`.
     pub acs_path: String,
+    /// The entity ID (and Issuer) of the IdP the SP trusts.
     pub idp_entity_id: String,
+    /// The DER of the IdP's signing certificate: the only key signatures are checked with.
     pub idp_cert_der: Vec<u8>,
+    /// The IdP's SSO URL, where SP-initiated sign-in redirects.
     pub idp_sso_url: String,
+    /// Accept RSA-SHA1 signatures (refused by default).
     pub allow_sha1: bool,
+    /// The skew allowed on NotBefore and NotOnOrAfter.
     pub clock_skew: std::time::Duration,
     /// Accept unsolicited responses (Okta dashboard sign-in). On by default, as Okta needs.
     pub allow_idp_initiated: bool,
@@ -80,10 +88,15 @@ impl SpConfig {
 /// A signed-in session.
 #[derive(Debug, Clone)]
 pub struct SpSession {
+    /// The NameID the session belongs to.
     pub name_id: String,
+    /// The SCIM id of the user, once provisioned.
     pub user_id: Option<String>,
+    /// The attribute statements of the assertion.
     pub attributes: BTreeMap<String, Vec<String>>,
+    /// The assertion's SessionIndex.
     pub session_index: Option<String>,
+    /// When the sign-in happened.
     pub authenticated_at: OffsetDateTime,
 }
 
@@ -96,10 +109,15 @@ struct SpMemory {
     sessions: HashMap<String, SpSession>,
 }
 
+/// A running SP: its configuration, URLs and what it remembers (outstanding requests, sessions, replay cache).
 pub struct SpState {
+    /// What it was configured with.
     pub config: SpConfig,
+    /// Its entity ID (the Audience it expects).
     pub entity_id: String,
+    /// The absolute ACS URL.
     pub acs_url: String,
+    /// The app's root URL.
     pub app_url: String,
     idp_key: RsaPublicKey,
     store: Arc<Store>,
@@ -110,7 +128,9 @@ pub struct SpState {
 /// Why a response was refused: a short code and a sentence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
+    /// A short code, e.g. `audience`.
     pub code: &'static str,
+    /// The sentence a person reads.
     pub detail: String,
 }
 
@@ -146,13 +166,18 @@ impl From<DsigError> for Rejection {
 /// A validated login.
 #[derive(Debug, Clone)]
 pub struct Login {
+    /// The NameID of the verified assertion.
     pub name_id: String,
+    /// Its attribute statements.
     pub attributes: BTreeMap<String, Vec<String>>,
+    /// Its SessionIndex.
     pub session_index: Option<String>,
+    /// The AuthnRequest it answers, when SP-initiated.
     pub in_response_to: Option<String>,
 }
 
 impl SpState {
+    /// An SP serving under `app_url`, provisioning just in time into `store`.
     pub fn new(
         config: SpConfig,
         app_url: &str,

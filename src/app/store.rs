@@ -61,6 +61,7 @@ pub struct Rendered {
     pub body: Map<String, Value>,
 }
 
+/// The reference app's in-memory store: users and groups with their indexes and versions, behind one lock.
 pub struct Store {
     inner: RwLock<Inner>,
     profile: AppProfile,
@@ -96,6 +97,7 @@ fn if_match_allows(header: &str, etag: &str) -> bool {
 }
 
 impl Store {
+    /// An empty store behaving as `profile` says.
     pub fn new(profile: AppProfile) -> Self {
         Store {
             inner: RwLock::new(Inner::default()),
@@ -103,6 +105,7 @@ impl Store {
         }
     }
 
+    /// The profile the store enforces.
     pub fn profile(&self) -> &AppProfile {
         &self.profile
     }
@@ -115,6 +118,7 @@ impl Store {
         self.inner.write().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// How many resources of this kind it holds.
     pub fn count(&self, kind: ResourceKind) -> usize {
         let inner = self.read();
         inner.table(kind).len()
@@ -147,6 +151,7 @@ impl Store {
             .expect("just inserted"))
     }
 
+    /// One resource, projected as asked.
     pub fn get(
         &self,
         kind: ResourceKind,
@@ -201,6 +206,7 @@ impl Store {
             .expect("just patched"))
     }
 
+    /// Delete a resource; a deleted user leaves every group.
     pub fn delete(
         &self,
         kind: ResourceKind,

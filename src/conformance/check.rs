@@ -134,8 +134,11 @@ pub fn render_cites(cites: &[Cite]) -> String {
 /// an empty `cite`, `needed` or `why` is the subject's.
 #[derive(Debug)]
 pub struct CheckDef {
+    /// The id (in a shape: the suffix after the subject's id).
     pub id: &'static str,
+    /// How much a failure matters.
     pub grade: Grade,
+    /// Where the rule is written.
     pub cite: &'static [Cite],
     /// What the app must do, said so a vendor can act on it.
     pub needed: &'static str,
@@ -146,16 +149,22 @@ pub struct CheckDef {
 /// The checks every answer of one kind gets (a ListResponse, a SCIM Error, an accepted PUT…).
 #[derive(Debug)]
 pub struct Shape {
+    /// The shape's name.
     pub name: &'static str,
+    /// What answers of this shape are.
     pub about: &'static str,
+    /// The checks every such answer gets.
     pub checks: &'static [&'static CheckDef],
 }
 
 /// An exchange graded with a [`Shape`]: its checks are named `{id}.{suffix}`.
 #[derive(Debug, Clone)]
 pub struct Subject {
+    /// The id its checks are named under.
     pub id: Cow<'static, str>,
+    /// The checks it gets.
     pub shape: &'static Shape,
+    /// Where the rule is written, for the shape's checks that leave it open.
     pub cite: Cow<'static, [Cite]>,
     /// What the shape's main check (the one with an empty id) needs, when the shape leaves it open.
     pub needed: Cow<'static, str>,
@@ -223,11 +232,16 @@ impl Subject {
 /// A check with everything filled in: what is recorded and what `check --list` prints.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckSpec {
+    /// The full id.
     pub id: String,
+    /// How much a failure matters.
     pub grade: Grade,
+    /// Where the rule is written.
     #[serde(serialize_with = "serialize_cites")]
     pub cite: Vec<Cite>,
+    /// What the app must do.
     pub needed: String,
+    /// Why Okta (or the RFC) needs it.
     pub why: String,
 }
 
@@ -250,16 +264,23 @@ impl From<&CheckDef> for CheckSpec {
 /// A check as recorded in a scenario.
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
+    /// The full id.
     pub id: String,
+    /// How much a failure matters.
     pub grade: Grade,
     /// The reference sections, e.g. `okta-scim-wire §5.1`.
     pub source: String,
+    /// Whether the app did what was needed.
     pub passed: bool,
+    /// The request it is about, shortened.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sent: Option<String>,
+    /// What came back, shortened.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub got: Option<String>,
+    /// What the app must do.
     pub needed: String,
+    /// Why Okta (or the RFC) needs it.
     pub why: String,
     /// What differed (a JSON diff, or the values compared).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -313,6 +334,7 @@ impl Check {
 /// Collects the checks of one scenario.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Checks {
+    /// The checks, in the order they were made.
     pub items: Vec<Check>,
 }
 
@@ -366,10 +388,12 @@ impl Checks {
         passed
     }
 
+    /// The failed checks that fail the run.
     pub fn blocking_failures(&self) -> impl Iterator<Item = &Check> {
         self.items.iter().filter(|c| c.is_blocking_failure())
     }
 
+    /// The failed checks that do not fail the run.
     pub fn warnings(&self) -> impl Iterator<Item = &Check> {
         self.items
             .iter()

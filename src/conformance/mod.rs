@@ -46,7 +46,13 @@ macro_rules! say {
 #[derive(Debug, Clone)]
 pub enum Target {
     /// A SCIM base URL and the credential Okta would send.
-    Url { base_url: String, auth: Auth },
+    /// A SCIM base URL and the credential Okta would send.
+    Url {
+        /// The SCIM base URL, e.g. `https://app.example.com/scim/v2`.
+        base_url: String,
+        /// The credential.
+        auth: Auth,
+    },
     /// No SCIM target: only the SSO scenarios run (against `CheckOptions::sp`).
     None,
 }
@@ -54,6 +60,7 @@ pub enum Target {
 /// A service provider to sign in to (`--sp-acs` and friends).
 #[derive(Debug, Clone)]
 pub struct SpTarget {
+    /// The SP's Assertion Consumer Service URL.
     pub acs_url: String,
     /// The SP entity ID, expected in the Audience.
     pub audience: String,
@@ -96,7 +103,9 @@ pub use crate::saml::idp::DEFAULT_IDP_ORG_URL;
 /// Everything a run needs to know.
 #[derive(Debug, Clone)]
 pub struct CheckOptions {
+    /// What to check.
     pub target: Target,
+    /// OIN (PATCH) or AIW (GET then PUT).
     pub app_kind: AppKind,
     /// A cucumber tag expression, e.g. `@groups and not @slow`.
     pub tags: Option<String>,
@@ -104,14 +113,19 @@ pub struct CheckOptions {
     pub features_dir: Option<PathBuf>,
     /// Run only the feature files of `features_dir`.
     pub only_features_dir: bool,
+    /// Where to write the JUnit report.
     pub junit: Option<PathBuf>,
+    /// Where to write the JSON report.
     pub json: Option<PathBuf>,
+    /// Where to write every exchange (tokens masked).
     pub transcript: Option<PathBuf>,
     /// Seed of every generated value; random when absent (and printed).
     pub seed: Option<u64>,
+    /// How long to wait for an answer (Okta waits 60 s).
     pub timeout: Duration,
     /// Multiplies Okta's 429 waits (1.0 is Okta's timing).
     pub retry_time_scale: f64,
+    /// The settings of the simulated Okta app instance.
     pub settings: OktaSettings,
     /// Print one line per scenario and the summary to stdout.
     pub print: bool,
@@ -167,8 +181,11 @@ pub enum CheckError {
 pub struct RunOutcome {
     /// Every selected scenario, in feature order, skipped ones included.
     pub results: Vec<ScenarioResult>,
+    /// The counts of the results.
     pub summary: Summary,
+    /// The seed of the run: the same seed reproduces it.
     pub seed: u64,
+    /// The SCIM base URL checked.
     pub base_url: String,
     /// Every request and response of the run, in order.
     pub exchanges: Vec<Exchange>,
@@ -442,7 +459,8 @@ fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
 /// Write the JUnit and JSON reports and the transcript the options ask for.
 fn write_reports(opts: &CheckOptions, o: &RunOutcome) -> Result<(), CheckError> {
     if let Some(path) = &opts.junit {
-        let xml = report::junit_xml(&o.results).map_err(CheckError::Io)?;
+        let xml = report::junit_xml(&o.results)
+            .map_err(|e| CheckError::Io(format!("cannot write the JUnit report: {e}")))?;
         std::fs::write(path, xml)
             .map_err(|e| CheckError::Io(format!("cannot write {}: {e}", path.display())))?;
     }

@@ -7,21 +7,38 @@ use serde::Serialize;
 
 use super::check::Check;
 
+/// How a scenario ended.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(tag = "status", rename_all = "lowercase")]
 pub enum Outcome {
+    /// Every check that fails the run passed.
     Passed,
-    Failed { reason: String },
-    Skipped { reason: String },
+    /// A check that fails the run failed, or a step could not run.
+    Failed {
+        /// Why, for people.
+        reason: String,
+    },
+    /// The scenario does not apply to this run (the other app kind's, no SP…).
+    Skipped {
+        /// Why, for people.
+        reason: String,
+    },
 }
 
+/// One scenario's result.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScenarioResult {
+    /// The feature's name.
     pub feature: String,
+    /// The scenario's name.
     pub scenario: String,
+    /// Its tags, with `@`.
     pub tags: Vec<String>,
+    /// How it ended.
     pub outcome: Outcome,
+    /// How long it took.
     pub duration_ms: f64,
+    /// Every check it made, in order.
     pub checks: Vec<Check>,
     /// What the scenario observed, e.g. the identity outcome of an attack.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -29,6 +46,7 @@ pub struct ScenarioResult {
 }
 
 impl ScenarioResult {
+    /// How many checks failed without failing the run.
     pub fn warnings(&self) -> usize {
         self.checks
             .iter()
@@ -36,6 +54,7 @@ impl ScenarioResult {
             .count()
     }
 
+    /// How many checks failed that fail the run.
     pub fn blocking(&self) -> usize {
         self.checks
             .iter()
@@ -100,17 +119,23 @@ impl ScenarioResult {
     }
 }
 
+/// The counts of a run.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {
+    /// Scenarios passed.
     pub passed: usize,
+    /// Scenarios failed.
     pub failed: usize,
+    /// Scenarios skipped.
     pub skipped: usize,
+    /// Checks that failed without failing the run.
     pub warnings: usize,
     /// Whether an `okta-required` or `rfc-must` check failed.
     pub blocking_failures: usize,
 }
 
 impl Summary {
+    /// The counts of these results.
     pub fn of(results: &[ScenarioResult]) -> Summary {
         let mut s = Summary::default();
         for r in results {
@@ -145,6 +170,7 @@ struct JsonReport<'a> {
     scenarios: &'a [ScenarioResult],
 }
 
+/// Write the JSON report: the target, app kind and seed, the counts, every scenario with every check.
 pub fn write_json(
     path: &Path,
     target: &str,
@@ -167,7 +193,7 @@ pub fn write_json(
 }
 
 /// JUnit XML: one test suite per feature, one test case per scenario.
-pub fn junit_xml(results: &[ScenarioResult]) -> Result<String, String> {
+pub fn junit_xml(results: &[ScenarioResult]) -> Result<String, quick_junit::SerializeError> {
     use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
     let mut report = Report::new("okta-sim");
     let mut suites: Vec<TestSuite> = Vec::new();
@@ -218,7 +244,7 @@ pub fn junit_xml(results: &[ScenarioResult]) -> Result<String, String> {
         suites[idx].add_test_case(case);
     }
     report.add_test_suites(suites);
-    report.to_string().map_err(|e| e.to_string())
+    report.to_string()
 }
 
 #[cfg(test)]

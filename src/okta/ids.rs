@@ -28,14 +28,18 @@ const GROUP_WORDS: &[&str] = &[
 pub struct OktaUser {
     /// The Okta user id, e.g. `00ujl29u0le5T6Aj10h7`; Okta sends it as `externalId`.
     pub id: String,
+    /// The first name.
     pub given_name: String,
+    /// The last name.
     pub family_name: String,
     /// The Okta login, also the app username and the primary email.
     pub login: String,
+    /// Okta's 8-character placeholder password, sent in every POST /Users.
     pub password: String,
 }
 
 impl OktaUser {
+    /// `given family`, as Okta sends displayName.
     pub fn display_name(&self) -> String {
         format!("{} {}", self.given_name, self.family_name)
     }
@@ -48,6 +52,7 @@ pub struct OktaIds {
 }
 
 impl OktaIds {
+    /// A generator from this seed.
     pub fn new(seed: u64) -> Self {
         OktaIds {
             rng: ChaCha8Rng::seed_from_u64(seed),
@@ -79,6 +84,7 @@ impl OktaIds {
         self.chars(PASSWORD_ALPHABET, 8)
     }
 
+    /// A new Okta user: id, names, login and password.
     pub fn user(&mut self) -> OktaUser {
         let given_name = format!("Runscope{}", self.digits(3));
         let upper = self.chars(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", 1);

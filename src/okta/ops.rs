@@ -45,12 +45,15 @@ pub enum PasswordSyncBody {
 /// The settings of the simulated Okta app instance.
 #[derive(Debug, Clone)]
 pub struct OktaSettings {
+    /// OIN (PATCH) or AIW (GET then PUT).
     pub app_kind: AppKind,
     /// Import Groups or Push Groups is on: Test API Credentials also probes `/Groups`.
     pub group_features: bool,
     /// "Rename app groups to match group name in Okta" (okta-scim-wire §6.4).
     pub rename_app_groups: bool,
+    /// What a Group Push does when the group exists (UNCONFIRMED: a choice).
     pub existing_group_on_push: ExistingGroupOnPush,
+    /// The body of an OIN password-sync PATCH (UNCONFIRMED: a choice).
     pub password_sync_body: PasswordSyncBody,
 }
 
@@ -69,6 +72,7 @@ impl Default for OktaSettings {
 /// An Okta user and what Okta knows of its app user.
 #[derive(Debug, Clone)]
 pub struct AppUser {
+    /// The Okta user.
     pub okta: OktaUser,
     /// The id the app returned (what Okta stores after assignment).
     pub app_id: Option<String>,
@@ -77,8 +81,11 @@ pub struct AppUser {
 /// An Okta group and its pushed app group.
 #[derive(Debug, Clone)]
 pub struct AppGroup {
+    /// The Okta group's name.
     pub name: String,
+    /// The Okta group id, `00g` + 17 characters.
     pub okta_id: String,
+    /// The id the app returned (what Okta stores after the push).
     pub app_id: Option<String>,
     /// Labels of the Okta users in the group.
     pub members: Vec<String>,
@@ -159,29 +166,53 @@ impl Step {
 /// The operations of the simulated Okta, each with the steps it may make.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OpKind {
+    /// Test API Credentials (okta-scim-wire §1).
     TestCredentials,
+    /// Test API Credentials with a wrong credential.
     TestCredentialsWrongToken,
+    /// Import Users (§2).
     ImportUsers,
+    /// Import Groups, or Refresh App Groups (§2).
     ImportGroups,
+    /// Assign a user: pre-check, then create or link (§3).
     AssignUser,
+    /// POST a user again without the pre-check (SPEC test step 14).
     CreateUserAgain,
+    /// Push a profile change (§4).
     PushProfile,
+    /// Deactivate a user (§5).
     DeactivateUser,
+    /// Reactivate a user (§5).
     ReactivateUser,
+    /// Unassign a user (§5.3).
     UnassignUser,
+    /// Reassign a user (§5.3).
     ReassignUser,
+    /// Sync a password (§4).
     SyncPassword,
+    /// Read a user back.
     ReadUser,
+    /// Look a user up by userName.
     FindUser,
+    /// Push a group (§6.1, §7).
     PushGroup,
+    /// Add members to a pushed group (§6.2).
     AddMembers,
+    /// Remove members from a pushed group (§6.2).
     RemoveMembers,
+    /// Rename a pushed group (§6.4).
     RenameGroup,
+    /// Push Now: replace all members (§6.2).
     PushNow,
+    /// Link Group (§7).
     LinkGroup,
+    /// Unlink a group and delete the app group (§6.5).
     UnlinkGroupDelete,
+    /// Unlink a group and leave the app group (§6.5).
     UnlinkGroupLeave,
+    /// Read a group back.
     ReadGroup,
+    /// Okta's SCIM 2.0 SPEC test (§10.1).
     SpecTest,
     /// Setup, not Okta: users the vendor created before Okta was connected.
     SetupUsers,
@@ -270,9 +301,33 @@ impl OpKind {
     }
 }
 
+/// An operation and its grading disagree: a defect of okta-sim, never of the target.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IntegrityError {
+    /// Grading looked for a step the operation never makes.
+    /// Grading looked for a step the operation never makes.
+    #[error("grading looked for a {step:?} exchange, which \"{}\" never makes", op.name())]
+    StepNeverMade {
+        /// The operation.
+        op: OpKind,
+        /// The step looked for.
+        step: Step,
+    },
+    /// The operation made exchanges no check read.
+    /// The operation made exchanges no check read.
+    #[error("\"{}\" made exchanges no check graded: {}", op.name(), exchanges.join(", "))]
+    Ungraded {
+        /// The operation.
+        op: OpKind,
+        /// The exchanges, described.
+        exchanges: Vec<String>,
+    },
+}
+
 /// One operation's exchanges, in order, each under its step.
 #[derive(Debug, Clone)]
 pub struct Op {
+    /// What operation it is.
     pub kind: OpKind,
     exchanges: Vec<(Step, Exchange)>,
     /// Which exchanges grading has read.
@@ -355,6 +410,7 @@ impl Op {
         self.exchanges.last().map(|(_, e)| e)
     }
 
+    /// Whether any request of this method was sent.
     pub fn sent_anything(&self, method: &str) -> bool {
         self.exchanges
             .iter()
@@ -362,13 +418,12 @@ impl Op {
     }
 
     /// Whether grading read every exchange and looked up only steps this operation makes.
-    pub fn integrity(&self) -> Result<(), String> {
+    pub fn integrity(&self) -> Result<(), IntegrityError> {
         if let Some(step) = self.misread.get() {
-            return Err(format!(
-                "grading looked for a {:?} exchange, which \"{}\" never makes",
+            return Err(IntegrityError::StepNeverMade {
+                op: self.kind,
                 step,
-                self.name()
-            ));
+            });
         }
         let ungraded: Vec<String> = self
             .exchanges
@@ -380,11 +435,10 @@ impl Op {
         if ungraded.is_empty() {
             Ok(())
         } else {
-            Err(format!(
-                "\"{}\" made exchanges no check graded: {}",
-                self.name(),
-                ungraded.join(", ")
-            ))
+            Err(IntegrityError::Ungraded {
+                op: self.kind,
+                exchanges: ungraded,
+            })
         }
     }
 }
@@ -405,14 +459,20 @@ fn first_found(ex: &Exchange) -> Result<Option<String>, ()> {
 
 /// The simulated Okta org for one scenario: its app settings, its users and groups.
 pub struct Session {
+    /// The HTTP client that speaks as Okta.
     pub wire: WireClient,
+    /// The app instance's settings.
     pub settings: OktaSettings,
+    /// The generator of Okta-side values.
     pub ids: OktaIds,
+    /// The Okta users, by label.
     pub users: IndexMap<String, AppUser>,
+    /// The Okta groups, by label.
     pub groups: IndexMap<String, AppGroup>,
 }
 
 impl Session {
+    /// An org with no users or groups yet.
     pub fn new(wire: WireClient, settings: OktaSettings, ids: OktaIds) -> Self {
         Session {
             wire,
@@ -483,6 +543,7 @@ impl Session {
         self.users.get_mut(label).expect("just inserted")
     }
 
+    /// The app id Okta knows for a user, once assigned.
     pub fn app_id(&self, label: &str) -> Option<String> {
         self.users.get(label).and_then(|u| u.app_id.clone())
     }
@@ -801,10 +862,12 @@ impl Session {
         op
     }
 
+    /// Deactivate a user: path-less PATCH (OIN) or GET then PUT (AIW) (okta-scim-wire §5).
     pub async fn deactivate_user(&mut self, label: &str) -> Op {
         self.set_active(label, false, OpKind::DeactivateUser).await
     }
 
+    /// Reactivate a user (okta-scim-wire §5).
     pub async fn reactivate_user(&mut self, label: &str) -> Op {
         self.set_active(label, true, OpKind::ReactivateUser).await
     }
@@ -814,6 +877,7 @@ impl Session {
         self.set_active(label, false, OpKind::UnassignUser).await
     }
 
+    /// Reassign a user: what reactivation sends (okta-scim-wire §5.3).
     pub async fn reassign_user(&mut self, label: &str) -> Op {
         self.set_active(label, true, OpKind::ReassignUser).await
     }
@@ -1453,12 +1517,12 @@ mod tests {
         op.push(Step::UserNamePrecheck, ex("/Users?filter=x"));
         op.push(Step::LinkGet, ex("/Users/1"));
         assert!(op.first(Step::UserNamePrecheck).is_some());
-        let e = op.integrity().unwrap_err();
+        let e = op.integrity().unwrap_err().to_string();
         assert!(e.contains("LinkGet (GET /Users/1)"), "{e}");
         assert!(op.first(Step::LinkGet).is_some());
         assert!(op.integrity().is_ok());
         assert!(op.first(Step::Delete).is_none());
-        let e = op.integrity().unwrap_err();
+        let e = op.integrity().unwrap_err().to_string();
         assert!(e.contains("Delete"), "{e}");
     }
 

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+/// How Okta retries a 429.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
     /// Tries in all, the first included.

@@ -16,7 +16,9 @@ use super::retry::RetryPolicy;
 
 /// The User-Agent of Okta's provisioning engine, unchanged since 2018 (§8.1).
 pub const OKTA_USER_AGENT: &str = "Okta SCIM Client 1.0.0";
+/// The SCIM media type (RFC 7644 §3.1).
 pub const SCIM_JSON: &str = "application/scim+json";
+/// The Content-Type Okta sends with a body.
 pub const SCIM_JSON_UTF8: &str = "application/scim+json; charset=utf-8";
 /// Okta closes the socket after 60 s without response data (§8.4).
 pub const OKTA_TIMEOUT: Duration = Duration::from_secs(60);
@@ -43,6 +45,7 @@ pub enum AppKind {
 }
 
 impl AppKind {
+    /// `oin` or `aiw`.
     pub fn name(self) -> &'static str {
         match self {
             AppKind::Oin => "oin",
@@ -59,12 +62,19 @@ pub enum Auth {
     /// `Bearer <token>` (OIN "Bearer", AIW "HTTP Header").
     Bearer(String),
     /// `Basic base64(user:pass)` (AIW and the Basic Auth template; not for new OIN apps).
-    Basic { user: String, password: String },
+    /// `user:password`.
+    Basic {
+        /// The user.
+        user: String,
+        /// The password.
+        password: String,
+    },
     /// An OAuth 2.0 access token, sent as a bearer token.
     OAuth(String),
 }
 
 impl Auth {
+    /// The Authorization header value this credential sends.
     pub fn header_value(&self) -> String {
         match self {
             Auth::Header(v) => v.clone(),
@@ -111,9 +121,13 @@ pub fn okta_query(params: &[(&str, &str)]) -> String {
 /// headers in Okta's order, and the compact body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WireRequest {
+    /// The method.
     pub method: String,
+    /// The path relative to the SCIM base URL, with the query.
     pub path: String,
+    /// The headers, in Okta's order.
     pub headers: Vec<(String, String)>,
+    /// The body, compact, as sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
 }
@@ -160,6 +174,7 @@ impl WireRequest {
         s
     }
 
+    /// The first header of this name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -167,6 +182,7 @@ impl WireRequest {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The body as JSON, when it is.
     pub fn json_body(&self) -> Option<Value> {
         self.body
             .as_deref()
@@ -184,17 +200,23 @@ pub fn mask(value: &str) -> String {
     format!("{scheme}{shown}…({} chars)", cred.chars().count())
 }
 
+/// A response as received.
 #[derive(Debug, Clone, Serialize)]
 pub struct WireResponse {
+    /// The status code.
     pub status: u16,
+    /// The headers, in order.
     pub headers: Vec<(String, String)>,
+    /// The body (invalid UTF-8 replaced).
     pub body: String,
 }
 
 impl WireResponse {
+    /// The body as JSON, when it is.
     pub fn json(&self) -> Option<Value> {
         serde_json::from_str(&self.body).ok()
     }
+    /// The first header of this name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -207,6 +229,7 @@ impl WireResponse {
     }
 }
 
+/// `s` on one line, cut to `max` characters.
 pub fn brief(s: &str, max: usize) -> String {
     let one_line: String = s
         .chars()
@@ -224,12 +247,18 @@ pub fn brief(s: &str, max: usize) -> String {
 pub struct Exchange {
     /// What the request was for, e.g. `assign user: userName pre-check`.
     pub label: String,
+    /// When it was sent (RFC 3339, milliseconds).
     pub started: String,
+    /// How long the answer took.
     pub elapsed_ms: f64,
+    /// The absolute URL.
     pub url: String,
+    /// What was sent.
     pub request: WireRequest,
+    /// What came back, when anything did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response: Option<WireResponse>,
+    /// Why nothing came back.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// 1 for the first try; more when 429s were retried.
@@ -237,9 +266,11 @@ pub struct Exchange {
 }
 
 impl Exchange {
+    /// The status, when there was an answer.
     pub fn status(&self) -> Option<u16> {
         self.response.as_ref().map(|r| r.status)
     }
+    /// The body as JSON, when it is.
     pub fn json(&self) -> Option<Value> {
         self.response.as_ref().and_then(WireResponse::json)
     }
@@ -276,7 +307,9 @@ pub struct WireClient {
     base_url: String,
     base_path: String,
     host: String,
+    /// The credential it sends.
     pub auth: Auth,
+    /// How it retries a 429.
     pub retry: RetryPolicy,
     timeouts_in_a_row: Arc<AtomicU32>,
     log: ExchangeLog,
@@ -285,13 +318,16 @@ pub struct WireClient {
 /// Errors building a client.
 #[derive(Debug, thiserror::Error)]
 pub enum WireError {
+    /// The URL and why it is unusable.
     #[error("invalid target URL {0:?}: {1}")]
     BadUrl(String, String),
+    /// Why the client could not be built.
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
 }
 
 impl WireClient {
+    /// A client of the SCIM base URL, sending `auth`, recording every exchange into `log`.
     pub fn new(
         base_url: &str,
         auth: Auth,
@@ -333,6 +369,7 @@ impl WireClient {
         })
     }
 
+    /// The SCIM base URL.
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
@@ -349,6 +386,7 @@ impl WireClient {
         &self.base_path
     }
 
+    /// Where the exchanges go.
     pub fn log(&self) -> &ExchangeLog {
         &self.log
     }

@@ -41,11 +41,15 @@ impl AttackClass {
 /// One case of the catalogue: its name (as features and reports spell it), what accepting it
 /// proves, whether its grade is the SHA-1 policy's, what it sends, and how it is crafted.
 pub struct AttackDef {
+    /// The name features and reports use, e.g. `xsw3`.
     pub name: &'static str,
+    /// What accepting it proves.
     pub class: AttackClass,
     /// Graded by `--sha1-policy` rather than as a MUST.
     pub sha1_policy: bool,
+    /// What the case sends, for reports.
     pub describe: &'static str,
+    /// Crafts the response XML.
     pub craft: fn(&AttackInput<'_>) -> Result<String, IdpError>,
 }
 
@@ -288,10 +292,15 @@ pub fn attack_named(name: &str) -> Option<&'static AttackDef> {
 /// What a case needs: the trusted IdP (app and key), an untrusted key, the victim and the
 /// attacker (a legitimate user of the IdP who wants to become the victim).
 pub struct AttackInput<'a> {
+    /// The trusted IdP app.
     pub app: &'a SamlApp,
+    /// The trusted IdP key.
     pub key: &'a SigningKey,
+    /// A key the SP must not trust.
     pub attacker_key: &'a SigningKey,
+    /// Whom the attacker wants to become.
     pub victim: &'a SamlUser,
+    /// A legitimate user of the IdP: the attacker.
     pub attacker: &'a SamlUser,
     /// For SP-initiated flows: the AuthnRequest ID the SP issued.
     pub in_response_to: Option<&'a str>,

@@ -16,17 +16,25 @@ use sha2::{Digest, Sha256};
 use super::keys::SigningKey;
 use super::xml::{Element, NS_DS, NS_EC, Node, XmlError, exc_c14n, parse};
 
+/// Exclusive XML canonicalization without comments.
 pub const ALG_EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+/// The enveloped-signature transform.
 pub const ALG_ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
+/// RSA with SHA-256.
 pub const ALG_RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
+/// RSA with SHA-1.
 pub const ALG_RSA_SHA1: &str = "http://www.w3.org/2000/09/xmldsig#rsa-sha1";
+/// The SHA-256 digest.
 pub const ALG_SHA256: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
+/// The SHA-1 digest.
 pub const ALG_SHA1: &str = "http://www.w3.org/2000/09/xmldsig#sha1";
 
 /// The signature and digest algorithms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SigAlg {
+    /// RSA-SHA256 with SHA-256 digests (Okta's default).
     RsaSha256,
+    /// RSA-SHA1 with SHA-1 digests.
     RsaSha1,
 }
 
@@ -45,28 +53,39 @@ impl SigAlg {
     }
 }
 
+/// Why a signature does not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DsigError {
+    /// The document is not acceptable XML.
     #[error(transparent)]
     Xml(#[from] XmlError),
+    /// The signed element is missing.
     #[error("no element at the signature's position")]
     NoElement,
+    /// The signed element has no ID.
     #[error("the signed element has no ID attribute")]
     NoId,
+    /// The Signature is not well formed.
     #[error("the signature is malformed: {0}")]
     Malformed(String),
+    /// Not exactly one Reference.
     #[error("the signature must have exactly one Reference, it has {0}")]
     References(usize),
     #[error(
         "the Reference URI {0:?} does not point at the element that holds the signature (ID {1:?})"
     )]
+    /// The Reference points elsewhere than the signed element.
     WrongReference(String, String),
+    /// The referenced ID is not unique in the document.
     #[error("the ID {0:?} occurs {1} times in the document")]
     DuplicateId(String, usize),
+    /// An algorithm or transform that is not allowed.
     #[error("unsupported or disallowed algorithm {0}")]
     Algorithm(String),
+    /// The digest of the referenced element does not match.
     #[error("the digest does not match: the signed content was changed")]
     DigestMismatch,
+    /// The signature value does not verify with the trusted key.
     #[error("the signature value does not verify with the trusted certificate")]
     BadSignature,
 }
@@ -74,6 +93,7 @@ pub enum DsigError {
 /// What to sign with.
 #[derive(Debug, Clone)]
 pub struct SignOptions {
+    /// The algorithm to sign with.
     pub alg: SigAlg,
     /// The InclusiveNamespaces PrefixList of the exc-c14n transform (Okta: `xs` with attributes).
     pub inclusive_prefixes: Vec<String>,
@@ -168,6 +188,7 @@ pub fn sign_element(
 /// Which algorithms a verifier accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AlgPolicy {
+    /// Accept RSA-SHA1 signatures.
     pub allow_sha1: bool,
 }
 

@@ -16,31 +16,44 @@ use super::dsig::{SigAlg, SignOptions, sign_element};
 use super::keys::SigningKey;
 use super::xml::{NS_MD, escape_attr, escape_text};
 
+/// NameID format `unspecified` (Okta's default).
 pub const NAMEID_UNSPECIFIED: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified";
+/// NameID format `emailAddress`.
 pub const NAMEID_EMAIL: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
+/// Attribute NameFormat `unspecified` (Okta's default).
 pub const ATTRNAME_UNSPECIFIED: &str = "urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified";
+/// The status of a successful response.
 pub const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
+/// The AuthnContextClassRef of a password sign-in.
 pub const PASSWORD_PROTECTED: &str =
     "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport";
 /// Bound on a decoded AuthnRequest: a DEFLATE bomb stops here.
 pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
 
+/// Why the IdP could not do what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum IdpError {
+    /// Not base64.
     #[error("the SAMLRequest is not valid base64")]
     Base64,
+    /// The DEFLATE stream is broken.
     #[error("the SAMLRequest is not DEFLATE-compressed data: {0}")]
     Inflate(String),
+    /// Larger than the IdP accepts.
     #[error("the SAMLRequest is larger than {MAX_REQUEST_BYTES} bytes")]
     TooLarge,
+    /// Not an AuthnRequest.
     #[error("the SAMLRequest is not an AuthnRequest: {0}")]
     NotAuthnRequest(String),
     #[error(
         "the AuthnRequest asks for ACS {0:?}, which this app does not allow (configured: {1:?})"
     )]
+    /// The AuthnRequest asks for an ACS this app does not have.
     AcsNotAllowed(String, String),
+    /// The Redirect-binding signature of the request does not verify.
     #[error("the AuthnRequest's signature does not verify: {0}")]
     BadRequestSignature(String),
+    /// Signing failed.
     #[error("cannot sign: {0}")]
     Sign(String),
 }
@@ -48,13 +61,18 @@ pub enum IdpError {
 /// How the app's groups claim picks groups (Okta's group attribute statement filter).
 #[derive(Debug, Clone)]
 pub enum GroupFilter {
+    /// Groups whose name starts with this.
     StartsWith(String),
+    /// Groups named exactly this.
     Equals(String),
+    /// Groups whose name contains this.
     Contains(String),
+    /// Groups whose name matches this regular expression.
     Regex(regex::Regex),
 }
 
 impl GroupFilter {
+    /// Whether a group passes the filter.
     pub fn matches(&self, group: &str) -> bool {
         match self {
             GroupFilter::StartsWith(p) => group.starts_with(p.as_str()),
@@ -68,17 +86,26 @@ impl GroupFilter {
 /// An attribute statement: attribute name, NameFormat, and which profile field fills it.
 #[derive(Debug, Clone)]
 pub struct AttributeStatement {
+    /// The attribute's Name.
     pub name: String,
+    /// The attribute's NameFormat.
     pub name_format: String,
+    /// The profile field it carries.
     pub value: ProfileField,
 }
 
+/// A field of the Okta user profile.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProfileField {
+    /// The email.
     Email,
+    /// The first name.
     FirstName,
+    /// The last name.
     LastName,
+    /// First and last name.
     DisplayName,
+    /// The Okta login (username).
     Login,
     /// A fixed value.
     Literal(String),
@@ -109,20 +136,29 @@ pub struct SamlApp {
     pub app_name: String,
     /// `exk` + 17 characters; the issuer is `http://www.okta.com/{entity_key}`.
     pub entity_key: String,
+    /// The SP's ACS URL.
     pub acs_url: String,
     /// Defaults to the ACS URL, as in Okta.
     pub recipient: Option<String>,
     /// Defaults to the ACS URL, as in Okta.
     pub destination: Option<String>,
+    /// The SP's entity ID, sent as Audience.
     pub audience: String,
+    /// The NameID format.
     pub name_id_format: String,
     /// Which profile field becomes the NameID (Okta's username template, `${user.userName}` by default).
     pub name_id_source: ProfileField,
+    /// Sign the Response.
     pub response_signed: bool,
+    /// Sign the Assertion.
     pub assertion_signed: bool,
+    /// The signature algorithm.
     pub alg: SigAlg,
+    /// The AuthnContextClassRef.
     pub authn_context_class_ref: String,
+    /// The RelayState of IdP-initiated sign-ins.
     pub default_relay_state: Option<String>,
+    /// The attribute statements.
     pub attributes: Vec<AttributeStatement>,
     /// The group attribute statement: name and filter.
     pub group_attribute: Option<(String, GroupFilter)>,
@@ -214,6 +250,7 @@ impl SamlApp {
         )
     }
 
+    /// The metadata URL, as Okta serves it.
     pub fn metadata_url(&self) -> String {
         format!("{}/app/{}/sso/saml/metadata", self.org_url, self.entity_key)
     }
@@ -241,11 +278,17 @@ impl SamlApp {
 /// The Okta user signing in: NameID and profile.
 #[derive(Debug, Clone, Default)]
 pub struct SamlUser {
+    /// The NameID (Okta's username by default).
     pub name_id: String,
+    /// The email.
     pub email: String,
+    /// The first name.
     pub first_name: String,
+    /// The last name.
     pub last_name: String,
+    /// The groups, for the groups attribute.
     pub groups: Vec<String>,
+    /// Custom profile attributes, by name.
     pub custom: Vec<(String, String)>,
 }
 
@@ -267,27 +310,47 @@ impl SamlUser {
 /// fields here so that only the field under test is wrong while the signature is valid.
 #[derive(Debug, Clone)]
 pub struct ResponseSpec {
+    /// The Response ID (`id` + 26 digits).
     pub response_id: String,
+    /// The Assertion ID.
     pub assertion_id: String,
+    /// When it was issued.
     pub issue_instant: OffsetDateTime,
+    /// The Destination (the ACS URL).
     pub destination: Option<String>,
+    /// The AuthnRequest it answers, when SP-initiated.
     pub in_response_to: Option<String>,
+    /// The Response Issuer.
     pub response_issuer: String,
+    /// The Assertion Issuer.
     pub assertion_issuer: String,
+    /// The StatusCode value.
     pub status: String,
+    /// The NameID.
     pub name_id: String,
+    /// The NameID format.
     pub name_id_format: String,
+    /// The SubjectConfirmationData Recipient.
     pub recipient: String,
+    /// The SubjectConfirmationData NotOnOrAfter.
     pub subject_not_on_or_after: OffsetDateTime,
+    /// The Conditions NotBefore.
     pub not_before: OffsetDateTime,
+    /// The Conditions NotOnOrAfter.
     pub not_on_or_after: OffsetDateTime,
+    /// The Audience; none leaves out the AudienceRestriction.
     pub audience: Option<String>,
+    /// The AuthnStatement SessionIndex.
     pub session_index: String,
+    /// The AuthnContextClassRef.
     pub authn_context_class_ref: String,
     /// (name, NameFormat, values)
     pub attributes: Vec<(String, String, Vec<String>)>,
+    /// Sign the Response.
     pub response_signed: bool,
+    /// Sign the Assertion.
     pub assertion_signed: bool,
+    /// The signature algorithm.
     pub alg: SigAlg,
 }
 
@@ -509,12 +572,14 @@ impl ResponseSpec {
         out
     }
 
+    /// The signed response, as XML.
     pub fn to_xml(&self, key: &SigningKey) -> Result<String, IdpError> {
         let assertion = self.signed_assertion(key)?;
         self.response_around(&assertion, key)
     }
 }
 
+/// Base64 of the XML, as the HTTP-POST binding sends it.
 pub fn base64_encode(xml: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(xml.as_bytes())
 }
@@ -568,8 +633,11 @@ pub fn decode_authn_request(saml_request: &str, deflated: bool) -> Result<String
 /// The facts of an AuthnRequest the IdP needs.
 #[derive(Debug, Clone)]
 pub struct AuthnRequestInfo {
+    /// The request's ID.
     pub id: String,
+    /// The ACS URL it asks for, if any.
     pub acs_url: Option<String>,
+    /// Its Issuer, if any.
     pub issuer: Option<String>,
 }
 

@@ -22,7 +22,9 @@ use super::keys::SigningKey;
 
 /// The IdP a running `okta-sim saml idp` serves.
 pub struct IdpState {
+    /// The app the IdP serves.
     pub app: SamlApp,
+    /// The signing key.
     pub key: SigningKey,
     /// The user who is signed in at the IdP.
     pub user: SamlUser,
@@ -46,9 +48,13 @@ impl IdpState {
 /// What an ACS answered to a posted response.
 #[derive(Debug, Clone)]
 pub struct AcsAnswer {
+    /// The ACS posted to.
     pub acs: String,
+    /// The status it answered.
     pub status: u16,
+    /// Where it redirected, if it did.
     pub location: Option<String>,
+    /// The body it answered.
     pub body: String,
 }
 
@@ -72,12 +78,29 @@ impl std::fmt::Display for AcsAnswer {
     }
 }
 
+/// Why a response could not be posted.
+#[derive(Debug, thiserror::Error)]
+pub enum PostError {
+    /// The HTTP client could not be built.
+    #[error("cannot build the HTTP client: {0}")]
+    Client(String),
+    /// The ACS did not answer.
+    /// The ACS did not answer.
+    #[error("cannot post to {acs}: {reason}")]
+    Unreachable {
+        /// The ACS URL.
+        acs: String,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
 /// Post a base64 `SAMLResponse` (and RelayState) to an ACS as a browser's form would.
 pub async fn post_to_acs(
     acs: &str,
     saml_response: &str,
     relay_state: Option<&str>,
-) -> Result<AcsAnswer, String> {
+) -> Result<AcsAnswer, PostError> {
     let mut form = form_urlencoded::Serializer::new(String::new());
     form.append_pair("SAMLResponse", saml_response);
     if let Some(r) = relay_state {
@@ -87,14 +110,17 @@ pub async fn post_to_acs(
         .redirect(reqwest::redirect::Policy::none())
         .timeout(std::time::Duration::from_secs(30))
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| PostError::Client(e.to_string()))?;
     let resp = client
         .post(acs)
         .header("Content-Type", "application/x-www-form-urlencoded")
         .body(form.finish())
         .send()
         .await
-        .map_err(|e| format!("cannot post to {acs}: {e}"))?;
+        .map_err(|e| PostError::Unreachable {
+            acs: acs.to_string(),
+            reason: e.to_string(),
+        })?;
     let status = resp.status().as_u16();
     let location = resp
         .headers()
@@ -129,6 +155,7 @@ fn error(e: impl std::fmt::Display) -> Response {
     )
 }
 
+/// The IdP's routes: metadata, SSO (both bindings) and IdP-initiated launch.
 pub fn routes(state: Arc<IdpState>) -> Router {
     Router::new()
         .route("/", get(index))

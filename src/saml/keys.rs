@@ -21,20 +21,28 @@ use x509_cert::serial_number::SerialNumber;
 use x509_cert::spki::{DecodePublicKey, EncodePublicKey, SubjectPublicKeyInfoOwned};
 use x509_cert::time::{Time, Validity};
 
+/// Why a key or certificate cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
+    /// A file could not be read.
     #[error("cannot read {0}: {1}")]
     Read(PathBuf, String),
+    /// A file could not be written.
     #[error("cannot write {0}: {1}")]
     Write(PathBuf, String),
+    /// Not a usable RSA private key.
     #[error("not a usable RSA private key (PKCS#8 or PKCS#1 PEM): {0}")]
     BadKey(String),
+    /// Not a usable X.509 certificate.
     #[error("not a usable X.509 certificate (PEM or DER): {0}")]
     BadCert(String),
+    /// The certificate holds no RSA key.
     #[error("the certificate does not hold an RSA public key: {0}")]
     NotRsa(String),
+    /// The certificate belongs to another key.
     #[error("the certificate does not belong to the private key")]
     Mismatch,
+    /// A certificate could not be made.
     #[error("cannot create a certificate: {0}")]
     Build(String),
 }
@@ -42,7 +50,9 @@ pub enum KeyError {
 /// An RSA key pair with its certificate.
 #[derive(Clone)]
 pub struct SigningKey {
+    /// The RSA private key.
     pub key: RsaPrivateKey,
+    /// The DER of its self-signed certificate.
     pub cert_der: Vec<u8>,
 }
 
@@ -78,6 +88,7 @@ impl SigningKey {
         Ok(SigningKey { key, cert_der })
     }
 
+    /// The key and certificate of these PEM files.
     pub fn from_files(key: &Path, cert: &Path) -> Result<Self, KeyError> {
         let k =
             std::fs::read_to_string(key).map_err(|e| KeyError::Read(key.into(), e.to_string()))?;
@@ -112,6 +123,7 @@ impl SigningKey {
         }
     }
 
+    /// The key (PKCS#8) and the certificate, as PEM.
     pub fn to_pem(&self) -> Result<(String, String), KeyError> {
         let key_pem = self
             .key
@@ -131,6 +143,7 @@ impl SigningKey {
         base64::engine::general_purpose::STANDARD.encode(&self.cert_der)
     }
 
+    /// The public key.
     pub fn public_key(&self) -> RsaPublicKey {
         self.key.to_public_key()
     }

@@ -8,10 +8,13 @@ use super::xml::{NS_DS, NS_MD, parse};
 /// Why metadata could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MetadataError {
+    /// The document is not acceptable XML.
     #[error("not well-formed XML: {0}")]
     Xml(String),
+    /// Something the metadata must have is missing.
     #[error("the metadata has no {0}")]
     Missing(&'static str),
+    /// The certificate cannot be read.
     #[error("the signing certificate is not usable: {0}")]
     Certificate(String),
 }
@@ -19,6 +22,7 @@ pub enum MetadataError {
 /// What an SP needs to trust an IdP.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdpMetadata {
+    /// The IdP's entity ID (the Issuer of its responses).
     pub entity_id: String,
     /// The DER of the signing certificate.
     pub signing_cert_der: Vec<u8>,
@@ -70,6 +74,7 @@ impl IdpMetadata {
 /// What an IdP needs to sign in to an SP.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpMetadata {
+    /// The SP's entity ID (the Audience it expects).
     pub entity_id: String,
     /// The HTTP-POST AssertionConsumerService location.
     pub acs_url: String,

@@ -12,61 +12,91 @@ use std::collections::BTreeMap;
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
+/// The SAML 2.0 protocol namespace.
 pub const NS_SAMLP: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
+/// The SAML 2.0 assertion namespace.
 pub const NS_SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+/// The XML-DSig namespace.
 pub const NS_DS: &str = "http://www.w3.org/2000/09/xmldsig#";
+/// The exclusive C14N namespace.
 pub const NS_EC: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+/// The `xml:` namespace.
 pub const NS_XML: &str = "http://www.w3.org/XML/1998/namespace";
+/// The SAML 2.0 metadata namespace.
 pub const NS_MD: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
 
 /// Documents larger than this are refused.
 pub const MAX_XML_BYTES: usize = 1024 * 1024;
+/// The deepest nesting the parser accepts.
 pub const MAX_DEPTH: usize = 64;
+/// The most elements the parser accepts.
 pub const MAX_ELEMENTS: usize = 20_000;
 
+/// Why a document was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum XmlError {
+    /// Larger than the parser accepts.
     #[error("the XML document is larger than {MAX_XML_BYTES} bytes")]
     TooLarge,
     #[error(
         "a DOCTYPE is not allowed in SAML messages (DTDs enable XXE and entity expansion attacks)"
     )]
+    /// A DOCTYPE (refused: DTDs enable XXE and entity expansion).
     Doctype,
+    /// Nested deeper than the parser accepts.
     #[error("the XML is nested deeper than {MAX_DEPTH} levels")]
     TooDeep,
+    /// More elements than the parser accepts.
     #[error("the XML has more than {MAX_ELEMENTS} elements")]
     TooManyElements,
+    /// Not well-formed.
     #[error("malformed XML: {0}")]
     Malformed(String),
+    /// A prefix with no namespace declared.
     #[error("undeclared namespace prefix {0:?}")]
     UnboundPrefix(String),
 }
 
+/// An attribute, with its prefix as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attr {
+    /// The prefix as written.
     pub prefix: Option<String>,
+    /// The local name.
     pub local: String,
+    /// The namespace, when prefixed.
     pub ns: Option<String>,
+    /// The value, unescaped.
     pub value: String,
 }
 
+/// A node of the tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Node {
+    /// An element.
     Element(Element),
+    /// Text (unescaped).
     Text(String),
+    /// A comment (a node, so C14N and NameID reading can see it).
     Comment(String),
+    /// A processing instruction: target and data.
     Pi(String, String),
 }
 
+/// An element, with its prefix and namespace declarations as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Element {
+    /// The prefix as written.
     pub prefix: Option<String>,
+    /// The local name.
     pub local: String,
     /// The resolved namespace URI.
     pub ns: Option<String>,
     /// Namespace declarations written on this element: (prefix, URI); None is the default.
     pub ns_decls: Vec<(Option<String>, String)>,
+    /// Its attributes, in document order.
     pub attrs: Vec<Attr>,
+    /// Its children.
     pub children: Vec<Node>,
 }
 
@@ -284,10 +314,12 @@ pub fn parse(xml: &str) -> Result<Element, XmlError> {
 }
 
 impl Element {
+    /// Whether this element is `local` in namespace `ns`.
     pub fn is(&self, ns: &str, local: &str) -> bool {
         self.ns.as_deref() == Some(ns) && self.local == local
     }
 
+    /// The name as written: `prefix:local`.
     pub fn qname(&self) -> String {
         match &self.prefix {
             Some(p) => format!("{p}:{}", self.local),
@@ -303,6 +335,7 @@ impl Element {
             .map(|a| a.value.as_str())
     }
 
+    /// Set an unprefixed attribute, replacing one of that name.
     pub fn set_attr(&mut self, local: &str, value: &str) {
         match self
             .attrs
@@ -319,6 +352,7 @@ impl Element {
         }
     }
 
+    /// The child elements.
     pub fn elements(&self) -> impl Iterator<Item = &Element> {
         self.children.iter().filter_map(|n| match n {
             Node::Element(e) => Some(e),
@@ -326,6 +360,7 @@ impl Element {
         })
     }
 
+    /// The child elements, mutably.
     pub fn elements_mut(&mut self) -> impl Iterator<Item = &mut Element> {
         self.children.iter_mut().filter_map(|n| match n {
             Node::Element(e) => Some(e),
@@ -333,10 +368,12 @@ impl Element {
         })
     }
 
+    /// The first child element `local` in namespace `ns`.
     pub fn child(&self, ns: &str, local: &str) -> Option<&Element> {
         self.elements().find(|e| e.is(ns, local))
     }
 
+    /// The first child element `local` in namespace `ns`, mutably.
     pub fn child_mut(&mut self, ns: &str, local: &str) -> Option<&mut Element> {
         self.elements_mut().find(|e| e.is(ns, local))
     }
@@ -357,6 +394,7 @@ impl Element {
         s
     }
 
+    /// Replace the children with one text node.
     pub fn set_text(&mut self, text: &str) {
         self.children = vec![Node::Text(text.to_string())];
     }
@@ -399,6 +437,7 @@ impl Element {
         out
     }
 
+    /// The element at this path of child-element indexes.
     pub fn at(&self, path: &[usize]) -> Option<&Element> {
         let mut e = self;
         for &i in path {
@@ -407,6 +446,7 @@ impl Element {
         Some(e)
     }
 
+    /// The element at this path of child-element indexes, mutably.
     pub fn at_mut(&mut self, path: &[usize]) -> Option<&mut Element> {
         let mut e = self;
         for &i in path {

@@ -9,19 +9,30 @@ pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 /// The `scimType` values of RFC 7644 §3.12 table 9 that this crate produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScimType {
+    /// The filter is not valid (RFC 7644 §3.12).
     InvalidFilter,
+    /// Too many results.
     TooMany,
+    /// A uniqueness constraint is violated.
     Uniqueness,
+    /// The attribute cannot be changed.
     Mutability,
+    /// The body is not valid syntax.
     InvalidSyntax,
+    /// The PATCH path is not valid.
     InvalidPath,
+    /// The PATCH path matches nothing.
     NoTarget,
+    /// A value is of the wrong type or not allowed.
     InvalidValue,
+    /// The version in If-Match is not valid.
     InvalidVers,
+    /// The request would disclose sensitive data.
     Sensitive,
 }
 
 impl ScimType {
+    /// The `scimType` value.
     pub fn as_str(self) -> &'static str {
         match self {
             ScimType::InvalidFilter => "invalidFilter",
@@ -42,12 +53,16 @@ impl ScimType {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{status} {}: {detail}", scim_type.map(ScimType::as_str).unwrap_or("error"))]
 pub struct ScimError {
+    /// The HTTP status.
     pub status: u16,
+    /// The `scimType`, for 400 and 409 errors.
     pub scim_type: Option<ScimType>,
+    /// The sentence a person reads.
     pub detail: String,
 }
 
 impl ScimError {
+    /// An error with this status, type and detail.
     pub fn new(status: u16, scim_type: Option<ScimType>, detail: impl Into<String>) -> Self {
         ScimError {
             status,
@@ -55,39 +70,51 @@ impl ScimError {
             detail: detail.into(),
         }
     }
+    /// 400 with this `scimType`.
     pub fn bad_request(scim_type: ScimType, detail: impl Into<String>) -> Self {
         Self::new(400, Some(scim_type), detail)
     }
+    /// 400 `invalidFilter`.
     pub fn invalid_filter(detail: impl Into<String>) -> Self {
         Self::bad_request(ScimType::InvalidFilter, detail)
     }
+    /// 400 `invalidSyntax`.
     pub fn invalid_syntax(detail: impl Into<String>) -> Self {
         Self::bad_request(ScimType::InvalidSyntax, detail)
     }
+    /// 400 `invalidValue`.
     pub fn invalid_value(detail: impl Into<String>) -> Self {
         Self::bad_request(ScimType::InvalidValue, detail)
     }
+    /// 400 `invalidPath`.
     pub fn invalid_path(detail: impl Into<String>) -> Self {
         Self::bad_request(ScimType::InvalidPath, detail)
     }
+    /// 400 `noTarget`.
     pub fn no_target(detail: impl Into<String>) -> Self {
         Self::bad_request(ScimType::NoTarget, detail)
     }
+    /// 400 `mutability`.
     pub fn mutability(detail: impl Into<String>) -> Self {
         Self::bad_request(ScimType::Mutability, detail)
     }
+    /// 409 `uniqueness`.
     pub fn uniqueness(detail: impl Into<String>) -> Self {
         Self::new(409, Some(ScimType::Uniqueness), detail)
     }
+    /// 404.
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(404, None, detail)
     }
+    /// 401.
     pub fn unauthorized(detail: impl Into<String>) -> Self {
         Self::new(401, None, detail)
     }
+    /// 412 (a stale If-Match).
     pub fn precondition_failed(detail: impl Into<String>) -> Self {
         Self::new(412, None, detail)
     }
+    /// 413.
     pub fn payload_too_large(detail: impl Into<String>) -> Self {
         Self::new(413, None, detail)
     }

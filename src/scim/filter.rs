@@ -18,6 +18,7 @@ pub const MAX_FILTER_LEN: usize = 8 * 1024;
 /// Anything a filter can be evaluated against: gives the value of a top-level attribute
 /// (or of an attribute inside an extension object).
 pub trait FilterTarget {
+    /// The value of an attribute of the resource, if it has one.
     fn attribute(&self, container: &Container, name: &str) -> Option<Cow<'_, Value>>;
 }
 
@@ -33,8 +34,11 @@ impl FilterTarget for Map<String, Value> {
 /// A resolved attribute path: where to find the value and how to compare it.
 #[derive(Debug, Clone)]
 pub struct Path {
+    /// Where the attribute lives: the core schema, or an extension.
     pub container: Container,
+    /// The attribute's name as the schema spells it.
     pub name: String,
+    /// The sub-attribute, for `name.givenName`.
     pub sub: Option<String>,
     /// Definition of the attribute the comparison finally applies to (the sub-attribute when
     /// there is one; `value` for a multi-valued complex attribute without one).
@@ -44,10 +48,15 @@ pub struct Path {
 /// A filter whose paths are all resolved.
 #[derive(Debug, Clone)]
 pub enum Expr {
+    /// All of these.
     And(Vec<Expr>),
+    /// Any of these.
     Or(Vec<Expr>),
+    /// Not this.
     Not(Box<Expr>),
+    /// `pr`: the attribute has a value.
     Present(Path),
+    /// A comparison.
     Compare(Path, CompareOp, CompValue),
     /// `attr[filter]`: true when some element of `attr` matches the element filter.
     ValuePath(Path, Box<Expr>),
@@ -56,6 +65,7 @@ pub enum Expr {
 /// A parsed, resolved filter for one resource kind.
 #[derive(Debug, Clone)]
 pub struct CompiledFilter {
+    /// The expression.
     pub expr: Expr,
 }
 
@@ -77,6 +87,7 @@ impl CompiledFilter {
         })
     }
 
+    /// Whether a resource matches the filter.
     pub fn matches(&self, target: &dyn FilterTarget) -> bool {
         eval(&self.expr, target)
     }

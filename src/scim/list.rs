@@ -18,10 +18,13 @@ pub const MAX_COUNT: usize = 1000;
 /// The query parameters of a list request.
 #[derive(Debug, Clone)]
 pub struct ListQuery {
+    /// The compiled filter, when there is one.
     pub filter: Option<CompiledFilter>,
     /// 1-based index of the first result (RFC 7644 §3.4.2.4).
     pub start_index: usize,
+    /// How many results a page holds at most.
     pub count: usize,
+    /// Which attributes to return.
     pub projection: Projection,
 }
 

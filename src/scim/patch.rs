@@ -18,17 +18,25 @@ use super::schema::{
 /// At most this many operations in one PATCH request.
 pub const MAX_OPERATIONS: usize = 1000;
 
+/// A PATCH operation's `op`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OpKind {
+    /// `add`.
     Add,
+    /// `remove`.
     Remove,
+    /// `replace`.
     Replace,
 }
 
+/// One PATCH operation.
 #[derive(Debug, Clone)]
 pub struct PatchOp {
+    /// What it does.
     pub op: OpKind,
+    /// Its `path`, when it has one.
     pub path: Option<String>,
+    /// Its `value`, when it has one.
     pub value: Option<Value>,
 }
 

@@ -260,6 +260,7 @@ struct ProjPath {
 }
 
 impl Projection {
+    /// The projection `attributes` and `excludedAttributes` ask for.
     pub fn parse(
         kind: ResourceKind,
         attributes: Option<&str>,
@@ -318,6 +319,7 @@ impl Projection {
         })
     }
 
+    /// Whether it returns everything as stored.
     pub fn is_identity(&self) -> bool {
         self.attributes.is_empty() && self.excluded.is_empty()
     }

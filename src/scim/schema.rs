@@ -5,43 +5,57 @@
 
 use serde_json::{Map, Value, json};
 
+/// The core User schema (RFC 7643 §4.1).
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+/// The core Group schema (RFC 7643 §4.2).
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+/// The enterprise User extension (RFC 7643 §4.3).
 pub const ENTERPRISE_USER_SCHEMA: &str =
     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+/// The ListResponse message (RFC 7644 §3.4.2).
 pub const LIST_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+/// The PatchOp message (RFC 7644 §3.5.2).
 pub const PATCH_OP_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+/// The Schema resource (RFC 7643 §7).
 pub const SCHEMA_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
+/// The ResourceType resource (RFC 7643 §6).
 pub const RESOURCE_TYPE_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
+/// The ServiceProviderConfig resource (RFC 7643 §5).
 pub const SERVICE_PROVIDER_CONFIG_SCHEMA: &str =
     "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
 
 /// The two resource types of RFC 7643 §4.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ResourceKind {
+    /// A user.
     User,
+    /// A group.
     Group,
 }
 
 impl ResourceKind {
+    /// The resource type's name: `User` or `Group`.
     pub fn name(self) -> &'static str {
         match self {
             ResourceKind::User => "User",
             ResourceKind::Group => "Group",
         }
     }
+    /// The endpoint: `/Users` or `/Groups`.
     pub fn endpoint(self) -> &'static str {
         match self {
             ResourceKind::User => "/Users",
             ResourceKind::Group => "/Groups",
         }
     }
+    /// The core schema.
     pub fn core_schema(self) -> &'static SchemaDef {
         match self {
             ResourceKind::User => &USER,
             ResourceKind::Group => &GROUP,
         }
     }
+    /// The schema extensions the resource type declares.
     pub fn extensions(self) -> &'static [&'static SchemaDef] {
         match self {
             ResourceKind::User => &USER_EXTENSIONS,
@@ -50,15 +64,24 @@ impl ResourceKind {
     }
 }
 
+/// An attribute's data type (RFC 7643 §2.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttrType {
+    /// `string`.
     String,
+    /// `boolean`.
     Boolean,
+    /// `decimal`.
     Decimal,
+    /// `integer`.
     Integer,
+    /// `dateTime`.
     DateTime,
+    /// `reference`.
     Reference,
+    /// `binary`.
     Binary,
+    /// `complex`.
     Complex,
 }
 
@@ -77,19 +100,29 @@ impl AttrType {
     }
 }
 
+/// Whether and how an attribute can be written (RFC 7643 §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mutability {
+    /// `readOnly`.
     ReadOnly,
+    /// `readWrite`.
     ReadWrite,
+    /// `immutable`.
     Immutable,
+    /// `writeOnly`.
     WriteOnly,
 }
 
+/// When an attribute is returned (RFC 7643 §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Returned {
+    /// `always`.
     Always,
+    /// `never`.
     Never,
+    /// `default`.
     Default,
+    /// `request`.
     Request,
 }
 
@@ -98,17 +131,29 @@ static USER_EXTENSIONS: [&SchemaDef; 1] = [&ENTERPRISE_USER];
 /// One attribute definition (RFC 7643 §7).
 #[derive(Debug)]
 pub struct AttrDef {
+    /// The attribute's name.
     pub name: &'static str,
+    /// Its type.
     pub ty: AttrType,
+    /// Whether it holds a list.
     pub multi_valued: bool,
+    /// Whether it must be present.
     pub required: bool,
+    /// Whether comparisons are case-sensitive.
     pub case_exact: bool,
+    /// Whether and how it can be written.
     pub mutability: Mutability,
+    /// When it is returned.
     pub returned: Returned,
+    /// Its uniqueness: true for `server`.
     pub unique: bool,
+    /// The description `/Schemas` shows.
     pub description: &'static str,
+    /// The values it may take, when restricted.
     pub canonical_values: &'static [&'static str],
+    /// What a reference may point to.
     pub reference_types: &'static [&'static str],
+    /// The sub-attributes of a complex attribute.
     pub sub_attributes: &'static [AttrDef],
 }
 
@@ -185,6 +230,7 @@ impl AttrDef {
         find(self.sub_attributes, name)
     }
 
+    /// Whether it has sub-attributes.
     pub fn is_complex(&self) -> bool {
         self.ty == AttrType::Complex
     }
@@ -245,13 +291,18 @@ pub fn find(attrs: &'static [AttrDef], name: &str) -> Option<&'static AttrDef> {
 /// A schema (RFC 7643 §7).
 #[derive(Debug)]
 pub struct SchemaDef {
+    /// The schema URN.
     pub id: &'static str,
+    /// Its name.
     pub name: &'static str,
+    /// Its description.
     pub description: &'static str,
+    /// Its attributes.
     pub attributes: &'static [AttrDef],
 }
 
 impl SchemaDef {
+    /// The attribute of this name (case-insensitive).
     pub fn attribute(&self, name: &str) -> Option<&'static AttrDef> {
         find(self.attributes, name)
     }
@@ -328,6 +379,7 @@ const TYPE_PRIMARY_VALUE: [AttrDef; 4] = [
     ),
 ];
 
+/// The core User schema.
 pub static USER: SchemaDef = SchemaDef {
     id: USER_SCHEMA,
     name: "User",
@@ -490,6 +542,7 @@ pub static USER: SchemaDef = SchemaDef {
     ],
 };
 
+/// The enterprise User extension.
 pub static ENTERPRISE_USER: SchemaDef = SchemaDef {
     id: ENTERPRISE_USER_SCHEMA,
     name: "EnterpriseUser",
@@ -508,6 +561,7 @@ pub static ENTERPRISE_USER: SchemaDef = SchemaDef {
     ],
 };
 
+/// The core Group schema.
 pub static GROUP: SchemaDef = SchemaDef {
     id: GROUP_SCHEMA,
     name: "Group",
@@ -542,6 +596,7 @@ pub fn all_schemas() -> [&'static SchemaDef; 3] {
 /// Where an attribute lives in a resource: top level, or inside an extension object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Container {
+    /// The top level of the resource (the core schema).
     Top,
     /// A known or unknown extension schema URN; the attribute lives under that key.
     Extension(String),
@@ -551,8 +606,11 @@ pub enum Container {
 /// attributes of extension schemas this server does not describe).
 #[derive(Debug, Clone)]
 pub struct ResolvedAttr {
+    /// Where it lives.
     pub container: Container,
+    /// Its canonical name.
     pub name: String,
+    /// Its definition, when the server describes it.
     pub def: Option<&'static AttrDef>,
 }
 
