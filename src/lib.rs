@@ -21,6 +21,7 @@ pub mod embedded;
 pub mod okta;
 pub mod saml;
 pub mod scim;
+pub(crate) mod text;
 pub(crate) mod timestamp;
 
 pub use app::{AppProfile, ReferenceApp, ReferenceAppBuilder};

@@ -8,7 +8,10 @@
 //! `credentials.users-probe.status-200`, `credentials.users-probe.integers`, …
 //! `okta-sim check --list` prints the whole catalogue; `docs/checks.md` is generated from it.
 
+use std::borrow::Cow;
+
 use super::check::{CheckDef, CheckSpec, Cite, Grade, Shape, Subject};
+use crate::saml::attacks::AttackDef;
 use Cite::*;
 use Grade::*;
 
@@ -286,7 +289,7 @@ pub mod get_put {
     pub const PUT_STATUS_200: CheckDef = CheckDef {
         id: "put.status-200",
         cite: &[Wire("4"), Quirk(9)],
-        ..super::put::STATUS_200
+        ..put::STATUS_200
     };
     pub const PUT_SCHEMA: CheckDef = CheckDef {
         id: "put.schema",
@@ -1280,6 +1283,18 @@ pub static GROUPS: &[Group] = &[
     },
 ];
 
+/// The checks of one attack case: `sso.attack.{name}`, graded `rfc-must` (SHA-1 by policy).
+pub fn attack_subject(attack: &'static AttackDef, sha1: Grade) -> Subject {
+    Subject {
+        id: Cow::Owned(format!("sso.attack.{}", attack.name)),
+        shape: &attack::SHAPE,
+        cite: Cow::Borrowed(&[Cite::Saml("3")]),
+        needed: Cow::Owned(format!("the ACS to refuse it ({})", attack.describe)),
+        why: Cow::Borrowed(""),
+        grade: attack.sha1_policy.then_some(sha1),
+    }
+}
+
 /// A check as the catalogue lists it, with its group.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Listed {
@@ -1307,7 +1322,7 @@ pub fn all() -> Vec<Listed> {
         }
     }
     for a in crate::saml::attacks::ATTACKS {
-        for check in super::sso::attack_subject(a, Grade::RfcShould).specs() {
+        for check in attack_subject(a, Grade::RfcShould).specs() {
             // Only wrapping cases can be accepted "bound to the signed assertion".
             if check.id.ends_with(".refused") && !a.class.binds_to_signed() {
                 continue;

@@ -177,6 +177,15 @@ pub enum CheckError {
     Io(String),
 }
 
+impl From<plan::PlanError> for CheckError {
+    fn from(e: plan::PlanError) -> Self {
+        match e {
+            plan::PlanError::Read(..) => CheckError::Io(e.to_string()),
+            _ => CheckError::Usage(e.to_string()),
+        }
+    }
+}
+
 /// What a run found.
 pub struct RunOutcome {
     /// Every selected scenario, in feature order, skipped ones included.
@@ -560,15 +569,16 @@ mod tests {
         std::fs::write(
             dir.join("panic.feature"),
             format!(
-                "Feature: panics\n\n  Scenario: this one panics\n    Given Okta user \"a\"\n    When okta-sim panics with \"{TOKEN}\"\n\n  Scenario: this one runs on\n    Given Okta user \"b\"\n    When Okta tests the API credentials\n"
+                "Feature: panics\n\n  Scenario: this one panics\n    Given Okta user \"a\"\n    When okta-sim panics with \"{TOKEN}\"\n\n  Scenario: this one runs on\n    Given Okta user \"b\"\n"
             ),
         )
         .unwrap();
-        let app = crate::app::ReferenceApp::start().await.unwrap();
+        // The scenarios send nothing: a listener that never answers is target enough.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let outcome = run(CheckOptions {
             target: Target::Url {
-                base_url: app.base_url().to_string(),
-                auth: Auth::Bearer(app.token().to_string()),
+                base_url: format!("http://{}/scim/v2", listener.local_addr().unwrap()),
+                auth: Auth::Bearer("t".into()),
             },
             features_dir: Some(dir.clone()),
             only_features_dir: true,

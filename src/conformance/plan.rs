@@ -12,7 +12,6 @@ use cucumber::feature::Ext as _;
 use cucumber::gherkin::{self, GherkinEnv, tagexpr::TagOperation};
 use cucumber::tag::Ext as _;
 
-use super::CheckError;
 use super::world::OktaWorld;
 use crate::okta::wire::AppKind;
 
@@ -66,6 +65,47 @@ pub const EMBEDDED: &[(&str, &str)] = &[
 
 /// Where the embedded files say they come from, in messages.
 const EMBEDDED_DIR: &str = "features (embedded)";
+
+/// Why a run cannot be planned (a usage error: exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// The tag expression does not parse.
+    #[error("invalid --tags expression {expr:?}: {reason}")]
+    Tags {
+        /// The expression as given.
+        expr: String,
+        /// Why it does not parse.
+        reason: String,
+    },
+    /// `--features` names no directory, or one without feature files.
+    #[error("--features {0}: {1}")]
+    FeatureDir(PathBuf, &'static str),
+    /// A feature file cannot be read.
+    #[error("cannot read {0}: {1}")]
+    Read(PathBuf, String),
+    /// Feature files do not parse.
+    #[error("cannot read the feature files:\n{}", .0.join("\n"))]
+    Parse(Vec<String>),
+    /// The tag expression selects no scenario.
+    #[error("--tags {expr:?} selects no scenario (of {total} in the features)")]
+    NothingSelected {
+        /// The expression as given.
+        expr: String,
+        /// How many scenarios the features hold.
+        total: usize,
+    },
+    /// The feature files hold no scenario at all.
+    #[error("the feature files hold no scenario")]
+    NoScenarios,
+    /// Every selected scenario is skipped.
+    #[error("the selection runs no scenario: all {count} selected are skipped ({reasons})")]
+    AllSkipped {
+        /// How many were selected.
+        count: usize,
+        /// Why they are skipped.
+        reasons: String,
+    },
+}
 
 /// What the run can reach, which decides what is skipped.
 #[derive(Debug, Clone, Copy)]
@@ -137,14 +177,14 @@ impl Plan {
         user_dir: Option<&Path>,
         only_user: bool,
         reach: Reach,
-    ) -> Result<Plan, CheckError> {
-        let expr: Option<TagOperation> =
-            match tags {
-                Some(t) => Some(t.parse().map_err(|e| {
-                    CheckError::Usage(format!("invalid --tags expression {t:?}: {e}"))
-                })?),
-                None => None,
-            };
+    ) -> Result<Plan, PlanError> {
+        let expr: Option<TagOperation> = match tags {
+            Some(t) => Some(t.parse().map_err(|e| PlanError::Tags {
+                expr: t.to_string(),
+                reason: format!("{e}"),
+            })?),
+            None => None,
+        };
         let features = read_features(user_dir, only_user)?;
         let steps = OktaWorld::collection();
         let mut slots = Vec::new();
@@ -190,12 +230,15 @@ impl Plan {
     }
 
     /// A selection that runs nothing is a usage error.
-    fn must_run_something(&self, tags: Option<&str>, total: usize) -> Result<(), CheckError> {
+    fn must_run_something(&self, tags: Option<&str>, total: usize) -> Result<(), PlanError> {
         if self.slots.is_empty() {
-            return Err(CheckError::Usage(match tags {
-                Some(t) => format!("--tags {t:?} selects no scenario (of {total} in the features)"),
-                None => "the feature files hold no scenario".to_string(),
-            }));
+            return Err(match tags {
+                Some(t) => PlanError::NothingSelected {
+                    expr: t.to_string(),
+                    total,
+                },
+                None => PlanError::NoScenarios,
+            });
         }
         if self.slots.iter().all(|s| matches!(s.fate, Fate::Skip(_))) {
             let mut reasons: Vec<&str> = self
@@ -208,11 +251,10 @@ impl Plan {
                 .collect();
             reasons.sort_unstable();
             reasons.dedup();
-            return Err(CheckError::Usage(format!(
-                "the selection runs no scenario: all {} selected are skipped ({})",
-                self.slots.len(),
-                reasons.join("; ")
-            )));
+            return Err(PlanError::AllSkipped {
+                count: self.slots.len(),
+                reasons: reasons.join("; "),
+            });
         }
         Ok(())
     }
@@ -283,7 +325,7 @@ fn unmatched_step(
 fn read_features(
     user_dir: Option<&Path>,
     only_user: bool,
-) -> Result<Vec<gherkin::Feature>, CheckError> {
+) -> Result<Vec<gherkin::Feature>, PlanError> {
     let mut sources: Vec<(PathBuf, String)> = Vec::new();
     if !only_user {
         for (name, text) in EMBEDDED {
@@ -292,28 +334,18 @@ fn read_features(
     }
     if let Some(dir) = user_dir {
         if !dir.is_dir() {
-            return Err(CheckError::Usage(format!(
-                "--features {}: not a directory",
-                dir.display()
-            )));
+            return Err(PlanError::FeatureDir(dir.into(), "not a directory"));
         }
         let mut files = Vec::new();
-        find_feature_files(dir, &mut files).map_err(|e| {
-            CheckError::Io(format!(
-                "cannot read the feature files in {}: {e}",
-                dir.display()
-            ))
-        })?;
+        find_feature_files(dir, &mut files)
+            .map_err(|e| PlanError::Read(dir.into(), e.to_string()))?;
         if files.is_empty() {
-            return Err(CheckError::Usage(format!(
-                "--features {}: no .feature files there",
-                dir.display()
-            )));
+            return Err(PlanError::FeatureDir(dir.into(), "no .feature files there"));
         }
         files.sort();
         for f in files {
             let text = std::fs::read_to_string(&f)
-                .map_err(|e| CheckError::Io(format!("cannot read {}: {e}", f.display())))?;
+                .map_err(|e| PlanError::Read(f.clone(), e.to_string()))?;
             sources.push((f, text));
         }
     }
@@ -332,10 +364,7 @@ fn read_features(
         }
     }
     if !errors.is_empty() {
-        return Err(CheckError::Usage(format!(
-            "cannot read the feature files:\n{}",
-            errors.join("\n")
-        )));
+        return Err(PlanError::Parse(errors));
     }
     Ok(features)
 }
@@ -379,19 +408,15 @@ mod tests {
     #[test]
     fn a_tag_expression_that_selects_nothing_is_a_usage_error() {
         let e = Plan::prepare(Some("@nonexistent"), None, false, EVERYTHING).unwrap_err();
-        assert!(
-            matches!(&e, CheckError::Usage(m) if m.contains("selects no scenario")),
-            "{e}"
-        );
+        assert!(matches!(&e, PlanError::NothingSelected { .. }), "{e}");
+        assert!(e.to_string().contains("selects no scenario"), "{e}");
     }
 
     #[test]
     fn a_selection_whose_scenarios_are_all_skipped_is_a_usage_error() {
         let e = Plan::prepare(Some("@aiw"), None, false, EVERYTHING).unwrap_err();
-        assert!(
-            matches!(&e, CheckError::Usage(m) if m.contains("@oin only") || m.contains("@aiw only")),
-            "{e}"
-        );
+        assert!(matches!(&e, PlanError::AllSkipped { .. }), "{e}");
+        assert!(e.to_string().contains("@aiw only"), "{e}");
     }
 
     #[test]

@@ -10,10 +10,8 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use std::borrow::Cow;
-
-use super::catalogue::{attack as attack_checks, login};
-use super::check::{Checks, Cite, Grade, Subject};
+use super::catalogue::{attack as attack_checks, attack_subject, login};
+use super::check::{Checks, Grade, Subject};
 use crate::okta::wire::{Exchange, ExchangeLog, WireRequest, WireResponse};
 use crate::saml::attacks::{AttackDef, AttackInput};
 use crate::saml::idp::{
@@ -331,18 +329,6 @@ pub fn grade_login(
                 outcome.describe()
             )),
         );
-    }
-}
-
-/// The checks of one attack case: `sso.attack.{name}`, graded `rfc-must` (SHA-1 by policy).
-pub fn attack_subject(attack: &'static AttackDef, sha1: Grade) -> Subject {
-    Subject {
-        id: Cow::Owned(format!("sso.attack.{}", attack.name)),
-        shape: &attack_checks::SHAPE,
-        cite: Cow::Borrowed(&[Cite::Saml("3")]),
-        needed: Cow::Owned(format!("the ACS to refuse it ({})", attack.describe)),
-        why: Cow::Borrowed(""),
-        grade: attack.sha1_policy.then_some(sha1),
     }
 }
 

@@ -72,7 +72,7 @@ impl std::fmt::Display for AcsAnswer {
             write!(f, "\nLocation: {l}")?;
         }
         if !self.body.is_empty() {
-            write!(f, "\n{}", crate::okta::wire::brief(&self.body, 2000))?;
+            write!(f, "\n{}", crate::text::brief(&self.body, 2000))?;
         }
         Ok(())
     }
