@@ -52,6 +52,14 @@ impl FaultRequest<'_> {
     fn is_group_patch(&self) -> bool {
         self.method == Method::PATCH && matches!(self.target, Some((ResourceKind::Group, Some(_))))
     }
+    /// The body of a 200 answer to a list request, to change.
+    fn list_body<'b>(&self, a: &'b mut Answer) -> Option<&'b mut Value> {
+        if self.is_list() && a.status == StatusCode::OK {
+            a.body.as_mut()
+        } else {
+            None
+        }
+    }
     fn requested_count(&self) -> Option<u64> {
         form_urlencoded::parse(self.query.as_bytes())
             .find(|(k, _)| k.eq_ignore_ascii_case("count"))
@@ -137,10 +145,7 @@ pub static FAULTS: &[FaultDef] = &[
             Before::Query(q.finish())
         }),
         after: Some(|r, a| {
-            if r.is_list()
-                && a.status == StatusCode::OK
-                && let Some(b) = &mut a.body
-            {
+            if let Some(b) = r.list_body(a) {
                 b["startIndex"] = json!(1);
             }
         }),
@@ -156,10 +161,7 @@ pub static FAULTS: &[FaultDef] = &[
         },
         before: None,
         after: Some(|r, a| {
-            if r.is_list()
-                && a.status == StatusCode::OK
-                && let Some(b) = &mut a.body
-            {
+            if let Some(b) = r.list_body(a) {
                 b["itemsPerPage"] = json!(r.requested_count().unwrap_or(100));
             }
         }),
@@ -175,10 +177,7 @@ pub static FAULTS: &[FaultDef] = &[
         },
         before: None,
         after: Some(|r, a| {
-            if r.is_list()
-                && a.status == StatusCode::OK
-                && let Some(b) = &mut a.body
-            {
+            if let Some(b) = r.list_body(a) {
                 for k in ["totalResults", "startIndex", "itemsPerPage"] {
                     if let Some(n) = b.get(k).cloned() {
                         b[k] = json!(n.to_string());

@@ -840,26 +840,35 @@ impl Session {
             op.fail(format!("{label} is not assigned"));
             return op;
         };
+        let operation = json!({"op": "replace", "value": {"active": active}});
+        self.update_user(&mut op, label, &id, operation, |m| {
+            m.insert("active".into(), json!(active));
+        })
+        .await;
+        op
+    }
+
+    /// One change to an assigned user: a PATCH with this operation (OIN apps), or GET then PUT
+    /// of the user with Okta's profile and `edit` applied (AIW apps).
+    async fn update_user(
+        &self,
+        op: &mut Op,
+        label: &str,
+        id: &str,
+        operation: Value,
+        edit: impl FnOnce(&mut Map<String, Value>),
+    ) {
         match self.settings.app_kind {
             AppKind::Oin => {
-                let body = json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "replace", "value": {"active": active}}]});
-                self.with_body(
-                    &mut op,
-                    Step::Patch,
-                    "PATCH",
-                    &format!("/Users/{id}"),
-                    &body,
-                )
-                .await;
+                let body = json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [operation]});
+                self.with_body(op, Step::Patch, "PATCH", &format!("/Users/{id}"), &body)
+                    .await;
             }
             AppKind::Aiw => {
-                self.push_profile_to(&mut op, label, &id, Step::Get, Step::Put, |m| {
-                    m.insert("active".into(), json!(active));
-                })
-                .await;
+                self.push_profile_to(op, label, id, Step::Get, Step::Put, edit)
+                    .await;
             }
         }
-        op
     }
 
     /// Deactivate a user: path-less PATCH (OIN) or GET then PUT (AIW) (okta-scim-wire §5).
@@ -891,33 +900,18 @@ impl Session {
         };
         let password = self.ids.password();
         self.users[label].okta.password = password.clone();
-        match self.settings.app_kind {
-            AppKind::Oin => {
-                let operation = match self.settings.password_sync_body {
-                    PasswordSyncBody::PathlessValue => {
-                        json!({"op": "replace", "value": {"password": password}})
-                    }
-                    PasswordSyncBody::WithPath => {
-                        json!({"op": "replace", "path": "password", "value": password})
-                    }
-                };
-                let body = json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [operation]});
-                self.with_body(
-                    &mut op,
-                    Step::Patch,
-                    "PATCH",
-                    &format!("/Users/{id}"),
-                    &body,
-                )
-                .await;
+        let operation = match self.settings.password_sync_body {
+            PasswordSyncBody::PathlessValue => {
+                json!({"op": "replace", "value": {"password": password}})
             }
-            AppKind::Aiw => {
-                self.push_profile_to(&mut op, label, &id, Step::Get, Step::Put, |m| {
-                    m.insert("password".into(), json!(password));
-                })
-                .await;
+            PasswordSyncBody::WithPath => {
+                json!({"op": "replace", "path": "password", "value": password})
             }
-        }
+        };
+        self.update_user(&mut op, label, &id, operation, |m| {
+            m.insert("password".into(), json!(password));
+        })
+        .await;
         op
     }
 
