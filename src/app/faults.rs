@@ -17,7 +17,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::scim_http::{MAX_BODY_BYTES, ScimResponse, ScimState, error_response};
+use super::scim_http::{ScimResponse, ScimState, error_response};
 use crate::scim::error::ScimError;
 use crate::scim::resource::Projection;
 use crate::scim::schema::ResourceKind;
@@ -497,9 +497,9 @@ pub async fn apply(State(fs): State<Arc<FaultState>>, req: Request, next: Next) 
 
     // Read the request body once; faults may look at it.
     let (mut parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+    let bytes = match super::scim_http::read_body(body, fs.scim.body_timeout).await {
         Ok(b) => b,
-        Err(_) => return scim_error(413, "the request body is too large"),
+        Err(e) => return error_response(&e),
     };
     let req_json: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     let query = parts.uri.query().unwrap_or("").to_string();

@@ -5,6 +5,7 @@ pub mod faults;
 pub mod profile;
 pub mod saml_sp;
 pub(crate) mod scim_http;
+pub mod server;
 mod store;
 
 use std::net::SocketAddr;
@@ -30,6 +31,7 @@ pub struct ReferenceAppBuilder {
     profile: AppProfile,
     faults: faults::Faults,
     saml_sp: Option<saml_sp::SpConfig>,
+    limits: server::Limits,
 }
 
 impl Default for ReferenceAppBuilder {
@@ -42,6 +44,7 @@ impl Default for ReferenceAppBuilder {
             profile: AppProfile::default(),
             faults: faults::Faults::new(),
             saml_sp: None,
+            limits: server::Limits::default(),
         }
     }
 }
@@ -80,6 +83,12 @@ impl ReferenceAppBuilder {
         self
     }
 
+    /// What a client may take of the server (connections, header and body read time).
+    pub fn limits(mut self, limits: server::Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
     /// Serve a SAML service provider too (`/saml/metadata`, `/saml/login`, the ACS,
     /// `/saml/whoami`), trusting the IdP this configuration names.
     pub fn saml_sp(mut self, config: saml_sp::SpConfig) -> Self {
@@ -100,6 +109,7 @@ impl ReferenceAppBuilder {
             store: store.clone(),
             token: token.clone(),
             base_url: base_url.clone(),
+            body_timeout: self.limits.body_read_timeout,
         });
         let mut scim = scim_http::scim_routes(state.clone());
         if !self.faults.is_empty() {
@@ -130,14 +140,10 @@ impl ReferenceAppBuilder {
             None => None,
         };
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let server = axum::serve(listener, router).with_graceful_shutdown(async {
-                let _ = rx.await;
-            });
-            if let Err(e) = server.await {
-                tracing::error!("reference app stopped: {e}");
-            }
-        });
+        let limits = self.limits;
+        let task = tokio::spawn(server::serve(listener, router, limits, async {
+            let _ = rx.await;
+        }));
         Ok(ReferenceApp {
             sp,
             faults: self.faults,

@@ -36,8 +36,11 @@ pub const SESSION_COOKIE: &str = "okta_sim_session";
 pub const MAX_OUTSTANDING_REQUESTS: usize = 10_000;
 /// Sessions kept at most; the oldest go first.
 pub const MAX_SESSIONS: usize = 10_000;
-/// Form bodies posted to the ACS larger than this are refused.
-pub const MAX_ACS_BODY: usize = 2 * 1024 * 1024;
+/// Form bodies posted to the ACS larger than this are refused (413). Okta's responses are a few
+/// kilobytes; even with hundreds of group names they stay well under this.
+pub const MAX_ACS_BODY: usize = 256 * 1024;
+/// Responses validated at once (each on a blocking thread, off the async workers); more wait.
+pub const MAX_CONCURRENT_VALIDATIONS: usize = 4;
 const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
 
@@ -123,6 +126,7 @@ pub struct SpState {
     store: Arc<Store>,
     scim_base: String,
     memory: Mutex<SpMemory>,
+    validations: tokio::sync::Semaphore,
 }
 
 /// Why a response was refused: a short code and a sentence.
@@ -199,6 +203,7 @@ impl SpState {
             store,
             scim_base: scim_base.to_string(),
             memory: Mutex::new(SpMemory::default()),
+            validations: tokio::sync::Semaphore::new(MAX_CONCURRENT_VALIDATIONS),
         })
     }
 
@@ -374,7 +379,7 @@ impl SpState {
             None => return Err(reject("destination", "the Response has no Destination")),
         }
         if let Some(issuer) = doc.child(NS_SAML, "Issuer")
-            && issuer.text().trim() != self.config.idp_entity_id
+            && issuer.text() != self.config.idp_entity_id
         {
             return Err(reject(
                 "issuer",
@@ -391,7 +396,7 @@ impl SpState {
             .child(NS_SAML, "Issuer")
             .map(Element::text)
             .unwrap_or_default();
-        if issuer.trim() != self.config.idp_entity_id {
+        if issuer != self.config.idp_entity_id {
             return Err(reject(
                 "issuer",
                 format!(
@@ -400,6 +405,11 @@ impl SpState {
                 ),
             ));
         }
+        let assertion_id = a
+            .attr("ID")
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| reject("malformed", "the Assertion has no ID"))?
+            .to_string();
         let subject = a
             .child(NS_SAML, "Subject")
             .ok_or_else(|| reject("subject", "no Subject"))?;
@@ -407,7 +417,7 @@ impl SpState {
             .child(NS_SAML, "NameID")
             .map(Element::text)
             .unwrap_or_default();
-        if name_id.trim().is_empty() {
+        if name_id.is_empty() {
             return Err(reject("subject", "no NameID"));
         }
         let confirmation = subject
@@ -451,33 +461,52 @@ impl SpState {
         if now >= noa + skew {
             return Err(reject("expired", "Conditions NotOnOrAfter has passed"));
         }
-        let audiences: Vec<String> = conditions
+        // Every AudienceRestriction must name this SP (SAML core §2.5.1.4: each is a condition
+        // of its own), compared exactly.
+        let restrictions: Vec<Vec<String>> = conditions
             .elements()
             .filter(|e| e.is(NS_SAML, "AudienceRestriction"))
-            .flat_map(|r| {
+            .map(|r| {
                 r.elements()
                     .filter(|e| e.is(NS_SAML, "Audience"))
-                    .map(|e| e.text().trim().to_string())
-                    .collect::<Vec<_>>()
+                    .map(Element::text)
+                    .collect()
             })
             .collect();
-        if !audiences.iter().any(|x| x == &self.entity_id) {
+        if restrictions.is_empty() {
             return Err(reject(
                 "audience",
-                format!(
-                    "Audience {audiences:?} does not name this SP {:?}",
-                    self.entity_id
-                ),
+                format!("Audience [] does not name this SP {:?}", self.entity_id),
+            ));
+        }
+        if let Some(r) = restrictions
+            .iter()
+            .find(|r| !r.iter().any(|x| x == &self.entity_id))
+        {
+            return Err(reject(
+                "audience",
+                format!("Audience {r:?} does not name this SP {:?}", self.entity_id),
             ));
         }
         let authn = a
             .child(NS_SAML, "AuthnStatement")
             .ok_or_else(|| reject("subject", "no AuthnStatement"))?;
-        let in_response_to = doc
-            .attr("InResponseTo")
-            .or(data.attr("InResponseTo"))
-            .map(String::from);
-        let assertion_id = a.attr("ID").unwrap_or_default().to_string();
+        // The Response and the bearer SubjectConfirmationData name the same request, or neither
+        // names one (SAML profiles §4.1.4.2); only the latter is signed with the assertion.
+        let in_response_to = match (doc.attr("InResponseTo"), data.attr("InResponseTo")) {
+            (None, None) => None,
+            (Some(r), Some(d)) if r == d => Some(d.to_string()),
+            (r, d) => {
+                return Err(reject(
+                    "in-response-to",
+                    format!(
+                        "the Response answers {:?} but the assertion's SubjectConfirmationData answers {:?}",
+                        r.unwrap_or("no request"),
+                        d.unwrap_or("no request")
+                    ),
+                ));
+            }
+        };
         let mut attributes: BTreeMap<String, Vec<String>> = BTreeMap::new();
         if let Some(stmt) = a.child(NS_SAML, "AttributeStatement") {
             for attr in stmt.elements().filter(|e| e.is(NS_SAML, "Attribute")) {
@@ -517,7 +546,7 @@ impl SpState {
         m.seen_assertions
             .insert(assertion_id, noa.max(scd_noa) + skew);
         Ok(Login {
-            name_id: name_id.trim().to_string(),
+            name_id,
             attributes,
             session_index: authn.attr("SessionIndex").map(String::from),
             in_response_to,
@@ -679,20 +708,48 @@ async fn whoami(State(s): State<Arc<SpState>>, headers: HeaderMap) -> Response {
 }
 
 async fn acs(State(s): State<Arc<SpState>>, body: Body) -> Response {
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_ACS_BODY).await else {
-        return json_response(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            json!({"status": "rejected", "reason": "too-large", "detail": "the form is too large"}),
-        );
+    let bytes = match super::server::read_body(
+        body,
+        MAX_ACS_BODY,
+        std::time::Duration::from_secs(30),
+    )
+    .await
+    {
+        Ok(b) => b,
+        Err(super::server::BodyError::TooLarge { .. }) => {
+            return json_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                json!({"status": "rejected", "reason": "too-large", "detail": format!("the form is larger than {MAX_ACS_BODY} bytes")}),
+            );
+        }
+        Err(super::server::BodyError::Incomplete) => {
+            return json_response(
+                StatusCode::BAD_REQUEST,
+                json!({"status": "rejected", "reason": "malformed", "detail": "the form did not arrive in time"}),
+            );
+        }
     };
     let form: HashMap<String, String> = form_urlencoded::parse(&bytes).into_owned().collect();
-    let Some(resp) = form.get("SAMLResponse") else {
+    let Some(resp) = form.get("SAMLResponse").cloned() else {
         return json_response(
             StatusCode::BAD_REQUEST,
             json!({"status": "rejected", "reason": "malformed", "detail": "no SAMLResponse field"}),
         );
     };
-    let outcome = s.validate(resp).and_then(|login| s.sign_in(&login));
+    // Parsing and signature checks are CPU work: on a blocking thread, a few at a time, so a
+    // flood of hostile posts cannot stall the async workers that serve SCIM.
+    let Ok(_permit) = s.validations.acquire().await else {
+        return json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"status": "rejected", "reason": "shutting-down"}),
+        );
+    };
+    let sp = s.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        sp.validate(&resp).and_then(|login| sp.sign_in(&login))
+    })
+    .await
+    .unwrap_or_else(|_| Err(reject("internal", "the validation did not finish")));
     match outcome {
         Ok((sid, session)) => {
             let mut body = s.session_json(&session);
@@ -708,8 +765,14 @@ async fn acs(State(s): State<Arc<SpState>>, body: Body) -> Response {
         }
         Err(rej) => {
             tracing::info!(reason = rej.code, "SAML response refused: {}", rej.detail);
+            // A post that is not a SAML response at all is a bad request; one that is, refused.
+            let status = if rej.code == "malformed" {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::FORBIDDEN
+            };
             json_response(
-                StatusCode::FORBIDDEN,
+                status,
                 json!({"status": "rejected", "reason": rej.code, "detail": rej.detail}),
             )
         }

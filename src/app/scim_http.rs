@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -24,6 +24,7 @@ use crate::scim::schema::{
 };
 
 use super::profile::PatchResponse;
+use super::server::BodyError;
 use super::store::{Rendered, Store};
 
 /// Request bodies larger than this are refused with 413.
@@ -37,6 +38,8 @@ pub struct ScimState {
     pub token: String,
     /// Absolute URL of the SCIM base, e.g. `http://127.0.0.1:8080/scim/v2`.
     pub base_url: String,
+    /// How long a request body may take to arrive.
+    pub body_timeout: std::time::Duration,
 }
 
 /// A SCIM response: JSON body with the SCIM media type, or an error.
@@ -180,8 +183,29 @@ fn token_matches(presented: &[u8], token: &[u8]) -> bool {
     credential.ct_eq(token).into()
 }
 
+/// Read a request body of at most [`MAX_BODY_BYTES`]; a larger one is read to its end (up to
+/// [`super::server::DRAIN_CAP`]) and answered 413, so the client gets the answer, not a broken pipe.
+pub(crate) async fn read_body(body: Body, timeout: std::time::Duration) -> Result<Bytes> {
+    super::server::read_body(body, MAX_BODY_BYTES, timeout)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge { .. } => ScimError::payload_too_large(format!(
+                "the request body is larger than {MAX_BODY_BYTES} bytes"
+            )),
+            BodyError::Incomplete => ScimError::new(
+                408,
+                None,
+                "the request body did not arrive in time, or the connection broke",
+            ),
+        })
+}
+
 /// Read a JSON body: content type, size and syntax are checked before anything else happens.
-async fn read_json(headers: &HeaderMap, body: Body) -> Result<Value> {
+async fn read_json(
+    headers: &HeaderMap,
+    body: Body,
+    body_timeout: std::time::Duration,
+) -> Result<Value> {
     if let Some(ct) = headers.get(header::CONTENT_TYPE) {
         let ct = ct
             .to_str()
@@ -201,21 +225,7 @@ async fn read_json(headers: &HeaderMap, body: Body) -> Result<Value> {
             ));
         }
     }
-    let too_large = || {
-        ScimError::payload_too_large(format!(
-            "the request body is larger than {MAX_BODY_BYTES} bytes"
-        ))
-    };
-    if let Some(len) = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
-        && len > MAX_BODY_BYTES as u64
-    {
-        return Err(too_large());
-    }
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| too_large())?;
+    let bytes = read_body(body, body_timeout).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ScimError::invalid_syntax("the request body is empty"));
     }
@@ -296,7 +306,7 @@ async fn create(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<ScimResponse> {
-    let v = read_json(headers, body).await?;
+    let v = read_json(headers, body, state.body_timeout).await?;
     let r = state.store.create(kind, &v, &state.base_url)?;
     Ok(resource_response(StatusCode::CREATED, r, true))
 }
@@ -309,7 +319,7 @@ async fn replace(
     body: Body,
 ) -> Result<ScimResponse> {
     let im = if_match(headers)?;
-    let v = read_json(headers, body).await?;
+    let v = read_json(headers, body, state.body_timeout).await?;
     let r = state
         .store
         .replace(kind, id, &v, im.as_deref(), &state.base_url)?;
@@ -324,7 +334,7 @@ async fn patch(
     body: Body,
 ) -> Result<ScimResponse> {
     let im = if_match(headers)?;
-    let v = read_json(headers, body).await?;
+    let v = read_json(headers, body, state.body_timeout).await?;
     let ops = parse_patch(&v)?;
     let r = state
         .store
@@ -360,7 +370,7 @@ async fn list_groups(State(s): St, RawQuery(q): RawQuery) -> ScimResponse {
 }
 async fn get_user(
     State(s): St,
-    Path(id): Path<String>,
+    ResourceId(id): ResourceId,
     RawQuery(q): RawQuery,
     h: HeaderMap,
 ) -> ScimResponse {
@@ -368,7 +378,7 @@ async fn get_user(
 }
 async fn get_group(
     State(s): St,
-    Path(id): Path<String>,
+    ResourceId(id): ResourceId,
     RawQuery(q): RawQuery,
     h: HeaderMap,
 ) -> ScimResponse {
@@ -382,7 +392,7 @@ async fn create_group(State(s): St, h: HeaderMap, body: Body) -> ScimResponse {
 }
 async fn replace_user(
     State(s): St,
-    Path(id): Path<String>,
+    ResourceId(id): ResourceId,
     h: HeaderMap,
     body: Body,
 ) -> ScimResponse {
@@ -390,7 +400,7 @@ async fn replace_user(
 }
 async fn replace_group(
     State(s): St,
-    Path(id): Path<String>,
+    ResourceId(id): ResourceId,
     h: HeaderMap,
     body: Body,
 ) -> ScimResponse {
@@ -398,7 +408,7 @@ async fn replace_group(
 }
 async fn patch_user(
     State(s): St,
-    Path(id): Path<String>,
+    ResourceId(id): ResourceId,
     h: HeaderMap,
     body: Body,
 ) -> ScimResponse {
@@ -406,16 +416,16 @@ async fn patch_user(
 }
 async fn patch_group(
     State(s): St,
-    Path(id): Path<String>,
+    ResourceId(id): ResourceId,
     h: HeaderMap,
     body: Body,
 ) -> ScimResponse {
     flatten(patch(&s, ResourceKind::Group, &id, &h, body).await)
 }
-async fn delete_user(State(s): St, Path(id): Path<String>, h: HeaderMap) -> ScimResponse {
+async fn delete_user(State(s): St, ResourceId(id): ResourceId, h: HeaderMap) -> ScimResponse {
     flatten(delete(&s, ResourceKind::User, &id, &h).await)
 }
-async fn delete_group(State(s): St, Path(id): Path<String>, h: HeaderMap) -> ScimResponse {
+async fn delete_group(State(s): St, ResourceId(id): ResourceId, h: HeaderMap) -> ScimResponse {
     flatten(delete(&s, ResourceKind::Group, &id, &h).await)
 }
 
@@ -452,7 +462,7 @@ async fn resource_types(State(s): St) -> ScimResponse {
     ScimResponse::Json(StatusCode::OK, list_response(items, n, 1), vec![])
 }
 
-async fn resource_type(State(s): St, Path(id): Path<String>) -> ScimResponse {
+async fn resource_type(State(s): St, ResourceId(id): ResourceId) -> ScimResponse {
     match kinds()
         .into_iter()
         .find(|k| k.name().eq_ignore_ascii_case(&id))
@@ -475,7 +485,7 @@ async fn schemas(State(s): St) -> ScimResponse {
     ScimResponse::Json(StatusCode::OK, list_response(items, n, 1), vec![])
 }
 
-async fn schema(State(s): St, Path(id): Path<String>) -> ScimResponse {
+async fn schema(State(s): St, ResourceId(id): ResourceId) -> ScimResponse {
     match all_schemas()
         .into_iter()
         .find(|d| d.id.eq_ignore_ascii_case(&id))
@@ -486,6 +496,30 @@ async fn schema(State(s): St, Path(id): Path<String>) -> ScimResponse {
             vec![],
         ),
         None => ScimError::not_found(format!("no schema {id:?}")).into(),
+    }
+}
+
+/// A resource id from the path. An id that is not valid UTF-8 names no resource: 404 with a
+/// SCIM Error, like any other unknown id (axum's own rejection would be plain text).
+pub(crate) struct ResourceId(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ResourceId {
+    type Rejection = ScimResponse;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> std::result::Result<Self, Self::Rejection> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(id)| ResourceId(id))
+            .map_err(|e| {
+                ScimError::not_found(format!(
+                    "no resource has the id in {}: {e}",
+                    parts.uri.path()
+                ))
+                .into()
+            })
     }
 }
 

@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 use crate::scim::error::ScimError;
 use crate::scim::filter::FilterTarget;
 use crate::scim::list::ListQuery;
-use crate::scim::patch::{PatchOp, apply_patch, dedupe};
+use crate::scim::patch::{PatchOp, apply_patch};
 use crate::scim::resource::{Projection, ingest, strip_never_returned};
 use crate::scim::schema::{Container, Mutability, ResourceKind};
 
@@ -131,7 +131,7 @@ impl Store {
         body: &Value,
         base: &str,
     ) -> Result<Rendered, ScimError> {
-        let body = ingest(kind, body)?;
+        let body = prepare(kind, ingest(kind, body)?)?;
         let mut inner = self.write();
         let body = inner.validate(kind, None, None, body, &self.profile)?;
         let id = uuid::Uuid::new_v4().to_string();
@@ -174,7 +174,7 @@ impl Store {
         if_match: Option<&str>,
         base: &str,
     ) -> Result<Rendered, ScimError> {
-        let body = ingest(kind, body)?;
+        let body = prepare(kind, ingest(kind, body)?)?;
         let mut inner = self.write();
         let old = inner.existing(kind, id, if_match)?;
         let body = inner.validate(kind, Some(id), Some(&old.body), body, &self.profile)?;
@@ -193,10 +193,21 @@ impl Store {
         if_match: Option<&str>,
         base: &str,
     ) -> Result<Rendered, ScimError> {
+        if kind == ResourceKind::Group {
+            check_member_values(ops)?;
+        }
+        // The patch is applied to a copy outside the lock, and written if nobody changed the
+        // resource meanwhile; when somebody did, it is applied again under the lock.
+        let old = self.read().existing(kind, id, if_match)?;
+        let body = patched_body(kind, &old.body, ops)?;
         let mut inner = self.write();
-        let old = inner.existing(kind, id, if_match)?;
-        let patched = apply_patch(kind, &old.body, ops)?;
-        let body = ingest(kind, &Value::Object(patched))?;
+        let current = inner.existing(kind, id, if_match)?;
+        let (old, body) = if current.version == old.version {
+            (old, body)
+        } else {
+            let body = patched_body(kind, &current.body, ops)?;
+            (current, body)
+        };
         let body = inner.validate(kind, Some(id), Some(&old.body), body, &self.profile)?;
         if body != old.body {
             inner.commit(kind, id, old, body);
@@ -383,6 +394,158 @@ fn not_found(kind: ResourceKind, id: &str) -> ScimError {
     ScimError::not_found(format!("{} {id:?} not found", kind.name()))
 }
 
+/// A resource body with a PATCH applied, checked as a new body is.
+fn patched_body(
+    kind: ResourceKind,
+    old: &Map<String, Value>,
+    ops: &[PatchOp],
+) -> Result<Map<String, Value>, ScimError> {
+    let patched = settle_primary(kind, old, apply_patch(kind, old, ops)?)?;
+    prepare(kind, ingest(kind, &Value::Object(patched))?)
+}
+
+/// The checks of a new body that need nothing else from the store, done before it is locked:
+/// required attributes, at most one primary value per attribute, canonical group members.
+fn prepare(
+    kind: ResourceKind,
+    mut body: Map<String, Value>,
+) -> Result<Map<String, Value>, ScimError> {
+    for def in kind.core_schema().attributes.iter().filter(|d| d.required) {
+        match body.get(def.name) {
+            Some(Value::String(s)) if !s.trim().is_empty() => {}
+            _ => {
+                return Err(ScimError::invalid_value(format!(
+                    "{} is required",
+                    def.name
+                )));
+            }
+        }
+    }
+    for (name, value) in &body {
+        if let Value::Array(items) = value {
+            let primaries = items
+                .iter()
+                .filter(|v| v.get("primary") == Some(&Value::Bool(true)))
+                .count();
+            if primaries > 1 {
+                return Err(ScimError::invalid_value(format!(
+                    "{name} has {primaries} values marked primary; at most one may be (RFC 7643 §2.4)"
+                )));
+            }
+        }
+    }
+    if kind == ResourceKind::Group
+        && let Some(Value::Array(items)) = body.remove("members")
+    {
+        body.insert("members".into(), Value::Array(normalize_members(items)?));
+    }
+    Ok(body)
+}
+
+/// The members a group PATCH adds or sets, checked as a body's are (before the PATCH merges
+/// them with members already there, which would hide a wrong `type`).
+fn check_member_values(ops: &[PatchOp]) -> Result<(), ScimError> {
+    for op in ops {
+        let members = match (&op.path, &op.value) {
+            (Some(p), Some(v)) if p.to_ascii_lowercase().starts_with("members") => v.clone(),
+            (None, Some(Value::Object(o))) => {
+                match o.iter().find(|(k, _)| k.eq_ignore_ascii_case("members")) {
+                    Some((_, v)) => v.clone(),
+                    None => continue,
+                }
+            }
+            _ => continue,
+        };
+        let items = match members {
+            Value::Array(items) => items,
+            Value::Object(_) => vec![members],
+            _ => continue,
+        };
+        normalize_members(items)?;
+    }
+    Ok(())
+}
+
+/// A group's members made canonical, in linear time: each needs a `value`; a `type`, when
+/// given, must say `User` (this app's groups hold users) and is stored as `User`; one entry per
+/// id, the first (members are keyed by id alone, so a later entry with another `display` or
+/// `type` spelling is the same member). `display` is not stored: reading a group gives each
+/// member's current userName.
+fn normalize_members(items: Vec<Value>) -> Result<Vec<Value>, ScimError> {
+    let mut seen: std::collections::HashSet<String> =
+        std::collections::HashSet::with_capacity(items.len());
+    let mut out = Vec::with_capacity(items.len());
+    for m in items {
+        let Some(obj) = m.as_object() else {
+            return Err(ScimError::invalid_value(
+                "every member must be an object with a \"value\"",
+            ));
+        };
+        let Some(uid) = obj
+            .get("value")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+        else {
+            return Err(ScimError::invalid_value(
+                "every member needs a \"value\" (the user's id)",
+            ));
+        };
+        let mut member = Map::new();
+        member.insert("value".into(), Value::String(uid.to_string()));
+        match obj.get("type") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(t)) if t.eq_ignore_ascii_case("user") => {
+                member.insert("type".into(), Value::String("User".into()));
+            }
+            Some(other) => {
+                return Err(ScimError::invalid_value(format!(
+                    "member {uid:?} has type {other}, but this app's groups hold users (type \"User\")"
+                )));
+            }
+        }
+        if seen.insert(uid.to_string()) {
+            out.push(Value::Object(member));
+        }
+    }
+    Ok(out)
+}
+
+/// RFC 7644 §3.5.2: a PATCH that makes a value primary makes the attribute's other values not
+/// primary. Values that were primary before give way to the one the PATCH set; a PATCH that
+/// itself sets two is refused by `prepare`.
+fn settle_primary(
+    kind: ResourceKind,
+    old: &Map<String, Value>,
+    mut new: Map<String, Value>,
+) -> Result<Map<String, Value>, ScimError> {
+    if kind != ResourceKind::User {
+        return Ok(new);
+    }
+    let is_primary = |v: &Value| v.get("primary") == Some(&Value::Bool(true));
+    for (name, value) in new.iter_mut() {
+        let Value::Array(items) = value else { continue };
+        if items.iter().filter(|v| is_primary(v)).count() < 2 {
+            continue;
+        }
+        let before: Vec<&Value> = match old.get(name) {
+            Some(Value::Array(o)) => o.iter().filter(|v| is_primary(v)).collect(),
+            _ => Vec::new(),
+        };
+        for item in items.iter_mut() {
+            let was = before
+                .iter()
+                .any(|b| b.get("value") == item.get("value") && b.get("type") == item.get("type"));
+            if was
+                && is_primary(item)
+                && let Some(o) = item.as_object_mut()
+            {
+                o.insert("primary".into(), Value::Bool(false));
+            }
+        }
+    }
+    Ok(new)
+}
+
 /// The view of a record a filter sees: its body plus `id`, `meta` and the derived `groups`.
 struct RecordView<'a> {
     kind: ResourceKind,
@@ -399,6 +562,13 @@ impl FilterTarget for RecordView<'_> {
                 "meta" => return Some(Cow::Owned(self.inner.meta(self.kind, self.rec, self.base))),
                 "groups" if self.kind == ResourceKind::User => {
                     return Some(Cow::Owned(self.inner.user_groups(&self.rec.id, self.base)));
+                }
+                "members" if self.kind == ResourceKind::Group => {
+                    return self
+                        .rec
+                        .body
+                        .get("members")
+                        .map(|m| Cow::Owned(self.inner.members_with_display(m)));
                 }
                 _ => {}
             }
@@ -490,20 +660,9 @@ impl Inner {
         kind: ResourceKind,
         id: Option<&str>,
         old: Option<&Map<String, Value>>,
-        mut body: Map<String, Value>,
+        body: Map<String, Value>,
         profile: &AppProfile,
     ) -> Result<Map<String, Value>, ScimError> {
-        for def in kind.core_schema().attributes.iter().filter(|d| d.required) {
-            match body.get(def.name) {
-                Some(Value::String(s)) if !s.trim().is_empty() => {}
-                _ => {
-                    return Err(ScimError::invalid_value(format!(
-                        "{} is required",
-                        def.name
-                    )));
-                }
-            }
-        }
         if let Some(old) = old {
             let immutable = kind
                 .core_schema()
@@ -546,29 +705,16 @@ impl Inner {
                         "a group named {name:?} already exists"
                     )));
                 }
-                if let Some(Value::Array(items)) = body.remove("members") {
-                    let mut members = Vec::with_capacity(items.len());
-                    for mut m in dedupe(items) {
-                        let Some(uid) = m.get("value").and_then(Value::as_str).map(String::from)
-                        else {
-                            return Err(ScimError::invalid_value(
-                                "every member needs a \"value\" (the user's id)",
-                            ));
-                        };
-                        let Some(user) = self.users.get(&uid) else {
+                // Members were made canonical by `prepare`; here they must name users.
+                if let Some(Value::Array(items)) = body.get("members") {
+                    for m in items {
+                        let uid = m.get("value").and_then(Value::as_str).unwrap_or_default();
+                        if !self.users.contains_key(uid) {
                             return Err(ScimError::invalid_value(format!(
                                 "member {uid:?} is not a user of this app"
                             )));
-                        };
-                        if let Some(o) = m.as_object_mut()
-                            && !o.contains_key("display")
-                            && let Some(n) = string_at(&user.body, "userName")
-                        {
-                            o.insert("display".into(), Value::String(n.into()));
                         }
-                        members.push(m);
                     }
-                    body.insert("members".into(), Value::Array(members));
                 }
             }
         }
@@ -693,6 +839,30 @@ impl Inner {
         )
     }
 
+    /// Group members as read: each with `display`, the member's current userName.
+    fn members_with_display(&self, members: &Value) -> Value {
+        let Value::Array(items) = members else {
+            return members.clone();
+        };
+        Value::Array(
+            items
+                .iter()
+                .map(|m| {
+                    let mut m = m.clone();
+                    let name = m
+                        .get("value")
+                        .and_then(Value::as_str)
+                        .and_then(|id| self.users.get(id))
+                        .and_then(|u| string_at(&u.body, "userName"));
+                    if let (Some(o), Some(n)) = (m.as_object_mut(), name) {
+                        o.insert("display".into(), Value::String(n.to_string()));
+                    }
+                    m
+                })
+                .collect(),
+        )
+    }
+
     fn render(
         &self,
         kind: ResourceKind,
@@ -709,6 +879,11 @@ impl Inner {
         }
         out.insert("id".into(), Value::String(rec.id.clone()));
         out.extend(body);
+        if kind == ResourceKind::Group
+            && let Some(members) = out.get_mut("members")
+        {
+            *members = self.members_with_display(members);
+        }
         if kind == ResourceKind::User {
             out.insert("groups".into(), self.user_groups(&rec.id, base));
         }

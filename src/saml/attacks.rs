@@ -246,6 +246,7 @@ pub static ATTACKS: &[AttackDef] = &[
             signed_victim(i, |s, _| {
                 let id = format!("id-never-issued-{}", okta_id());
                 s.in_response_to = Some(id.clone());
+                s.subject_in_response_to = Some(id.clone());
                 s.session_index = id;
             })
         },

@@ -312,14 +312,17 @@ impl SamlUser {
 pub struct ResponseSpec {
     /// The Response ID (`id` + 26 digits).
     pub response_id: String,
-    /// The Assertion ID.
+    /// The Assertion ID (empty: the Assertion has none, and can then be signed only as part
+    /// of the Response).
     pub assertion_id: String,
     /// When it was issued.
     pub issue_instant: OffsetDateTime,
     /// The Destination (the ACS URL).
     pub destination: Option<String>,
-    /// The AuthnRequest it answers, when SP-initiated.
+    /// The AuthnRequest the Response answers, when SP-initiated.
     pub in_response_to: Option<String>,
+    /// The AuthnRequest the assertion's SubjectConfirmationData answers (Okta: the same).
+    pub subject_in_response_to: Option<String>,
     /// The Response Issuer.
     pub response_issuer: String,
     /// The Assertion Issuer.
@@ -340,6 +343,8 @@ pub struct ResponseSpec {
     pub not_on_or_after: OffsetDateTime,
     /// The Audience; none leaves out the AudienceRestriction.
     pub audience: Option<String>,
+    /// More AudienceRestriction elements after the first, one Audience each (Okta sends none).
+    pub more_audience_restrictions: Vec<String>,
     /// The AuthnStatement SessionIndex.
     pub session_index: String,
     /// The AuthnContextClassRef.
@@ -426,6 +431,7 @@ impl ResponseSpec {
                     .unwrap_or_else(|| app.acs_url.clone()),
             ),
             in_response_to: in_response_to.map(String::from),
+            subject_in_response_to: in_response_to.map(String::from),
             response_issuer: app.issuer(),
             assertion_issuer: app.issuer(),
             status: STATUS_SUCCESS.into(),
@@ -438,6 +444,7 @@ impl ResponseSpec {
             not_before: now - app.validity,
             not_on_or_after: now + app.validity,
             audience: Some(app.audience.clone()),
+            more_audience_restrictions: Vec::new(),
             session_index,
             authn_context_class_ref: app.authn_context_class_ref.clone(),
             attributes,
@@ -450,18 +457,22 @@ impl ResponseSpec {
     /// The Assertion element, unsigned.
     pub fn assertion_xml(&self) -> String {
         let irt = self
-            .in_response_to
+            .subject_in_response_to
             .as_ref()
             .map(|i| format!(" InResponseTo=\"{}\"", escape_attr(i)))
             .unwrap_or_default();
+        let id = if self.assertion_id.is_empty() {
+            String::new()
+        } else {
+            format!(" ID=\"{}\"", escape_attr(&self.assertion_id))
+        };
         let mut s = format!(
-            "<saml2:Assertion xmlns:saml2=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"{}\" IssueInstant=\"{}\" Version=\"2.0\">\
+            "<saml2:Assertion xmlns:saml2=\"urn:oasis:names:tc:SAML:2.0:assertion\"{id} IssueInstant=\"{}\" Version=\"2.0\">\
              <saml2:Issuer Format=\"urn:oasis:names:tc:SAML:2.0:nameid-format:entity\">{}</saml2:Issuer>\
              <saml2:Subject><saml2:NameID Format=\"{}\">{}</saml2:NameID>\
              <saml2:SubjectConfirmation Method=\"urn:oasis:names:tc:SAML:2.0:cm:bearer\">\
              <saml2:SubjectConfirmationData{irt} NotOnOrAfter=\"{}\" Recipient=\"{}\"/></saml2:SubjectConfirmation></saml2:Subject>\
              <saml2:Conditions NotBefore=\"{}\" NotOnOrAfter=\"{}\">",
-            escape_attr(&self.assertion_id),
             crate::timestamp::format(self.issue_instant),
             escape_text(&self.assertion_issuer),
             escape_attr(&self.name_id_format),
@@ -471,7 +482,7 @@ impl ResponseSpec {
             crate::timestamp::format(self.not_before),
             crate::timestamp::format(self.not_on_or_after),
         );
-        if let Some(aud) = &self.audience {
+        for aud in self.audience.iter().chain(&self.more_audience_restrictions) {
             s.push_str(&format!("<saml2:AudienceRestriction><saml2:Audience>{}</saml2:Audience></saml2:AudienceRestriction>", escape_text(aud)));
         }
         s.push_str(&format!(
@@ -555,7 +566,6 @@ impl ResponseSpec {
         }
     }
 
-    /// The signed Response XML.
     /// Attribute statements from `NAME=VALUE` pairs; a repeated name is one multi-valued attribute.
     pub fn attributes_from_pairs(pairs: &[(String, String)]) -> Vec<(String, String, Vec<String>)> {
         let mut out: Vec<(String, String, Vec<String>)> = Vec::new();

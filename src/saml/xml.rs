@@ -7,7 +7,7 @@
 //! parent, the element a signature excludes and the targets of the attack mutators are named
 //! without pointers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use quick_xml::Reader;
 use quick_xml::events::Event;
@@ -31,6 +31,8 @@ pub const MAX_XML_BYTES: usize = 1024 * 1024;
 pub const MAX_DEPTH: usize = 64;
 /// The most elements the parser accepts.
 pub const MAX_ELEMENTS: usize = 20_000;
+/// The most attributes (namespace declarations included) one element may have.
+pub const MAX_ATTRIBUTES: usize = 256;
 
 /// Why a document was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -49,6 +51,9 @@ pub enum XmlError {
     /// More elements than the parser accepts.
     #[error("the XML has more than {MAX_ELEMENTS} elements")]
     TooManyElements,
+    /// An element with more attributes than the parser accepts.
+    #[error("an element has more than {MAX_ATTRIBUTES} attributes")]
+    TooManyAttributes,
     /// Not well-formed.
     #[error("malformed XML: {0}")]
     Malformed(String),
@@ -102,6 +107,40 @@ pub struct Element {
 
 type Scope = BTreeMap<Option<String>, String>;
 
+/// The namespace bindings in scope while a tree is walked: each prefix's stack of URIs, pushed
+/// when an element declares it and popped when the element ends, so that no element copies
+/// the bindings of its ancestors (copying made hostile documents quadratic).
+#[derive(Debug, Default)]
+struct Bindings {
+    map: HashMap<Option<String>, Vec<String>>,
+}
+
+impl Bindings {
+    fn with_xml() -> Self {
+        let mut b = Bindings::default();
+        b.push(Some("xml".to_string()), NS_XML.to_string());
+        b
+    }
+    fn from_scope(scope: &Scope) -> Self {
+        let mut b = Bindings::default();
+        for (k, v) in scope {
+            b.push(k.clone(), v.clone());
+        }
+        b
+    }
+    fn push(&mut self, prefix: Option<String>, uri: String) {
+        self.map.entry(prefix).or_default().push(uri);
+    }
+    fn pop(&mut self, prefix: &Option<String>) {
+        if let Some(v) = self.map.get_mut(prefix) {
+            v.pop();
+        }
+    }
+    fn get(&self, prefix: &Option<String>) -> Option<&String> {
+        self.map.get(prefix).and_then(|v| v.last())
+    }
+}
+
 fn split_qname(q: &str) -> (Option<String>, String) {
     match q.split_once(':') {
         Some((p, l)) => (Some(p.to_string()), l.to_string()),
@@ -143,25 +182,44 @@ pub fn parse(xml: &str) -> Result<Element, XmlError> {
     let mut reader = Reader::from_str(xml);
     reader.config_mut().trim_text(false);
     reader.config_mut().check_end_names = true;
-    let mut stack: Vec<(Element, Scope)> = Vec::new();
+    // Each open element, with the prefixes it declared (popped from the bindings at its end).
+    let mut stack: Vec<(Element, Vec<Option<String>>)> = Vec::new();
+    let mut bindings = Bindings::with_xml();
     let mut root: Option<Element> = None;
     let mut count = 0usize;
-    let base_scope: Scope = [(Some("xml".to_string()), NS_XML.to_string())]
-        .into_iter()
-        .collect();
 
+    let resolve = |bindings: &Bindings, p: &Option<String>| -> Result<Option<String>, XmlError> {
+        match p {
+            Some(name) => bindings
+                .get(p)
+                .cloned()
+                .map(Some)
+                .ok_or_else(|| XmlError::UnboundPrefix(name.clone())),
+            None => Ok(None),
+        }
+    };
     let open = |e: &quick_xml::events::BytesStart<'_>,
-                parent: &Scope|
-     -> Result<(Element, Scope), XmlError> {
+                bindings: &mut Bindings|
+     -> Result<(Element, Vec<Option<String>>), XmlError> {
         let name = std::str::from_utf8(e.name().as_ref())
             .map_err(|e| XmlError::Malformed(e.to_string()))?
             .to_string();
         let (prefix, local) = split_qname(&name);
-        let mut scope = parent.clone();
         let mut ns_decls = Vec::new();
         let mut raw_attrs = Vec::new();
-        for a in e.attributes().with_checks(true) {
+        let mut seen: HashSet<Vec<u8>> = HashSet::new();
+        // Duplicate attributes are found with a set: quick-xml's own check is quadratic.
+        for a in e.attributes().with_checks(false) {
             let a = a.map_err(|e| XmlError::Malformed(e.to_string()))?;
+            if seen.len() >= MAX_ATTRIBUTES {
+                return Err(XmlError::TooManyAttributes);
+            }
+            if !seen.insert(a.key.as_ref().to_vec()) {
+                return Err(XmlError::Malformed(format!(
+                    "duplicate attribute {}",
+                    String::from_utf8_lossy(a.key.as_ref())
+                )));
+            }
             let key = std::str::from_utf8(a.key.as_ref())
                 .map_err(|e| XmlError::Malformed(e.to_string()))?
                 .to_string();
@@ -169,35 +227,41 @@ pub fn parse(xml: &str) -> Result<Element, XmlError> {
                 std::str::from_utf8(&a.value).map_err(|e| XmlError::Malformed(e.to_string()))?;
             let value = attr_value(raw)?;
             if key == "xmlns" {
-                ns_decls.push((None, value.clone()));
-                scope.insert(None, value);
+                ns_decls.push((None, value));
             } else if let Some(p) = key.strip_prefix("xmlns:") {
-                ns_decls.push((Some(p.to_string()), value.clone()));
-                scope.insert(Some(p.to_string()), value);
+                ns_decls.push((Some(p.to_string()), value));
             } else {
                 raw_attrs.push((key, value));
             }
         }
-        let ns = match &prefix {
-            Some(p) => Some(
-                scope
-                    .get(&Some(p.clone()))
-                    .cloned()
-                    .ok_or_else(|| XmlError::UnboundPrefix(p.clone()))?,
-            ),
-            None => scope.get(&None).filter(|u| !u.is_empty()).cloned(),
+        let declared: Vec<Option<String>> = ns_decls.iter().map(|(p, _)| p.clone()).collect();
+        for (p, uri) in &ns_decls {
+            bindings.push(p.clone(), uri.clone());
+        }
+        let undo = |bindings: &mut Bindings| {
+            for p in &declared {
+                bindings.pop(p);
+            }
         };
-        let mut attrs = Vec::new();
+        let ns = match &prefix {
+            Some(_) => match resolve(bindings, &prefix) {
+                Ok(ns) => ns,
+                Err(e) => {
+                    undo(bindings);
+                    return Err(e);
+                }
+            },
+            None => bindings.get(&None).filter(|u| !u.is_empty()).cloned(),
+        };
+        let mut attrs = Vec::with_capacity(raw_attrs.len());
         for (key, value) in raw_attrs {
             let (p, l) = split_qname(&key);
-            let ans = match &p {
-                Some(p) => Some(
-                    scope
-                        .get(&Some(p.clone()))
-                        .cloned()
-                        .ok_or_else(|| XmlError::UnboundPrefix(p.clone()))?,
-                ),
-                None => None,
+            let ans = match resolve(bindings, &p) {
+                Ok(ns) => ns,
+                Err(e) => {
+                    undo(bindings);
+                    return Err(e);
+                }
             };
             attrs.push(Attr {
                 prefix: p,
@@ -215,7 +279,7 @@ pub fn parse(xml: &str) -> Result<Element, XmlError> {
                 attrs,
                 children: Vec::new(),
             },
-            scope,
+            declared,
         ))
     };
 
@@ -225,8 +289,7 @@ pub fn parse(xml: &str) -> Result<Element, XmlError> {
             .map_err(|e| XmlError::Malformed(e.to_string()))?;
         match ev {
             Event::DocType(_) => return Err(XmlError::Doctype),
-            Event::Start(e) | Event::Empty(e) if root.is_some() => {
-                let _ = e;
+            Event::Start(_) | Event::Empty(_) if root.is_some() => {
                 return Err(XmlError::Malformed("content after the root element".into()));
             }
             Event::Start(e) => {
@@ -237,31 +300,29 @@ pub fn parse(xml: &str) -> Result<Element, XmlError> {
                 if stack.len() >= MAX_DEPTH {
                     return Err(XmlError::TooDeep);
                 }
-                let parent = stack
-                    .last()
-                    .map(|(_, s)| s.clone())
-                    .unwrap_or_else(|| base_scope.clone());
-                stack.push(open(&e, &parent)?);
+                stack.push(open(&e, &mut bindings)?);
             }
             Event::Empty(e) => {
                 count += 1;
                 if count > MAX_ELEMENTS {
                     return Err(XmlError::TooManyElements);
                 }
-                let parent = stack
-                    .last()
-                    .map(|(_, s)| s.clone())
-                    .unwrap_or_else(|| base_scope.clone());
-                let (el, _) = open(&e, &parent)?;
+                let (el, declared) = open(&e, &mut bindings)?;
+                for p in &declared {
+                    bindings.pop(p);
+                }
                 match stack.last_mut() {
                     Some((p, _)) => p.children.push(Node::Element(el)),
                     None => root = Some(el),
                 }
             }
             Event::End(_) => {
-                let (el, _) = stack
+                let (el, declared) = stack
                     .pop()
                     .ok_or_else(|| XmlError::Malformed("unbalanced end tag".into()))?;
+                for p in &declared {
+                    bindings.pop(p);
+                }
                 match stack.last_mut() {
                     Some((p, _)) => p.children.push(Node::Element(el)),
                     None => root = Some(el),
@@ -613,8 +674,8 @@ pub fn exc_c14n(
     let mut out = String::new();
     c14n_element(
         apex,
-        &parent_scope,
-        &BTreeMap::new(),
+        &mut Bindings::from_scope(&parent_scope),
+        &mut Bindings::default(),
         &inclusive,
         exclude_rel.as_deref(),
         &mut Vec::new(),
@@ -623,18 +684,19 @@ pub fn exc_c14n(
     Some(out)
 }
 
+/// One element of the canonical form. `scope` holds the namespaces in scope, `rendered` those
+/// an output ancestor declared; both are pushed here and popped before returning.
 fn c14n_element(
     e: &Element,
-    parent_scope: &Scope,
-    rendered: &Scope,
+    scope: &mut Bindings,
+    rendered: &mut Bindings,
     inclusive: &[Option<String>],
     exclude: Option<&[usize]>,
     path: &mut Vec<usize>,
     out: &mut String,
 ) {
-    let mut scope = parent_scope.clone();
     for (k, v) in &e.ns_decls {
-        scope.insert(k.clone(), v.clone());
+        scope.push(k.clone(), v.clone());
     }
     let mut utilized: Vec<Option<String>> = vec![e.prefix.clone()];
     for a in &e.attrs {
@@ -643,12 +705,11 @@ fn c14n_element(
         }
     }
     for p in inclusive {
-        if !utilized.contains(p) && (scope.contains_key(p)) {
+        if !utilized.contains(p) && scope.get(p).is_some() {
             utilized.push(p.clone());
         }
     }
     let mut decls: Vec<(Option<String>, String)> = Vec::new();
-    let mut now_rendered = rendered.clone();
     for p in utilized {
         if p.as_deref() == Some("xml") {
             continue;
@@ -659,14 +720,15 @@ fn c14n_element(
             // xmlns="" only undoes a default namespace an output ancestor rendered.
             if already.is_some_and(|u| !u.is_empty()) {
                 decls.push((None, String::new()));
-                now_rendered.insert(None, String::new());
             }
             continue;
         }
         if already != Some(&uri) {
-            decls.push((p.clone(), uri.clone()));
-            now_rendered.insert(p, uri);
+            decls.push((p, uri));
         }
+    }
+    for (p, uri) in &decls {
+        rendered.push(p.clone(), uri.clone());
     }
     decls.sort_by(|a, b| match (&a.0, &b.0) {
         (None, None) => std::cmp::Ordering::Equal,
@@ -703,7 +765,7 @@ fn c14n_element(
                 path.push(idx);
                 idx += 1;
                 if exclude != Some(path.as_slice()) {
-                    c14n_element(c, &scope, &now_rendered, inclusive, exclude, path, out);
+                    c14n_element(c, scope, rendered, inclusive, exclude, path, out);
                 }
                 path.pop();
             }
@@ -714,6 +776,12 @@ fn c14n_element(
         }
     }
     out.push_str(&format!("</{}>", e.qname()));
+    for (p, _) in &decls {
+        rendered.pop(p);
+    }
+    for (k, _) in &e.ns_decls {
+        scope.pop(k);
+    }
 }
 
 #[cfg(test)]
@@ -797,5 +865,63 @@ mod tests {
             exc_c14n(&doc, &[], None, &[]),
             exc_c14n(&again, &[], None, &[])
         );
+    }
+}
+
+#[cfg(test)]
+mod hostile_input {
+    use super::*;
+    use std::time::Instant;
+
+    /// Many namespace declarations (spread over nested wrappers, as one element may carry only
+    /// so many) and many elements below them: each element must not copy every declaration in
+    /// scope (that made a 575 KB post cost minutes of CPU).
+    pub(crate) fn many_namespaces_and_elements(
+        levels: usize,
+        per_level: usize,
+        elements: usize,
+    ) -> String {
+        let mut s = String::new();
+        for l in 0..levels {
+            s.push_str(&format!("<w{l}"));
+            for i in 0..per_level {
+                s.push_str(&format!(" xmlns:p{l}x{i}=\"u:{l}:{i}\""));
+            }
+            s.push('>');
+        }
+        for _ in 0..elements {
+            s.push_str("<p0x0:e/>");
+        }
+        for l in (0..levels).rev() {
+            s.push_str(&format!("</w{l}>"));
+        }
+        s
+    }
+
+    #[test]
+    fn parsing_and_canonicalising_are_linear_in_namespaces_times_elements() {
+        let doc = many_namespaces_and_elements(50, 250, 15_000);
+        assert!(doc.len() < MAX_XML_BYTES, "{}", doc.len());
+        let t = Instant::now();
+        let root = parse(&doc).unwrap();
+        let c14n = exc_c14n(&root, &[], None, &[]).unwrap();
+        assert!(c14n.contains("<p0x0:e xmlns:p0x0=\"u:0:0\"></p0x0:e>"));
+        // Quadratic code took tens of seconds here; linear code takes milliseconds (in a
+        // debug build). The bound is loose so a loaded machine does not fail it.
+        assert!(t.elapsed().as_secs_f64() < 5.0, "took {:?}", t.elapsed());
+    }
+
+    #[test]
+    fn many_attributes_on_one_element_are_refused_quickly() {
+        let mut s = String::from("<r");
+        for i in 0..60_000 {
+            s.push_str(&format!(" a{i}=\"\""));
+        }
+        s.push_str("/>");
+        let t = Instant::now();
+        assert!(matches!(parse(&s), Err(XmlError::TooManyAttributes)));
+        assert!(t.elapsed().as_secs_f64() < 2.0, "took {:?}", t.elapsed());
+        let dup = "<r a=\"1\" a=\"2\"/>";
+        assert!(matches!(parse(dup), Err(XmlError::Malformed(_))));
     }
 }

@@ -10,7 +10,7 @@ use scim_v2::filter::{AttrExp, AttrPath, CompValue, CompareOp, Filter, ValFilter
 use serde_json::{Map, Value};
 
 use super::error::ScimError;
-use super::schema::{AttrDef, AttrType, Container, ResourceKind, resolve_attr};
+use super::schema::{AttrDef, AttrType, Container, ResourceKind, Returned, resolve_attr};
 
 /// Filters longer than this are refused before parsing (a hostile query string costs nothing).
 pub const MAX_FILTER_LEN: usize = 8 * 1024;
@@ -176,6 +176,14 @@ fn resolve_path(kind: ResourceKind, p: &AttrPath) -> Result<Path, ScimError> {
             leaf: None,
         });
     };
+    // An attribute that is never returned must not be filterable either: a filter such as
+    // `password sw "a"` would tell a client, one guess at a time, what it cannot read.
+    if def.returned == Returned::Never {
+        return Err(ScimError::invalid_filter(format!(
+            "{} cannot be used in a filter (it is never returned)",
+            def.name
+        )));
+    }
     let (sub, leaf) = match &p.sub_attr {
         Some(s) => {
             let sd = def.sub_attribute(s).ok_or_else(|| {

@@ -7,6 +7,8 @@
 //! Application is all-or-nothing: it works on a copy and returns the new body or an error.
 
 use scim_v2::filter::{AttrExp, CompValue, CompareOp, PatchPath, ValFilter};
+use std::collections::HashMap;
+
 use serde_json::{Map, Value};
 
 use super::error::ScimError;
@@ -598,11 +600,22 @@ pub fn equivalent(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// Drop later duplicates (by `equivalent`), keeping order.
+/// Drop later duplicates (by `equivalent`), keeping order. Linear: items are grouped by their
+/// `value` (or whole form), and only items sharing one are compared.
 pub fn dedupe(items: Vec<Value>) -> Vec<Value> {
+    let mut seen: HashMap<String, Vec<usize>> = HashMap::with_capacity(items.len());
     let mut out: Vec<Value> = Vec::with_capacity(items.len());
     for item in items {
-        if !out.iter().any(|x| equivalent(x, &item)) {
+        let key = match &item {
+            Value::Object(o) => match get_ci(o, "value") {
+                Some(v) => format!("v:{v}"),
+                None => format!("o:{item}"),
+            },
+            other => format!("s:{other}"),
+        };
+        let same = seen.entry(key).or_default();
+        if !same.iter().any(|&i| equivalent(&out[i], &item)) {
+            same.push(out.len());
             out.push(item);
         }
     }
