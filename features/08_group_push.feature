@@ -73,6 +73,36 @@ Feature: Group Push
     And Okta pushes group "legal" now
     Then group "legal" in the app has no members
 
+  Scenario: One push that removes and adds members is one PATCH, removes first
+    Given Okta group "platform" with members "lena, mike"
+    And "platform" is pushed to the app
+    When Okta changes the members of group "platform": removes "mike" and adds "nora"
+    Then group "platform" in the app has members "lena, nora"
+
+  Scenario: A user moved between two pushed groups in one push
+    Given Okta group "blue" with members "lena, mike"
+    And Okta group "green" with members "nora"
+    And "blue" is pushed to the app
+    And "green" is pushed to the app
+    When Okta moves "mike" from group "blue" to group "green"
+    Then group "blue" in the app has members "lena"
+    And group "green" in the app has members "mike, nora"
+
+  Scenario: Membership pushed again after a username change keeps one member
+    Given Okta group "renamed-users" with members "lena, mike"
+    And "renamed-users" is pushed to the app
+    When Okta changes the username of "lena"
+    And Okta adds "lena" to group "renamed-users"
+    And Okta pushes group "renamed-users" now
+    Then group "renamed-users" in the app has members "lena, mike"
+
+  Scenario: A member whose user the app deleted is not kept as an unknown id
+    Given Okta group "stale" with members "lena"
+    And "stale" is pushed to the app
+    And the app deleted its user for "mike"
+    When Okta adds "mike", whom the app deleted, to group "stale"
+    Then group "stale" in the app lists only users the app has
+
   Scenario: Unlinking with delete removes the app group
     Given Okta group "temp" with members "mike"
     And "temp" is pushed to the app

@@ -137,7 +137,7 @@ async fn ignored_deactivation_is_caught_for_aiw_apps_too() {
     })
     .await
     .unwrap();
-    assert_failed(&aiw, "users.readback.inactive", Grade::OktaRequired);
+    assert_failed(&aiw, "users.active.applied", Grade::OktaRequired);
 }
 
 #[tokio::test]

@@ -73,3 +73,31 @@ async fn two_runs_in_one_process_overlap_in_time_and_keep_to_their_own_targets()
             .any(|e| e.request.method == "PATCH" && e.status() == Some(204))
     );
 }
+
+#[tokio::test]
+async fn okta_sim_own_requests_do_not_pass_as_okta() {
+    let app = ReferenceApp::start().await.unwrap();
+    let out = run(CheckOptions {
+        tags: Some("@assign or @push".into()),
+        ..opts(&app)
+    })
+    .await
+    .unwrap();
+    let ua = |e: &okta_sim::okta::Exchange| {
+        e.request
+            .header("user-agent")
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (mut own, mut okta) = (0, 0);
+    for e in &out.exchanges {
+        if e.label.starts_with("setup:") || e.label.starts_with("read-back:") {
+            own += 1;
+            assert!(ua(e).starts_with("okta-sim/"), "{}: {}", e.label, ua(e));
+        } else {
+            okta += 1;
+            assert_eq!(ua(e), "Okta SCIM Client 1.0.0", "{}", e.label);
+        }
+    }
+    assert!(own > 10 && okta > 10, "{own} own, {okta} Okta's");
+}

@@ -133,6 +133,40 @@ async fn group_push_sequences_oin_and_aiw() {
     }
 }
 
+/// One push that removes a member and adds another: one PATCH, the removes first, then one add
+/// (okta-scim-wire §6.2, the S3 example).
+#[tokio::test]
+async fn group_push_mixed_patch_oin_and_aiw() {
+    let user_b = USER.replace(
+        "23a35c27-23d3-4c03-b4c5-6443c09e7173",
+        "89bb1940-b905-4575-9e7f-6f887cfb368e",
+    );
+    for kind in [AppKind::Oin, AppKind::Aiw] {
+        let server = CaptureServer::start(vec![
+            answer(200, EMPTY_LIST),
+            answer(201, USER),
+            answer(200, EMPTY_LIST),
+            answer(201, &user_b),
+            answer(200, EMPTY_LIST),
+            answer(201, GROUP),
+            answer(200, GROUP),
+        ])
+        .await;
+        let mut s = session(&server, kind).await;
+        s.assign_user("alice").await;
+        s.assign_user("bob").await;
+        s.group("eng").members = vec!["alice".into()];
+        s.push_group("eng").await;
+        server.requests.lock().unwrap().clear();
+        s.change_members("eng", &["bob".to_string()], &["alice".to_string()])
+            .await;
+        snap(
+            &format!("group_push_mixed_patch_{}", kind.name()),
+            server.transcript(),
+        );
+    }
+}
+
 #[tokio::test]
 async fn import_paging() {
     let page = |start: u32, n: u32| {

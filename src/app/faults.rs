@@ -239,7 +239,7 @@ pub static FAULTS: &[FaultDef] = &[
         describe: "active:false is answered 200 but not applied",
         seen: "okta-scim-wire quirk 1: servers that only handle path \"active\" silently ignore Okta's path-less replace",
         caught_by: Catch {
-            check: "users.readback.inactive",
+            check: "users.active.applied",
             grade: "okta-required",
             tags: "@lifecycle",
         },

@@ -96,9 +96,9 @@ pub static PROFILES: &[ProfileDef] = &[
         name: "atlan",
         describe: "userName and emails immutable once provisioned (seed 002)",
         make: AppProfile::atlan,
-        // Okta links a user whose userName differs only in case, then PUTs its own userName:
-        // the immutable userName refuses it.
-        collides_with: &["users.link.put.status-200"],
+        // Okta links a user whose userName differs only in case, then PUTs its own userName;
+        // Okta pushes a changed username: the immutable userName refuses both.
+        collides_with: &["users.link.put.status-200", "users.rename.put.status-200"],
     },
 ];
 

@@ -992,12 +992,101 @@ pub mod group_push {
         needed: "the group's members to be exactly the users Okta pushed",
         why: "Group Push keeps app group membership equal to the Okta group",
     };
+    pub const UNKNOWN_MEMBER: CheckDef = CheckDef {
+        id: "groups.members.unknown-id",
+        grade: OktaRequired,
+        cite: &[Wire("6.2"), Rfc(7643, "4.2")],
+        needed: "200 or 204 (the unknown id left out), or 400 with a SCIM Error, for an add of a member whose user the app deleted",
+        why: "Okta still holds the id of a user deleted in the app and pushes it; a server error fails every later push of the group",
+    };
+    pub const MEMBERS_KNOWN: CheckDef = CheckDef {
+        id: "groups.members.known",
+        grade: RfcMust,
+        cite: &[Rfc(7643, "4.2")],
+        needed: "every member's value to be the id of a user the app has (GET /Users/{value} answers 200)",
+        why: "a member id that names no user is a dangling reference: clients that follow it fail, and the group's real membership is unknown",
+    };
     pub const READBACK_NAME: CheckDef = CheckDef {
         id: "groups.readback.name",
         grade: OktaRequired,
         cite: &[Wire("6.4"), TestPlan("C9315"), TestPlan("C9330")],
         needed: "the displayName Okta set: the Okta name when renaming is on, the app's own when it is off",
         why: "with renaming on the app group follows the Okta name; with it off it keeps its own",
+    };
+}
+
+// ---- Writes read back ----------------------------------------------------------------------
+
+/// After every write Okta relies on, okta-sim reads the resource back (with its own
+/// User-Agent): an app that answers 200 but does not apply the change fails here.
+#[allow(missing_docs)] // each check documents itself: id, needed, why
+pub mod applied {
+    use super::*;
+
+    const WHY: &str = "Okta trusts a 2xx answer and never looks again: a change the app acknowledged but did not store is lost without a trace";
+
+    pub const USER_CREATE: CheckDef = CheckDef {
+        id: "users.create.applied",
+        grade: OktaRequired,
+        cite: &[Wire("3.2")],
+        needed: "the created user to read back with the userName, name, active and externalId Okta sent",
+        why: WHY,
+    };
+    pub const USER_LINK: CheckDef = CheckDef {
+        id: "users.link.applied",
+        grade: OktaRequired,
+        cite: &[Wire("3.3")],
+        needed: "the linked user to read back with Okta's userName and name",
+        why: WHY,
+    };
+    pub const USER_UPDATE: CheckDef = CheckDef {
+        id: "users.update.applied",
+        grade: OktaRequired,
+        cite: &[Wire("4")],
+        needed: "the user to read back with the profile Okta pushed",
+        why: WHY,
+    };
+    pub static USER_RENAME: Subject = Subject::new(
+        "users.rename",
+        &get_put::SHAPE,
+        &[Wire("4")],
+        "",
+        "Okta pushes a changed username as a GET then a PUT of the whole user",
+    );
+    pub const USER_RENAME_APPLIED: CheckDef = CheckDef {
+        id: "users.rename.applied",
+        grade: OktaRequired,
+        cite: &[Wire("4")],
+        needed: "the user to read back with the new userName and email",
+        why: WHY,
+    };
+    pub const USER_ACTIVE: CheckDef = CheckDef {
+        id: "users.active.applied",
+        grade: OktaRequired,
+        cite: &[Wire("5"), Quirk(1)],
+        needed: "the user to read back with the active value Okta set",
+        why: WHY,
+    };
+    pub const GROUP_CREATE: CheckDef = CheckDef {
+        id: "groups.create.applied",
+        grade: OktaRequired,
+        cite: &[Wire("6.1")],
+        needed: "the pushed group to read back with its name and every member Okta pushed",
+        why: WHY,
+    };
+    pub const GROUP_MEMBERS: CheckDef = CheckDef {
+        id: "groups.members.applied",
+        grade: OktaRequired,
+        cite: &[Wire("6.2"), Quirk(4)],
+        needed: "the group to read back with every member Okta added and none it removed",
+        why: WHY,
+    };
+    pub const GROUP_RENAME: CheckDef = CheckDef {
+        id: "groups.rename.applied",
+        grade: OktaRequired,
+        cite: &[Wire("6.4")],
+        needed: "the group to read back with the name Okta set",
+        why: WHY,
     };
 }
 
@@ -1255,6 +1344,23 @@ pub static GROUPS: &[Group] = &[
             C(&group_push::NO_DUPLICATE_MEMBERS),
             C(&group_push::READBACK_MEMBERS),
             C(&group_push::READBACK_NAME),
+            C(&group_push::UNKNOWN_MEMBER),
+            C(&group_push::MEMBERS_KNOWN),
+        ],
+    },
+    Group {
+        name: "applied",
+        title: "Writes read back: what Okta wrote is what the app stored",
+        entries: &[
+            C(&applied::USER_CREATE),
+            C(&applied::USER_LINK),
+            C(&applied::USER_UPDATE),
+            S(&applied::USER_RENAME),
+            C(&applied::USER_RENAME_APPLIED),
+            C(&applied::USER_ACTIVE),
+            C(&applied::GROUP_CREATE),
+            C(&applied::GROUP_MEMBERS),
+            C(&applied::GROUP_RENAME),
         ],
     },
     Group {

@@ -490,12 +490,27 @@ pub fn push_group(op: &Op, c: &mut Checks) {
 
 /// Membership, rename and Push Now PATCHes, or the AIW GET + PUT (okta-scim-wire §6.2–§6.4).
 pub fn membership(op: &Op, c: &mut Checks) {
+    group_patches(
+        op,
+        &[Step::RenamePatch, Step::MembershipPatch, Step::ReplacePatch],
+        c,
+    );
+    for ex in op.all(Step::Get) {
+        c.record(&group_push::GET, ex.status() == Some(200), Some(ex));
+    }
+    for ex in op.all(Step::Put) {
+        put_accepted(c, &group_push::PUT, ex);
+    }
+}
+
+/// The group PATCHes of these steps, each accepted with 200 or 204.
+fn group_patches(op: &Op, steps: &[Step], c: &mut Checks) {
     for (step, subject) in [
         (Step::RenamePatch, &group_push::RENAME),
         (Step::MembershipPatch, &group_push::MEMBERS),
         (Step::ReplacePatch, &group_push::PUSH_NOW),
     ] {
-        if !op.kind.steps().contains(&step) {
+        if !steps.contains(&step) || !op.kind.steps().contains(&step) {
             continue;
         }
         for ex in op.all(step) {
@@ -522,12 +537,6 @@ pub fn membership(op: &Op, c: &mut Checks) {
                 );
             }
         }
-    }
-    if let Some(ex) = op.first(Step::Get) {
-        c.record(&group_push::GET, ex.status() == Some(200), Some(ex));
-    }
-    for ex in op.all(Step::Put) {
-        put_accepted(c, &group_push::PUT, ex);
     }
 }
 
@@ -666,5 +675,26 @@ pub fn spec_test(op: &Op, sent_user: &str, c: &mut Checks) {
     }
     if let Some(ex) = op.first(Step::Spec(22)) {
         scim_error(c, &spec::STEP_22, ex);
+    }
+}
+
+/// Okta adds a member whose user the app deleted: the app must not fail the push with a server
+/// error, and must not keep the unknown id (that is checked by reading the group back).
+pub fn unknown_member_add(op: &Op, c: &mut Checks) {
+    group_patches(op, &[Step::RenamePatch], c);
+    for ex in op.all(Step::MembershipPatch).chain(op.all(Step::Put)) {
+        let ok = match ex.status() {
+            Some(200) | Some(204) => true,
+            Some(400) => ex.json().is_some_and(|b| {
+                b.get("schemas")
+                    .and_then(Value::as_array)
+                    .is_some_and(|s| s.iter().any(|x| x == ERROR_SCHEMA))
+            }),
+            _ => false,
+        };
+        c.record(&group_push::UNKNOWN_MEMBER, ok, Some(ex));
+    }
+    for ex in op.all(Step::Get) {
+        c.record(&group_push::GET, ex.status() == Some(200), Some(ex));
     }
 }

@@ -18,7 +18,7 @@ use std::time::Instant;
 use cucumber::{given, then, when};
 use serde_json::{Value, json};
 
-use super::catalogue::user_readback;
+use super::catalogue::{applied, user_readback};
 use super::catalogue::{assign, group_push, import as import_checks, lifecycle, profile, sso};
 use super::check::{CheckDef, Checks, Grade, Subject};
 use super::grade;
@@ -177,13 +177,87 @@ impl OktaWorld {
         let op = self.session.assign_user(label).await;
         grade::assign(&op, &login, &mut self.checks);
         self.remember_id(label);
-        self.verdict(mark, Some(op))
+        let created = op.exchanges().any(|e| e.request.method == "POST");
+        self.verdict(mark, Some(op))?;
+        let u = self.session.user(label).okta.clone();
+        if created {
+            let want = json!({"userName": u.login, "name": {"givenName": u.given_name, "familyName": u.family_name}, "active": true, "externalId": u.id});
+            read_user(self, label, &applied::USER_CREATE, want).await
+        } else {
+            let want = json!({"userName": u.login, "name": {"givenName": u.given_name, "familyName": u.family_name}});
+            read_user(self, label, &applied::USER_LINK, want).await
+        }
     }
 
     async fn push_group(&mut self, label: &str) -> Result<(), StepFailure> {
         let mark = self.checks.items.len();
         let op = self.session.push_group(label).await;
         grade::push_group(&op, &mut self.checks);
+        self.verdict(mark, Some(op))?;
+        let name = self.session.group(label).name.clone();
+        self.group_applied(label, &applied::GROUP_CREATE, Some(name), &[])
+            .await
+    }
+
+    /// Read a group back (as okta-sim) after Okta wrote it: every member Okta has in the group
+    /// is there once, none of `removed` is, and the name is `name` when given.
+    async fn group_applied(
+        &mut self,
+        label: &str,
+        check: &CheckDef,
+        name: Option<String>,
+        removed: &[String],
+    ) -> Result<(), StepFailure> {
+        let mark = self.checks.items.len();
+        let want: Vec<String> = self.session.groups[label]
+            .members
+            .clone()
+            .iter()
+            .filter_map(|l| self.session.app_id(l))
+            .collect();
+        let gone: Vec<String> = removed
+            .iter()
+            .filter_map(|l| self.session.app_id(l))
+            .collect();
+        let (op, body) = read_group(self, label).await;
+        if let Some(body) = body {
+            let got: Vec<String> = member_ids(&body);
+            let mut problems = Vec::new();
+            let mut repeated = Vec::new();
+            for id in &want {
+                match got.iter().filter(|g| *g == id).count() {
+                    0 => problems.push(format!("{id} is missing")),
+                    1 => {}
+                    n => repeated.push(format!("{id} is listed {n} times")),
+                }
+            }
+            self.checks.record_detail(
+                &group_push::NO_DUPLICATE_MEMBERS,
+                repeated.is_empty(),
+                op.last(),
+                Some(repeated.join("; ")),
+            );
+            for id in &gone {
+                if got.contains(id) {
+                    problems.push(format!("{id} was removed but is still listed"));
+                }
+            }
+            let shown = body
+                .get("displayName")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            if let Some(n) = &name
+                && shown != n
+            {
+                problems.push(format!("the name is {shown:?}, not {n:?}"));
+            }
+            self.checks.record_detail(
+                check,
+                problems.is_empty(),
+                op.last(),
+                Some(format!("{}; members {got:?}", problems.join("; "))),
+            );
+        }
         self.verdict(mark, Some(op))
     }
 
@@ -395,7 +469,29 @@ async fn push_profile(w: &mut OktaWorld, label: String) {
         let mark = w.checks.items.len();
         let op = w.session.push_profile(&label).await;
         grade::get_put(&op, &profile::UPDATE, &mut w.checks);
-        w.verdict(mark, Some(op))
+        w.verdict(mark, Some(op))?;
+        let u = w.session.user(&label).okta.clone();
+        let want = json!({"userName": u.login, "name": {"givenName": u.given_name, "familyName": u.family_name}});
+        read_user(w, &label, &applied::USER_UPDATE, want).await
+    })
+    .await
+}
+
+#[when(expr = "Okta changes the username of {string}")]
+async fn change_user_name(w: &mut OktaWorld, label: String) {
+    w.step(StepKind::Action, async |w| {
+        let mark = w.checks.items.len();
+        let op = w.session.change_user_name(&label).await;
+        grade::get_put(&op, &applied::USER_RENAME, &mut w.checks);
+        w.verdict(mark, Some(op))?;
+        let login = w.session.user(&label).okta.login.clone();
+        read_user(
+            w,
+            &label,
+            &applied::USER_RENAME_APPLIED,
+            json!({ "userName": login }),
+        )
+        .await
     })
     .await
 }
@@ -420,7 +516,8 @@ async fn set_active(w: &mut OktaWorld, label: &str, kind: OpKind) -> Result<(), 
     };
     let (subject, active) = lifecycle_subject(kind);
     grade::set_active(&op, subject, active, &mut w.checks);
-    w.verdict(mark, Some(op))
+    w.verdict(mark, Some(op))?;
+    read_user(w, label, &applied::USER_ACTIVE, json!({ "active": active })).await
 }
 
 #[when(expr = "Okta deactivates {string}")]
@@ -480,16 +577,26 @@ async fn sync_password(w: &mut OktaWorld, label: String) {
     .await
 }
 
+/// How a user is looked up by userName: as Okta does (maybe in upper case), or as okta-sim
+/// reading back what the app stored.
+enum Lookup {
+    Okta { upper_case: bool },
+    ReadBack,
+}
+
 /// Look a user up by userName and grade the ListResponse; then `then` grades what it found.
 async fn lookup_user(
     w: &mut OktaWorld,
     label: &str,
-    upper_case: bool,
+    how: Lookup,
     subject: &'static Subject,
     then: impl FnOnce(&mut Checks, &Value, &crate::okta::Exchange),
 ) -> Result<(), StepFailure> {
     let mark = w.checks.items.len();
-    let op = w.session.find_user(label, upper_case).await;
+    let op = match how {
+        Lookup::Okta { upper_case } => w.session.find_user(label, upper_case).await,
+        Lookup::ReadBack => w.session.read_user_by_name(label).await,
+    };
     if let Some(ex) = op.first(Step::Filter)
         && let Some(b) = grade::list_response(&mut w.checks, subject, ex)
     {
@@ -501,14 +608,20 @@ async fn lookup_user(
 #[when(expr = "Okta looks up {string} by userName in upper case")]
 async fn lookup_upper(w: &mut OktaWorld, label: String) {
     w.step(StepKind::Action, async |w| {
-        lookup_user(w, &label, true, &assign::LOOKUP_CASE, |c, b, ex| {
-            c.record_detail(
-                &assign::LOOKUP_CASE_FOUND,
-                total_results_of(b) == Some(1),
-                Some(ex),
-                Some(format!("totalResults {:?}", total_results_of(b))),
-            );
-        })
+        lookup_user(
+            w,
+            &label,
+            Lookup::Okta { upper_case: true },
+            &assign::LOOKUP_CASE,
+            |c, b, ex| {
+                c.record_detail(
+                    &assign::LOOKUP_CASE_FOUND,
+                    total_results_of(b) == Some(1),
+                    Some(ex),
+                    Some(format!("totalResults {:?}", total_results_of(b))),
+                );
+            },
+        )
         .await
     })
     .await
@@ -520,18 +633,28 @@ async fn push_group(w: &mut OktaWorld, label: String) {
         .await
 }
 
-/// A group operation graded as membership changes.
-async fn group_update(w: &mut OktaWorld, op: Op) -> Result<(), StepFailure> {
+/// A group operation graded as membership changes, then the groups read back.
+async fn group_update(
+    w: &mut OktaWorld,
+    op: Op,
+    groups: &[&str],
+    removed: &[String],
+) -> Result<(), StepFailure> {
     let mark = w.checks.items.len();
     grade::membership(&op, &mut w.checks);
-    w.verdict(mark, Some(op))
+    w.verdict(mark, Some(op))?;
+    for g in groups {
+        w.group_applied(g, &applied::GROUP_MEMBERS, None, removed)
+            .await?;
+    }
+    Ok(())
 }
 
 #[when(expr = "Okta adds {string} to group {string}")]
 async fn add_members(w: &mut OktaWorld, users: String, group: String) {
     w.step(StepKind::Action, async |w| {
         let op = w.session.add_to_group(&group, &labels(&users)).await;
-        group_update(w, op).await
+        group_update(w, op, &[&group], &[]).await
     })
     .await
 }
@@ -539,8 +662,9 @@ async fn add_members(w: &mut OktaWorld, users: String, group: String) {
 #[when(expr = "Okta removes {string} from group {string}")]
 async fn remove_members(w: &mut OktaWorld, users: String, group: String) {
     w.step(StepKind::Action, async |w| {
-        let op = w.session.remove_from_group(&group, &labels(&users)).await;
-        group_update(w, op).await
+        let removed = labels(&users);
+        let op = w.session.remove_from_group(&group, &removed).await;
+        group_update(w, op, &[&group], &removed).await
     })
     .await
 }
@@ -548,8 +672,12 @@ async fn remove_members(w: &mut OktaWorld, users: String, group: String) {
 #[when(expr = "Okta renames group {string} to {string}")]
 async fn rename_group(w: &mut OktaWorld, group: String, name: String) {
     w.step(StepKind::Action, async |w| {
+        let mark = w.checks.items.len();
         let op = w.session.rename_group(&group, &name).await;
-        group_update(w, op).await
+        grade::membership(&op, &mut w.checks);
+        w.verdict(mark, Some(op))?;
+        w.group_applied(&group, &applied::GROUP_RENAME, Some(name.clone()), &[])
+            .await
     })
     .await
 }
@@ -558,7 +686,7 @@ async fn rename_group(w: &mut OktaWorld, group: String, name: String) {
 async fn push_now(w: &mut OktaWorld, group: String) {
     w.step(StepKind::Action, async |w| {
         let op = w.session.push_now(&group).await;
-        group_update(w, op).await
+        group_update(w, op, &[&group], &[]).await
     })
     .await
 }
@@ -572,7 +700,111 @@ async fn link(
     let mark = w.checks.items.len();
     let op = w.session.link_group(group, app_group, rename).await;
     grade::link_group(&op, app_group, &mut w.checks);
-    w.verdict(mark, Some(op))
+    w.verdict(mark, Some(op))?;
+    w.group_applied(group, &applied::GROUP_MEMBERS, None, &[])
+        .await
+}
+
+#[when(expr = "Okta changes the members of group {string}: removes {string} and adds {string}")]
+async fn change_members(w: &mut OktaWorld, group: String, removed: String, added: String) {
+    w.step(StepKind::Action, async |w| {
+        let (removed, added) = (labels(&removed), labels(&added));
+        let op = w.session.change_members(&group, &added, &removed).await;
+        group_update(w, op, &[&group], &removed).await
+    })
+    .await
+}
+
+#[when(expr = "Okta moves {string} from group {string} to group {string}")]
+async fn move_member(w: &mut OktaWorld, user: String, from: String, to: String) {
+    w.step(StepKind::Action, async |w| {
+        let op = w.session.move_member(&user, &from, &to).await;
+        group_update(w, op, &[&to], &[]).await?;
+        w.group_applied(
+            &from,
+            &applied::GROUP_MEMBERS,
+            None,
+            std::slice::from_ref(&user),
+        )
+        .await
+    })
+    .await
+}
+
+#[given(expr = "the app deleted its user for {string}")]
+async fn app_deleted_user(w: &mut OktaWorld, label: String) {
+    w.step(StepKind::Action, async |w| {
+        let op = w.session.delete_app_user(&label).await;
+        let deleted = op
+            .first(Step::Delete)
+            .is_some_and(|e| matches!(e.status(), Some(204) | Some(200)));
+        if !deleted {
+            return Err(StepFailure(format!(
+                "could not delete the app's user for {label}: {}",
+                op.last().map(|e| e.got()).unwrap_or_default()
+            )));
+        }
+        op.integrity()
+            .map_err(|e| StepFailure(format!("okta-sim internal error: {e}")))
+    })
+    .await
+}
+
+#[when(expr = "Okta adds {string}, whom the app deleted, to group {string}")]
+async fn add_unknown_member(w: &mut OktaWorld, user: String, group: String) {
+    w.step(StepKind::Action, async |w| {
+        let mark = w.checks.items.len();
+        let op = w
+            .session
+            .add_to_group(&group, std::slice::from_ref(&user))
+            .await;
+        grade::unknown_member_add(&op, &mut w.checks);
+        w.verdict(mark, Some(op))
+    })
+    .await
+}
+
+#[then(expr = "group {string} in the app lists only users the app has")]
+async fn members_known(w: &mut OktaWorld, group: String) {
+    w.step(StepKind::Assertion, async |w| {
+        let mark = w.checks.items.len();
+        let (op, body) = read_group(w, &group).await;
+        let Some(body) = body else {
+            return w.verdict(mark, Some(op));
+        };
+        let mut unknown = Vec::new();
+        for id in member_ids(&body).iter().take(MAX_MEMBERS_READ) {
+            let read = w.session.read_user_id(id).await;
+            if let Some(ex) = read.first(Step::Get)
+                && ex.status() != Some(200)
+            {
+                unknown.push(format!("{id} ({})", ex.got()));
+            }
+        }
+        w.checks.record_detail(
+            &group_push::MEMBERS_KNOWN,
+            unknown.is_empty(),
+            op.last(),
+            Some(format!("members naming no user: {}", unknown.join(", "))),
+        );
+        w.verdict(mark, Some(op))
+    })
+    .await
+}
+
+/// Members read one by one at most, when checking they all name users.
+const MAX_MEMBERS_READ: usize = 200;
+
+/// The member ids a group body lists.
+fn member_ids(body: &Value) -> Vec<String> {
+    body.get("members")
+        .and_then(Value::as_array)
+        .map(|m| {
+            m.iter()
+                .filter_map(|x| x.get("value").and_then(Value::as_str).map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[when(expr = "Okta links group {string} to the app group {string}")]
@@ -708,14 +940,20 @@ async fn shows_update(w: &mut OktaWorld, label: String) {
 #[then(expr = "the app has exactly one user for {string}")]
 async fn exactly_one(w: &mut OktaWorld, label: String) {
     w.step(StepKind::Assertion, async |w| {
-        lookup_user(w, &label, false, &assign::UNIQUE_LOOKUP, |c, b, ex| {
-            c.record_detail(
-                &assign::EXACTLY_ONE,
-                total_results_of(b) == Some(1),
-                Some(ex),
-                Some(format!("totalResults {:?}", total_results_of(b))),
-            );
-        })
+        lookup_user(
+            w,
+            &label,
+            Lookup::ReadBack,
+            &assign::UNIQUE_LOOKUP,
+            |c, b, ex| {
+                c.record_detail(
+                    &assign::EXACTLY_ONE,
+                    total_results_of(b) == Some(1),
+                    Some(ex),
+                    Some(format!("totalResults {:?}", total_results_of(b))),
+                );
+            },
+        )
         .await
     })
     .await
@@ -1096,7 +1334,7 @@ async fn knows_attributes(w: &mut OktaWorld, label: String) {
 async fn jit_user(w: &mut OktaWorld, label: String) {
     w.step(StepKind::Assertion, async |w| {
         let user = w.saml_user(&label);
-        lookup_user(w, &label, false, &sso::JIT_LOOKUP, |c, b, ex| {
+        lookup_user(w, &label, Lookup::ReadBack, &sso::JIT_LOOKUP, |c, b, ex| {
             let found = resources_of(b)
                 .and_then(|r| r.first())
                 .cloned()

@@ -190,8 +190,7 @@ pub enum OpKind {
     ReassignUser,
     /// Sync a password (§4).
     SyncPassword,
-    /// Read a user back.
-    ReadUser,
+
     /// Look a user up by userName.
     FindUser,
     /// Push a group (§6.1, §7).
@@ -210,14 +209,27 @@ pub enum OpKind {
     UnlinkGroupDelete,
     /// Unlink a group and leave the app group (§6.5).
     UnlinkGroupLeave,
-    /// Read a group back.
-    ReadGroup,
+
     /// Okta's SCIM 2.0 SPEC test (§10.1).
     SpecTest,
+    /// One push that both removes and adds members: one PATCH, removes first (§6.2).
+    ChangeMembers,
+    /// A user moved from one pushed group to another in one push (§6.2).
+    MoveMember,
+    /// Push a changed username (the Okta login): GET then PUT (§4).
+    ChangeUserName,
     /// Setup, not Okta: users the vendor created before Okta was connected.
     SetupUsers,
     /// Setup, not Okta: a group the vendor's admin made in the app.
     SetupGroup,
+    /// Setup, not Okta: the vendor deleted a user in the app (Okta still knows its id).
+    SetupDeleteUser,
+    /// Read-back, not Okta: a user read to see what the app stored.
+    ReadBackUser,
+    /// Read-back, not Okta: a user looked up by userName to see what the app stored.
+    ReadBackUserByName,
+    /// Read-back, not Okta: a group read to see what the app stored.
+    ReadBackGroup,
 }
 
 impl OpKind {
@@ -236,7 +248,7 @@ impl OpKind {
             OpKind::UnassignUser => "unassign user",
             OpKind::ReassignUser => "reassign user",
             OpKind::SyncPassword => "sync password",
-            OpKind::ReadUser => "read user",
+
             OpKind::FindUser => "find user",
             OpKind::PushGroup => "push group",
             OpKind::AddMembers => "push memberships: add",
@@ -246,11 +258,32 @@ impl OpKind {
             OpKind::LinkGroup => "link group",
             OpKind::UnlinkGroupDelete => "unlink group (delete)",
             OpKind::UnlinkGroupLeave => "unlink group (leave)",
-            OpKind::ReadGroup => "read group",
+
             OpKind::SpecTest => "Okta SCIM 2.0 SPEC test",
+            OpKind::ChangeMembers => "push memberships: remove and add",
+            OpKind::MoveMember => "push memberships: move a user between groups",
+            OpKind::ChangeUserName => "push profile: new username",
             OpKind::SetupUsers => "setup: users the app already has",
             OpKind::SetupGroup => "setup: a group the app already has",
+            OpKind::SetupDeleteUser => "setup: a user the app deleted",
+            OpKind::ReadBackUser => "read-back: user",
+            OpKind::ReadBackUserByName => "read-back: user by userName",
+            OpKind::ReadBackGroup => "read-back: group",
         }
+    }
+
+    /// Whether the operation is okta-sim's own (setup, read-back) rather than Okta's: its
+    /// requests go out with okta-sim's User-Agent.
+    pub fn is_harness(self) -> bool {
+        matches!(
+            self,
+            OpKind::SetupUsers
+                | OpKind::SetupGroup
+                | OpKind::SetupDeleteUser
+                | OpKind::ReadBackUser
+                | OpKind::ReadBackUserByName
+                | OpKind::ReadBackGroup
+        )
     }
 
     /// Every step this operation may make: grading may look up only these.
@@ -263,7 +296,10 @@ impl OpKind {
             OpKind::ImportUsers | OpKind::ImportGroups => &[Page, PastTheEnd],
             OpKind::AssignUser => &[UserNamePrecheck, Create, LinkGet, LinkPut],
             OpKind::CreateUserAgain | OpKind::SetupUsers | OpKind::SetupGroup => &[Create],
-            OpKind::PushProfile | OpKind::ReadUser | OpKind::ReadGroup => &[Get, Put],
+            OpKind::PushProfile | OpKind::ChangeUserName => &[Get, Put],
+            OpKind::ReadBackUser | OpKind::ReadBackGroup => &[Get],
+            OpKind::ReadBackUserByName => &[Filter],
+            OpKind::SetupDeleteUser => &[Delete],
             OpKind::DeactivateUser
             | OpKind::ReactivateUser
             | OpKind::UnassignUser
@@ -278,7 +314,11 @@ impl OpKind {
                 Get,
                 Put,
             ],
-            OpKind::AddMembers | OpKind::RemoveMembers | OpKind::RenameGroup => GROUP_UPDATE,
+            OpKind::AddMembers
+            | OpKind::RemoveMembers
+            | OpKind::RenameGroup
+            | OpKind::ChangeMembers
+            | OpKind::MoveMember => GROUP_UPDATE,
             OpKind::PushNow => &[ReplacePatch, Get, Put],
             OpKind::LinkGroup => &[DisplayNameLookup, RenamePatch, MembershipPatch, Get, Put],
             OpKind::UnlinkGroupDelete => &[Delete],
@@ -461,6 +501,8 @@ fn first_found(ex: &Exchange) -> Result<Option<String>, ()> {
 pub struct Session {
     /// The HTTP client that speaks as Okta.
     pub wire: WireClient,
+    /// The same client for okta-sim's own requests (setup, read-back).
+    harness: WireClient,
     /// The app instance's settings.
     pub settings: OktaSettings,
     /// The generator of Okta-side values.
@@ -475,6 +517,7 @@ impl Session {
     /// An org with no users or groups yet.
     pub fn new(wire: WireClient, settings: OktaSettings, ids: OktaIds) -> Self {
         Session {
+            harness: wire.as_harness(),
             wire,
             settings,
             ids,
@@ -489,8 +532,17 @@ impl Session {
         op.push(step, ex);
     }
 
+    /// The client an operation speaks with: Okta's, or okta-sim's own for setup and read-back.
+    fn client(&self, op: &Op) -> &WireClient {
+        if op.kind.is_harness() {
+            &self.harness
+        } else {
+            &self.wire
+        }
+    }
+
     async fn send(&self, op: &mut Op, step: Step, req: WireRequest) -> Exchange {
-        self.send_with(&self.wire, op, step, req).await;
+        self.send_with(self.client(op), op, step, req).await;
         op.exchanges
             .last()
             .map(|(_, e)| e.clone())
@@ -498,7 +550,7 @@ impl Session {
     }
 
     async fn get(&self, op: &mut Op, step: Step, path: &str, query: &[(&str, &str)]) -> Exchange {
-        let req = self.wire.request("GET", path, query, None);
+        let req = self.client(op).request("GET", path, query, None);
         self.send(op, step, req).await
     }
 
@@ -529,7 +581,7 @@ impl Session {
         path: &str,
         body: &Value,
     ) -> Exchange {
-        let req = self.wire.request(method, path, &[], Some(body));
+        let req = self.client(op).request(method, path, &[], Some(body));
         self.send(op, step, req).await
     }
 
@@ -915,16 +967,23 @@ impl Session {
         op
     }
 
-    /// Read a user back as Okta's tests do (`GET /Users/{id}`).
+    /// Read a user back to see what the app stored (`GET /Users/{id}`, as okta-sim).
     pub async fn read_user(&self, label: &str) -> Op {
-        let mut op = Op::new(OpKind::ReadUser);
         match self.app_id(label) {
-            Some(id) => {
-                self.get(&mut op, Step::Get, &format!("/Users/{id}"), &[])
-                    .await;
+            Some(id) => self.read_user_id(&id).await,
+            None => {
+                let mut op = Op::new(OpKind::ReadBackUser);
+                op.fail(format!("{label} has no app id"));
+                op
             }
-            None => op.fail(format!("{label} has no app id")),
         }
+    }
+
+    /// Read the user with this app id (as okta-sim).
+    pub async fn read_user_id(&self, id: &str) -> Op {
+        let mut op = Op::new(OpKind::ReadBackUser);
+        self.get(&mut op, Step::Get, &format!("/Users/{id}"), &[])
+            .await;
         op
     }
 
@@ -939,6 +998,48 @@ impl Session {
         let mut op = Op::new(OpKind::FindUser);
         self.lookup(&mut op, Step::Filter, "/Users", "userName", &login)
             .await;
+        op
+    }
+
+    /// Look a user up by userName to see what the app stored (as okta-sim).
+    pub async fn read_user_by_name(&mut self, label: &str) -> Op {
+        let login = self.user(label).okta.login.clone();
+        let mut op = Op::new(OpKind::ReadBackUserByName);
+        self.lookup(&mut op, Step::Filter, "/Users", "userName", &login)
+            .await;
+        op
+    }
+
+    /// Change the Okta login of a user and push it: GET, then PUT with the new userName and
+    /// email (okta-scim-wire §4). The app's userName follows; `display` of its group
+    /// memberships changes with it when Okta pushes them again.
+    pub async fn change_user_name(&mut self, label: &str) -> Op {
+        let mut op = Op::new(OpKind::ChangeUserName);
+        let Some(id) = self.app_id(label) else {
+            op.fail(format!("{label} is not assigned"));
+            return op;
+        };
+        let u = &mut self.users[label].okta;
+        u.login = match u.login.split_once('@') {
+            Some((local, domain)) => format!("{local}.renamed@{domain}"),
+            None => format!("{}.renamed", u.login),
+        };
+        self.push_profile_to(&mut op, label, &id, Step::Get, Step::Put, |_| {})
+            .await;
+        op
+    }
+
+    /// The vendor deletes a user in the app; Okta keeps its id (setup, as okta-sim).
+    pub async fn delete_app_user(&mut self, label: &str) -> Op {
+        let mut op = Op::new(OpKind::SetupDeleteUser);
+        let Some(id) = self.app_id(label) else {
+            op.fail(format!("{label} is not assigned"));
+            return op;
+        };
+        let req = self
+            .harness
+            .request("DELETE", &format!("/Users/{id}"), &[], None);
+        self.send(&mut op, Step::Delete, req).await;
         op
     }
 
@@ -1165,6 +1266,34 @@ impl Session {
         op
     }
 
+    /// One push that both removes and adds members: one PATCH with the removes first, then one
+    /// add (OIN, okta-scim-wire §6.2, the S3 example), or GET then PUT (AIW).
+    pub async fn change_members(&mut self, label: &str, add: &[String], remove: &[String]) -> Op {
+        let mut op = Op::new(OpKind::ChangeMembers);
+        self.group(label).members.retain(|m| !remove.contains(m));
+        for u in add {
+            if !self.groups[label].members.contains(u) {
+                self.groups[label].members.push(u.clone());
+            }
+        }
+        self.send_membership(&mut op, label, add, remove).await;
+        op
+    }
+
+    /// A user leaves one pushed group and joins another in one push: Okta updates each group
+    /// in its own request, the one it leaves first.
+    pub async fn move_member(&mut self, user: &str, from: &str, to: &str) -> Op {
+        let mut op = Op::new(OpKind::MoveMember);
+        let moved = [user.to_string()];
+        self.group(from).members.retain(|m| m != user);
+        self.send_membership(&mut op, from, &[], &moved).await;
+        if !self.group(to).members.contains(&moved[0]) {
+            self.groups[to].members.push(moved[0].clone());
+        }
+        self.send_membership(&mut op, to, &moved, &[]).await;
+        op
+    }
+
     /// Rename the Okta group; the app group follows (OIN: path-less PATCH with `id` in `value`).
     pub async fn rename_group(&mut self, label: &str, new_name: &str) -> Op {
         let mut op = Op::new(OpKind::RenameGroup);
@@ -1267,9 +1396,9 @@ impl Session {
         op
     }
 
-    /// Read a group back.
+    /// Read a group back to see what the app stored (as okta-sim).
     pub async fn read_group(&mut self, label: &str) -> Op {
-        let mut op = Op::new(OpKind::ReadGroup);
+        let mut op = Op::new(OpKind::ReadBackGroup);
         match self.group(label).app_id.clone() {
             Some(id) => {
                 self.get(&mut op, Step::Get, &format!("/Groups/{id}"), &[])

@@ -16,6 +16,13 @@ use super::retry::RetryPolicy;
 
 /// The User-Agent of Okta's provisioning engine, unchanged since 2018 (§8.1).
 pub const OKTA_USER_AGENT: &str = "Okta SCIM Client 1.0.0";
+/// The User-Agent of requests okta-sim makes that Okta would not (setting up what the vendor
+/// had before Okta was connected, reading back what Okta wrote): a vendor's logs tell them apart.
+pub const HARNESS_USER_AGENT: &str = concat!(
+    "okta-sim/",
+    env!("CARGO_PKG_VERSION"),
+    " (not Okta: setup and read-back)"
+);
 /// The SCIM media type (RFC 7644 §3.1).
 pub const SCIM_JSON: &str = "application/scim+json";
 /// The Content-Type Okta sends with a body.
@@ -293,6 +300,7 @@ pub type ExchangeLog = Arc<Mutex<Vec<Exchange>>>;
 #[derive(Clone)]
 pub struct WireClient {
     http: reqwest::Client,
+    user_agent: &'static str,
     base_url: String,
     base_path: String,
     host: String,
@@ -348,6 +356,7 @@ impl WireClient {
             .map_err(|e| WireError::Client(e.to_string()))?;
         Ok(WireClient {
             http,
+            user_agent: OKTA_USER_AGENT,
             base_url,
             base_path,
             host,
@@ -387,6 +396,19 @@ impl WireClient {
         c
     }
 
+    /// A copy of this client for okta-sim's own requests (setup and read-back): the same
+    /// envelope, with [`HARNESS_USER_AGENT`] instead of Okta's.
+    pub fn as_harness(&self) -> Self {
+        let mut c = self.clone();
+        c.user_agent = HARNESS_USER_AGENT;
+        c
+    }
+
+    /// Whether this client speaks as okta-sim rather than as Okta.
+    pub fn is_harness(&self) -> bool {
+        self.user_agent == HARNESS_USER_AGENT
+    }
+
     /// A request with Okta's full header set, `Content-Length` and `Host` in Okta's positions
     /// (okta-scim-wire §8.1: after Authorization, before Connection).
     pub fn request(
@@ -402,6 +424,11 @@ impl WireClient {
             format!("{path}?{}", okta_query(query))
         };
         let mut req = WireRequest::okta(method, path, body, &self.auth);
+        if self.user_agent != OKTA_USER_AGENT
+            && let Some(ua) = req.headers.iter_mut().find(|(k, _)| k == "User-Agent")
+        {
+            ua.1 = self.user_agent.to_string();
+        }
         let at = req
             .headers
             .iter()
