@@ -12,6 +12,7 @@ use okta_sim::app::faults::{FAULTS, fault_named};
 use okta_sim::conformance::check::Grade;
 use okta_sim::conformance::report::Outcome;
 use okta_sim::conformance::{CheckError, CheckOptions, RunOutcome, Target, catalogue, run};
+use okta_sim::embedded::embed;
 use okta_sim::okta::{AppKind, Auth};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -31,15 +32,14 @@ fn opts(base_url: &str, token: &str, tags: &str) -> CheckOptions {
     }
 }
 
+/// A run of the scenarios `tags` selects against the embedded reference app (its SCIM API and
+/// its SP) with one fault switched on.
 async fn run_with_fault(fault: &str, tags: &str) -> RunOutcome {
-    let app = ReferenceApp::builder()
-        .fault(fault_named(fault).expect("a fault of the table"))
-        .start()
+    let builder = ReferenceApp::builder().fault(fault_named(fault).expect("a fault of the table"));
+    let (_app, o) = embed(builder, opts("http://unused.invalid", "t", tags))
         .await
-        .unwrap();
-    run(opts(app.base_url(), app.token(), tags))
-        .await
-        .expect("the run completes")
+        .expect("the app starts");
+    run(o).await.expect("the run completes")
 }
 
 fn grade_named(name: &str) -> Grade {
@@ -50,6 +50,32 @@ fn grade_named(name: &str) -> Grade {
         "okta-tolerated" => Grade::OktaTolerated,
         other => panic!("no grade {other}"),
     }
+}
+
+/// Why the check `id` did not fail with `grade` in the run (None: it did).
+fn failed_as_expected(outcome: &RunOutcome, id: &str, grade: Grade) -> Option<String> {
+    let failures: Vec<&okta_sim::conformance::check::Check> = outcome
+        .results
+        .iter()
+        .flat_map(|r| &r.checks)
+        .filter(|c| !c.passed)
+        .collect();
+    let found: Vec<_> = failures.iter().filter(|c| c.id == id).collect();
+    if found.is_empty() {
+        let mut ids: Vec<&str> = failures.iter().map(|c| c.id.as_str()).collect();
+        ids.dedup();
+        return Some(format!("{id} did not fail; these did: {ids:?}"));
+    }
+    if let Some(c) = found.iter().find(|c| c.grade != grade) {
+        return Some(format!("{id} failed as {:?}, not {grade:?}", c.grade));
+    }
+    if grade.fails_run() && outcome.exit_code() != 1 {
+        return Some(format!(
+            "{id} failed but the run's exit code is {}",
+            outcome.exit_code()
+        ));
+    }
+    None
 }
 
 /// The check `id` failed somewhere in the run, with `grade`.
@@ -93,6 +119,8 @@ fn assert_failed(outcome: &RunOutcome, id: &str, grade: Grade) {
 async fn every_fault_is_caught_by_the_check_meant_for_it() {
     let catalogue: Vec<String> = catalogue::all().into_iter().map(|l| l.check.id).collect();
     let mut caught = 0;
+    let mut missed = Vec::new();
+    let mut clean_runs: std::collections::HashMap<&str, (usize, usize)> = Default::default();
     for f in FAULTS {
         assert!(
             catalogue.contains(&f.caught_by.check.to_string()),
@@ -101,13 +129,29 @@ async fn every_fault_is_caught_by_the_check_meant_for_it() {
             f.caught_by.check
         );
         let o = run_with_fault(f.name, f.caught_by.tags).await;
-        assert_failed(&o, f.caught_by.check, grade_named(f.caught_by.grade));
-        let clean = ReferenceApp::start().await.unwrap();
-        let ok = run(opts(clean.base_url(), clean.token(), f.caught_by.tags))
-            .await
-            .unwrap();
+        if let Some(why) = failed_as_expected(&o, f.caught_by.check, grade_named(f.caught_by.grade))
+        {
+            missed.push(format!("{}: {why}", f.name));
+            continue;
+        }
+        // The same scenarios pass against the app without the fault.
+        let clean = match clean_runs.get(f.caught_by.tags) {
+            Some(c) => *c,
+            None => {
+                let (_clean, clean_opts) = embed(
+                    ReferenceApp::builder(),
+                    opts("http://unused.invalid", "t", f.caught_by.tags),
+                )
+                .await
+                .unwrap();
+                let ok = run(clean_opts).await.unwrap();
+                let c = (ok.summary.failed, ok.summary.warnings);
+                clean_runs.insert(f.caught_by.tags, c);
+                c
+            }
+        };
         assert_eq!(
-            (ok.summary.failed, ok.summary.warnings),
+            clean,
             (0, 0),
             "{}: the clean app fails its scenarios",
             f.name
@@ -115,6 +159,66 @@ async fn every_fault_is_caught_by_the_check_meant_for_it() {
         caught += 1;
     }
     println!("mutation score: {caught}/{} faults caught", FAULTS.len());
+    assert!(
+        missed.is_empty(),
+        "faults not caught as their table entry says:\n{}",
+        missed.join("\n")
+    );
+    assert!(FAULTS.len() >= 40, "only {} fault switches", FAULTS.len());
+}
+
+/// Each SP mistake is one real SPs shipped: a vulnerable SP that still signs Okta's users in.
+/// Ordinary sign-in passes with every one of them, so only the attack catalogue (or the replay
+/// scenario) tells them apart from a correct SP.
+#[tokio::test]
+async fn every_sp_fault_still_signs_in_okta_users() {
+    let sp_faults: Vec<_> = FAULTS.iter().filter(|f| f.sp.is_some()).collect();
+    assert!(sp_faults.len() >= 10, "only {} SP faults", sp_faults.len());
+    for f in sp_faults {
+        let o = run_with_fault(f.name, "@sso and @okta-required").await;
+        assert!(o.summary.passed >= 5, "{}: {:?}", f.name, o.summary);
+        assert_eq!(
+            (o.summary.failed, o.summary.warnings),
+            (0, 0),
+            "{}: an ordinary sign-in fails, so the fault is not the subtle mistake it models",
+            f.name
+        );
+    }
+}
+
+/// The vulnerable verifier of `sp-read-first-assertion` follows a signature's reference to a
+/// hidden copy and reads the document's first assertion: the wrapping cases sign in the victim.
+#[tokio::test]
+async fn a_wrapping_vulnerable_sp_signs_in_the_victim_and_is_caught() {
+    let o = run_with_fault("sp-read-first-assertion", "@attack").await;
+    let failed: Vec<&str> = o
+        .results
+        .iter()
+        .flat_map(|r| &r.checks)
+        .filter(|c| !c.passed && c.id.starts_with("sso.attack.xsw"))
+        .map(|c| c.id.as_str())
+        .collect();
+    for case in ["xsw3", "xsw4", "xsw7"] {
+        assert!(
+            failed.contains(&format!("sso.attack.{case}").as_str()),
+            "{case} not caught; failed: {failed:?}"
+        );
+    }
+    let victim = o
+        .results
+        .iter()
+        .filter(|r| r.scenario.starts_with("xsw4 "))
+        .flat_map(|r| &r.checks)
+        .any(|c| {
+            c.diff
+                .as_deref()
+                .is_some_and(|d| d.contains("<- the victim"))
+        });
+    assert!(
+        victim,
+        "xsw4's report does not say the victim was signed in"
+    );
+    assert_eq!(o.exit_code(), 1);
 }
 
 #[tokio::test]

@@ -217,17 +217,39 @@ fn docs_checks_md_is_the_catalogue() {
     );
 }
 
-/// The rows of the Examples table of a Scenario Outline, first column.
+#[test]
+fn docs_faults_md_is_the_table() {
+    let generated = okta_sim::app::faults::render_markdown();
+    let path = root().join("docs/faults.md");
+    if std::env::var_os("OKTA_SIM_BLESS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/faults.md is not the table: run `OKTA_SIM_BLESS=1 cargo test --test catalogue`"
+    );
+}
+
+/// The rows of the Examples tables of a feature's Scenario Outlines, first column, in order
+/// (each table's header row left out).
 fn example_rows(feature: &str) -> Vec<String> {
     let text = read(feature);
     let mut rows = Vec::new();
+    let mut header_next = false;
     let mut in_examples = false;
     for line in text.lines().map(str::trim) {
         if line.starts_with("Examples:") {
-            in_examples = true;
+            (in_examples, header_next) = (true, true);
             continue;
         }
-        if in_examples && line.starts_with('|') {
+        if !line.starts_with('|') {
+            if !line.is_empty() && !line.starts_with('#') {
+                in_examples = false;
+            }
+            continue;
+        }
+        if in_examples && !std::mem::take(&mut header_next) {
             rows.push(
                 line.trim_matches('|')
                     .split('|')
@@ -238,7 +260,7 @@ fn example_rows(feature: &str) -> Vec<String> {
             );
         }
     }
-    rows.into_iter().skip(1).collect()
+    rows
 }
 
 #[test]

@@ -117,6 +117,7 @@ impl ReferenceAppBuilder {
                 Arc::new(faults::FaultState {
                     scim: state,
                     faults: self.faults.clone(),
+                    memory: std::sync::Mutex::new(Default::default()),
                 }),
                 faults::apply,
             ));
@@ -128,7 +129,8 @@ impl ReferenceAppBuilder {
         };
         let app_url = format!("http://{addr}");
         let sp = match self.saml_sp {
-            Some(cfg) => {
+            Some(mut cfg) => {
+                cfg.faults.extend(self.faults.iter().filter_map(|f| f.sp));
                 let sp = Arc::new(
                     saml_sp::SpState::new(cfg, &app_url, store.clone(), &base_url).map_err(
                         |e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()),

@@ -44,6 +44,41 @@ pub const MAX_CONCURRENT_VALIDATIONS: usize = 4;
 const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
 
+/// A mistake the reference SP can be told to make (`serve --fault sp-…`), each one that real SPs
+/// have shipped: the attack catalogue must catch every one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SpFault {
+    /// Verify signatures with the certificate in KeyInfo, not the configured one.
+    TrustKeyInfo,
+    /// Accept a response nothing signs.
+    AcceptUnsigned,
+    /// Verify any signature whose reference resolves anywhere in the document, then read the
+    /// identity from the first assertion in document order (signature wrapping).
+    ReadFirstAssertion,
+    /// Read the NameID up to the first comment inside it.
+    TruncateNameIdAtComment,
+    /// Do not check the Audience.
+    NoAudienceCheck,
+    /// Accept an assertion when any AudienceRestriction names this SP.
+    AnyAudienceRestriction,
+    /// Trim whitespace from Audience and Issuer before comparing.
+    TrimComparisons,
+    /// Do not check NotBefore and NotOnOrAfter.
+    NoTimeCheck,
+    /// Do not check Destination and Recipient.
+    NoDestinationCheck,
+    /// Do not check the Issuers.
+    NoIssuerCheck,
+    /// Compare only the Response's InResponseTo, not the assertion's.
+    ResponseInResponseToOnly,
+    /// Do not remember used assertions.
+    NoReplayCache,
+    /// Do not check the Status.
+    NoStatusCheck,
+    /// Accept an Assertion without an ID (the replay cache then cannot remember it).
+    AssertionIdOptional,
+}
+
 /// Who the SP trusts and how strict it is.
 #[derive(Debug, Clone)]
 pub struct SpConfig {
@@ -63,6 +98,8 @@ pub struct SpConfig {
     pub clock_skew: std::time::Duration,
     /// Accept unsolicited responses (Okta dashboard sign-in). On by default, as Okta needs.
     pub allow_idp_initiated: bool,
+    /// Mistakes the SP is told to make (none in normal use).
+    pub faults: Vec<SpFault>,
 }
 
 impl SpConfig {
@@ -84,6 +121,7 @@ impl SpConfig {
             allow_sha1: false,
             clock_skew: std::time::Duration::from_secs(60),
             allow_idp_initiated: true,
+            faults: Vec::new(),
         }
     }
 }
@@ -305,6 +343,59 @@ impl SpState {
                 "encrypted assertions are not supported by the reference SP",
             ));
         }
+        let policy = AlgPolicy {
+            allow_sha1: self.config.allow_sha1,
+        };
+        let assertion_path = if self.has(SpFault::ReadFirstAssertion) {
+            self.verify_anywhere_unsafe(&doc, policy)?;
+            all_assertions
+                .first()
+                .cloned()
+                .ok_or_else(|| reject("subject", "no Assertion"))?
+        } else {
+            self.verify_enveloped(&doc, &all_assertions, policy)?
+        };
+        let assertion = doc
+            .at(&assertion_path)
+            .ok_or_else(|| reject("malformed", "no assertion"))?;
+        self.check_response(&doc)?;
+        self.check_assertion(&doc, assertion)
+    }
+
+    fn has(&self, fault: SpFault) -> bool {
+        self.config.faults.contains(&fault)
+    }
+
+    /// The key a signature is checked with: the configured certificate's, or (fault
+    /// `sp-trust-keyinfo`) the one the signature itself carries.
+    fn key_for(&self, sig: Option<&Element>) -> Result<RsaPublicKey, Rejection> {
+        let carried = sig
+            .and_then(|s| s.child(NS_DS, "KeyInfo"))
+            .and_then(|k| k.child(NS_DS, "X509Data"))
+            .and_then(|d| d.child(NS_DS, "X509Certificate"))
+            .map(Element::text);
+        match carried {
+            Some(b64) if self.has(SpFault::TrustKeyInfo) => {
+                let compact: String = b64.chars().filter(|c| !c.is_whitespace()).collect();
+                let der = base64::engine::general_purpose::STANDARD
+                    .decode(compact)
+                    .map_err(|_| reject("signature-invalid", "KeyInfo holds no certificate"))?;
+                public_key_of(&der)
+                    .map_err(|e| reject("signature-invalid", format!("KeyInfo certificate: {e}")))
+            }
+            _ => Ok(self.idp_key.clone()),
+        }
+    }
+
+    /// The correct verification: exactly one Assertion, a direct child of the Response; every
+    /// signature present verifies, enveloped in what it signs, and one covers the Assertion.
+    /// Returns the Assertion's path.
+    fn verify_enveloped(
+        &self,
+        doc: &Element,
+        all_assertions: &[Vec<usize>],
+        policy: AlgPolicy,
+    ) -> Result<Vec<usize>, Rejection> {
         if all_assertions.len() != 1 {
             return Err(reject(
                 "assertion-count",
@@ -321,39 +412,54 @@ impl SpState {
                 "the Assertion is not a direct child of the Response",
             ));
         }
-        // Signatures: every one present must verify; the assertion must be covered by one.
-        let policy = AlgPolicy {
-            allow_sha1: self.config.allow_sha1,
-        };
-        let mut covered = false;
-        for (i, c) in doc.elements().enumerate() {
-            if c.is(NS_DS, "Signature") {
-                verify(&doc, &[i], &self.idp_key, policy)?;
-                covered = true;
-            }
-        }
+        let mut signatures: Vec<Vec<usize>> = doc
+            .elements()
+            .enumerate()
+            .filter(|(_, c)| c.is(NS_DS, "Signature"))
+            .map(|(i, _)| vec![i])
+            .collect();
         let assertion = doc
             .at(&assertion_path)
             .ok_or_else(|| reject("malformed", "no assertion"))?;
-        for (i, c) in assertion.elements().enumerate() {
-            if c.is(NS_DS, "Signature") {
-                let mut p = assertion_path.clone();
-                p.push(i);
-                let (_, alg) = verify(&doc, &p, &self.idp_key, policy)?;
-                if alg == SigAlg::RsaSha1 && !self.config.allow_sha1 {
-                    return Err(reject("sha1", "SHA-1 signatures are not accepted"));
-                }
-                covered = true;
+        signatures.extend(
+            assertion
+                .elements()
+                .enumerate()
+                .filter(|(_, c)| c.is(NS_DS, "Signature"))
+                .map(|(i, _)| vec![assertion_path[0], i]),
+        );
+        for path in &signatures {
+            let key = self.key_for(doc.at(path))?;
+            let (_, alg) = verify(doc, path, &key, policy)?;
+            if alg == SigAlg::RsaSha1 && !self.config.allow_sha1 {
+                return Err(reject("sha1", "SHA-1 signatures are not accepted"));
             }
         }
-        if !covered {
+        if signatures.is_empty() && !self.has(SpFault::AcceptUnsigned) {
             return Err(reject(
                 "signature-missing",
                 "neither the Response nor the Assertion is signed",
             ));
         }
-        self.check_response(&doc)?;
-        self.check_assertion(&doc, assertion)
+        Ok(assertion_path)
+    }
+
+    /// Fault `sp-read-first-assertion`: the wrapping-vulnerable verification. Some signature
+    /// anywhere must verify, its reference looked up by ID anywhere; which element it signs is
+    /// never related to the assertion read afterwards.
+    fn verify_anywhere_unsafe(&self, doc: &Element, policy: AlgPolicy) -> Result<(), Rejection> {
+        let mut last = reject("signature-missing", "nothing in the document is signed");
+        for path in doc.find_all(NS_DS, "Signature") {
+            let key = self.key_for(doc.at(&path))?;
+            match crate::saml::dsig::verify_by_id_lookup_unsafe(doc, &path, &key, policy) {
+                Ok(_) => return Ok(()),
+                Err(e) => last = e.into(),
+            }
+        }
+        if self.has(SpFault::AcceptUnsigned) {
+            return Ok(());
+        }
+        Err(last)
     }
 
     fn check_response(&self, doc: &Element) -> Result<(), Rejection> {
@@ -362,24 +468,27 @@ impl SpState {
             .and_then(|s| s.child(NS_SAMLP, "StatusCode"))
             .and_then(|c| c.attr("Value"))
             .unwrap_or("");
-        if status != STATUS_SUCCESS {
+        if status != STATUS_SUCCESS && !self.has(SpFault::NoStatusCheck) {
             return Err(reject(
                 "status",
                 format!("Status is {status:?}, not Success"),
             ));
         }
-        match doc.attr("Destination") {
-            Some(d) if d == self.acs_url => {}
-            Some(d) => {
-                return Err(reject(
-                    "destination",
-                    format!("Destination {d:?} is not this ACS {:?}", self.acs_url),
-                ));
+        if !self.has(SpFault::NoDestinationCheck) {
+            match doc.attr("Destination") {
+                Some(d) if self.same(d, &self.acs_url) => {}
+                Some(d) => {
+                    return Err(reject(
+                        "destination",
+                        format!("Destination {d:?} is not this ACS {:?}", self.acs_url),
+                    ));
+                }
+                None => return Err(reject("destination", "the Response has no Destination")),
             }
-            None => return Err(reject("destination", "the Response has no Destination")),
         }
         if let Some(issuer) = doc.child(NS_SAML, "Issuer")
-            && issuer.text() != self.config.idp_entity_id
+            && !self.same(&issuer.text(), &self.config.idp_entity_id)
+            && !self.has(SpFault::NoIssuerCheck)
         {
             return Err(reject(
                 "issuer",
@@ -389,6 +498,32 @@ impl SpState {
         Ok(())
     }
 
+    /// Exact comparison (fault `sp-trim-comparisons`: after trimming whitespace).
+    fn same(&self, got: &str, want: &str) -> bool {
+        if self.has(SpFault::TrimComparisons) {
+            got.trim() == want.trim()
+        } else {
+            got == want
+        }
+    }
+
+    /// The NameID's value: its text (fault `sp-truncate-name-id-at-comment`: the text before
+    /// the first comment, as DOM libraries that read only the first text node do).
+    fn name_id_of(&self, name_id: &Element) -> String {
+        if !self.has(SpFault::TruncateNameIdAtComment) {
+            return name_id.text();
+        }
+        let mut s = String::new();
+        for n in &name_id.children {
+            match n {
+                crate::saml::xml::Node::Text(t) => s.push_str(t),
+                crate::saml::xml::Node::Comment(_) => break,
+                _ => {}
+            }
+        }
+        s
+    }
+
     fn check_assertion(&self, doc: &Element, a: &Element) -> Result<Login, Rejection> {
         let now = OffsetDateTime::now_utc();
         let skew = Duration::try_from(self.config.clock_skew).unwrap_or(Duration::minutes(1));
@@ -396,7 +531,7 @@ impl SpState {
             .child(NS_SAML, "Issuer")
             .map(Element::text)
             .unwrap_or_default();
-        if issuer != self.config.idp_entity_id {
+        if !self.same(&issuer, &self.config.idp_entity_id) && !self.has(SpFault::NoIssuerCheck) {
             return Err(reject(
                 "issuer",
                 format!(
@@ -405,18 +540,21 @@ impl SpState {
                 ),
             ));
         }
-        let assertion_id = a
-            .attr("ID")
-            .filter(|id| !id.is_empty())
-            .ok_or_else(|| reject("malformed", "the Assertion has no ID"))?
-            .to_string();
+        let assertion_id = match a.attr("ID").filter(|id| !id.is_empty()) {
+            Some(id) => id.to_string(),
+            None if self.has(SpFault::AssertionIdOptional) => String::new(),
+            None => return Err(reject("malformed", "the Assertion has no ID")),
+        };
         let subject = a
             .child(NS_SAML, "Subject")
             .ok_or_else(|| reject("subject", "no Subject"))?;
-        let name_id = subject
+        let mut name_id = subject
             .child(NS_SAML, "NameID")
-            .map(Element::text)
+            .map(|n| self.name_id_of(n))
             .unwrap_or_default();
+        if self.has(SpFault::TrimComparisons) {
+            name_id = name_id.trim().to_string();
+        }
         if name_id.is_empty() {
             return Err(reject("subject", "no NameID"));
         }
@@ -427,7 +565,11 @@ impl SpState {
         let data = confirmation
             .child(NS_SAML, "SubjectConfirmationData")
             .ok_or_else(|| reject("subject", "no SubjectConfirmationData"))?;
-        if data.attr("Recipient") != Some(self.acs_url.as_str()) {
+        if !data
+            .attr("Recipient")
+            .is_some_and(|r| self.same(r, &self.acs_url))
+            && !self.has(SpFault::NoDestinationCheck)
+        {
             return Err(reject(
                 "recipient",
                 format!(
@@ -440,16 +582,27 @@ impl SpState {
             data.attr("NotOnOrAfter"),
             "SubjectConfirmationData NotOnOrAfter",
         )?;
-        if now >= scd_noa + skew {
+        let timed = !self.has(SpFault::NoTimeCheck);
+        if timed && now >= scd_noa + skew {
             return Err(reject(
                 "expired",
                 "SubjectConfirmationData NotOnOrAfter has passed",
+            ));
+        }
+        if let Some(nb) = data.attr("NotBefore")
+            && timed
+            && now + skew < Self::parse_instant(Some(nb), "SubjectConfirmationData NotBefore")?
+        {
+            return Err(reject(
+                "not-yet-valid",
+                "SubjectConfirmationData NotBefore is in the future",
             ));
         }
         let conditions = a
             .child(NS_SAML, "Conditions")
             .ok_or_else(|| reject("audience", "no Conditions"))?;
         if let Some(nb) = conditions.attr("NotBefore")
+            && timed
             && now + skew < Self::parse_instant(Some(nb), "NotBefore")?
         {
             return Err(reject(
@@ -458,7 +611,7 @@ impl SpState {
             ));
         }
         let noa = Self::parse_instant(conditions.attr("NotOnOrAfter"), "Conditions NotOnOrAfter")?;
-        if now >= noa + skew {
+        if timed && now >= noa + skew {
             return Err(reject("expired", "Conditions NotOnOrAfter has passed"));
         }
         // Every AudienceRestriction must name this SP (SAML core §2.5.1.4: each is a condition
@@ -473,16 +626,21 @@ impl SpState {
                     .collect()
             })
             .collect();
-        if restrictions.is_empty() {
+        let names_us = |r: &Vec<String>| r.iter().any(|x| self.same(x, &self.entity_id));
+        let refused = if self.has(SpFault::NoAudienceCheck) {
+            None
+        } else if self.has(SpFault::AnyAudienceRestriction) {
+            (!restrictions.iter().any(names_us)).then(|| restrictions.concat())
+        } else {
+            restrictions.iter().find(|r| !names_us(r)).cloned()
+        };
+        if restrictions.is_empty() && !self.has(SpFault::NoAudienceCheck) {
             return Err(reject(
                 "audience",
                 format!("Audience [] does not name this SP {:?}", self.entity_id),
             ));
         }
-        if let Some(r) = restrictions
-            .iter()
-            .find(|r| !r.iter().any(|x| x == &self.entity_id))
-        {
+        if let Some(r) = refused {
             return Err(reject(
                 "audience",
                 format!("Audience {r:?} does not name this SP {:?}", self.entity_id),
@@ -495,6 +653,7 @@ impl SpState {
         // names one (SAML profiles §4.1.4.2); only the latter is signed with the assertion.
         let in_response_to = match (doc.attr("InResponseTo"), data.attr("InResponseTo")) {
             (None, None) => None,
+            (r, _) if self.has(SpFault::ResponseInResponseToOnly) => r.map(String::from),
             (Some(r), Some(d)) if r == d => Some(d.to_string()),
             (r, d) => {
                 return Err(reject(
@@ -522,7 +681,8 @@ impl SpState {
         // One-time use: InResponseTo and the assertion ID (checked and recorded together).
         let mut m = self.memory();
         m.seen_assertions.retain(|_, exp| *exp > now);
-        if m.seen_assertions.contains_key(&assertion_id) {
+        let remember = !assertion_id.is_empty() && !self.has(SpFault::NoReplayCache);
+        if remember && m.seen_assertions.contains_key(&assertion_id) {
             return Err(reject(
                 "replay",
                 format!("assertion {assertion_id} was already used"),
@@ -543,8 +703,10 @@ impl SpState {
                 },
             ));
         }
-        m.seen_assertions
-            .insert(assertion_id, noa.max(scd_noa) + skew);
+        if remember {
+            m.seen_assertions
+                .insert(assertion_id, noa.max(scd_noa) + skew);
+        }
         Ok(Login {
             name_id,
             attributes,

@@ -326,6 +326,11 @@ impl Store {
         }
     }
 
+    /// Whether a user has this id.
+    pub fn has_user(&self, id: &str) -> bool {
+        self.read().users.contains_key(id)
+    }
+
     /// The user with this userName (case-insensitive), if any.
     pub fn find_user_by_name(&self, user_name: &str) -> Option<Record> {
         let inner = self.read();

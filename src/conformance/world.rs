@@ -1361,11 +1361,22 @@ async fn attack(w: &mut OktaWorld, case: String, victim: String) {
             .ok_or_else(|| StepFailure(format!("no attack named {case:?}")))?;
         let victim_user = w.saml_user(&victim);
         let attacker = w.saml_user("mallory");
+        // A case that answers a request needs one the SP really has outstanding.
+        let (request, relay) = if attack.needs_request {
+            let (id, relay, _) = sso.start_sp_login().await.map_err(|(why, _)| {
+                StepFailure(format!("{case} answers an AuthnRequest, but {why}"))
+            })?;
+            (Some(id), relay)
+        } else {
+            (None, None)
+        };
         let xml = sso
-            .attack(attack, &victim_user, &attacker, None)
+            .attack(attack, &victim_user, &attacker, request.as_deref())
             .map_err(StepFailure)?;
         let mark = w.checks.items.len();
-        let o = sso.post(&format!("attack {case}"), &xml, None).await;
+        let o = sso
+            .post(&format!("attack {case}"), &xml, relay.as_deref())
+            .await;
         super::sso::grade_attack(&mut w.checks, attack, w.sha1_grade, &o, &victim_user);
         w.note = Some(o.describe());
         w.verdict(mark, None)

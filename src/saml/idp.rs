@@ -22,6 +22,8 @@ pub const NAMEID_UNSPECIFIED: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:
 pub const NAMEID_EMAIL: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
 /// Attribute NameFormat `unspecified` (Okta's default).
 pub const ATTRNAME_UNSPECIFIED: &str = "urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified";
+/// The bearer SubjectConfirmation method of Web Browser SSO.
+pub const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
 /// The status of a successful response.
 pub const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 /// The AuthnContextClassRef of a password sign-in.
@@ -333,8 +335,12 @@ pub struct ResponseSpec {
     pub name_id: String,
     /// The NameID format.
     pub name_id_format: String,
-    /// The SubjectConfirmationData Recipient.
+    /// The SubjectConfirmationData Recipient (empty: none).
     pub recipient: String,
+    /// The SubjectConfirmation Method (Okta: bearer).
+    pub confirmation_method: String,
+    /// A SubjectConfirmationData NotBefore (Okta sends none: bearer confirmations must not).
+    pub subject_not_before: Option<OffsetDateTime>,
     /// The SubjectConfirmationData NotOnOrAfter.
     pub subject_not_on_or_after: OffsetDateTime,
     /// The Conditions NotBefore.
@@ -347,6 +353,8 @@ pub struct ResponseSpec {
     pub more_audience_restrictions: Vec<String>,
     /// The AuthnStatement SessionIndex.
     pub session_index: String,
+    /// Whether the assertion has an AuthnStatement (Okta's always does).
+    pub authn_statement: bool,
     /// The AuthnContextClassRef.
     pub authn_context_class_ref: String,
     /// (name, NameFormat, values)
@@ -440,12 +448,15 @@ impl ResponseSpec {
                 .unwrap_or_else(|| user.name_id.clone()),
             name_id_format: app.name_id_format.clone(),
             recipient: app.recipient.clone().unwrap_or_else(|| app.acs_url.clone()),
+            confirmation_method: BEARER.into(),
+            subject_not_before: None,
             subject_not_on_or_after: now + app.validity,
             not_before: now - app.validity,
             not_on_or_after: now + app.validity,
             audience: Some(app.audience.clone()),
             more_audience_restrictions: Vec::new(),
             session_index,
+            authn_statement: true,
             authn_context_class_ref: app.authn_context_class_ref.clone(),
             attributes,
             response_signed: app.response_signed,
@@ -461,6 +472,15 @@ impl ResponseSpec {
             .as_ref()
             .map(|i| format!(" InResponseTo=\"{}\"", escape_attr(i)))
             .unwrap_or_default();
+        let snb = self
+            .subject_not_before
+            .map(|t| format!(" NotBefore=\"{}\"", crate::timestamp::format(t)))
+            .unwrap_or_default();
+        let recipient = if self.recipient.is_empty() {
+            String::new()
+        } else {
+            format!(" Recipient=\"{}\"", escape_attr(&self.recipient))
+        };
         let id = if self.assertion_id.is_empty() {
             String::new()
         } else {
@@ -470,28 +490,31 @@ impl ResponseSpec {
             "<saml2:Assertion xmlns:saml2=\"urn:oasis:names:tc:SAML:2.0:assertion\"{id} IssueInstant=\"{}\" Version=\"2.0\">\
              <saml2:Issuer Format=\"urn:oasis:names:tc:SAML:2.0:nameid-format:entity\">{}</saml2:Issuer>\
              <saml2:Subject><saml2:NameID Format=\"{}\">{}</saml2:NameID>\
-             <saml2:SubjectConfirmation Method=\"urn:oasis:names:tc:SAML:2.0:cm:bearer\">\
-             <saml2:SubjectConfirmationData{irt} NotOnOrAfter=\"{}\" Recipient=\"{}\"/></saml2:SubjectConfirmation></saml2:Subject>\
+             <saml2:SubjectConfirmation Method=\"{}\">\
+             <saml2:SubjectConfirmationData{irt}{snb} NotOnOrAfter=\"{}\"{recipient}/></saml2:SubjectConfirmation></saml2:Subject>\
              <saml2:Conditions NotBefore=\"{}\" NotOnOrAfter=\"{}\">",
             crate::timestamp::format(self.issue_instant),
             escape_text(&self.assertion_issuer),
             escape_attr(&self.name_id_format),
             escape_text(&self.name_id),
+            escape_attr(&self.confirmation_method),
             crate::timestamp::format(self.subject_not_on_or_after),
-            escape_attr(&self.recipient),
             crate::timestamp::format(self.not_before),
             crate::timestamp::format(self.not_on_or_after),
         );
         for aud in self.audience.iter().chain(&self.more_audience_restrictions) {
             s.push_str(&format!("<saml2:AudienceRestriction><saml2:Audience>{}</saml2:Audience></saml2:AudienceRestriction>", escape_text(aud)));
         }
-        s.push_str(&format!(
-            "</saml2:Conditions><saml2:AuthnStatement AuthnInstant=\"{}\" SessionIndex=\"{}\"><saml2:AuthnContext>\
-             <saml2:AuthnContextClassRef>{}</saml2:AuthnContextClassRef></saml2:AuthnContext></saml2:AuthnStatement>",
-            crate::timestamp::format(self.issue_instant),
-            escape_attr(&self.session_index),
-            escape_text(&self.authn_context_class_ref),
-        ));
+        s.push_str("</saml2:Conditions>");
+        if self.authn_statement {
+            s.push_str(&format!(
+                "<saml2:AuthnStatement AuthnInstant=\"{}\" SessionIndex=\"{}\"><saml2:AuthnContext>\
+                 <saml2:AuthnContextClassRef>{}</saml2:AuthnContextClassRef></saml2:AuthnContext></saml2:AuthnStatement>",
+                crate::timestamp::format(self.issue_instant),
+                escape_attr(&self.session_index),
+                escape_text(&self.authn_context_class_ref),
+            ));
+        }
         if !self.attributes.is_empty() {
             s.push_str("<saml2:AttributeStatement>");
             for (name, format, values) in &self.attributes {

@@ -460,26 +460,39 @@ impl Element {
         self.children = vec![Node::Text(text.to_string())];
     }
 
-    /// Paths (from this element) of every descendant-or-self element with this name.
+    /// Paths (from this element) of every descendant-or-self element with this name, in
+    /// document order.
     pub fn find_all(&self, ns: &str, local: &str) -> Vec<Vec<usize>> {
+        self.paths_where(&|e| e.is(ns, local))
+    }
+
+    /// The path of the first descendant-or-self element, in document order, whose `ID`
+    /// attribute is `id`.
+    pub fn find_id(&self, id: &str) -> Option<Vec<usize>> {
+        self.paths_where(&|e| e.attr("ID") == Some(id))
+            .into_iter()
+            .next()
+    }
+
+    /// Paths of every descendant-or-self element `pred` accepts, in document order.
+    fn paths_where(&self, pred: &dyn Fn(&Element) -> bool) -> Vec<Vec<usize>> {
         let mut out = Vec::new();
         fn walk(
             e: &Element,
             path: &mut Vec<usize>,
-            ns: &str,
-            local: &str,
+            pred: &dyn Fn(&Element) -> bool,
             out: &mut Vec<Vec<usize>>,
         ) {
-            if e.is(ns, local) {
+            if pred(e) {
                 out.push(path.clone());
             }
             for (i, c) in e.elements().enumerate() {
                 path.push(i);
-                walk(c, path, ns, local, out);
+                walk(c, path, pred, out);
                 path.pop();
             }
         }
-        walk(self, &mut Vec::new(), ns, local, &mut out);
+        walk(self, &mut Vec::new(), pred, &mut out);
         out
     }
 
