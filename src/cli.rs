@@ -252,6 +252,11 @@ pub struct CheckArgs {
     #[arg(long, default_value_t = 60.0, value_name = "SECS")]
     pub timeout: f64,
 
+    /// Seconds the whole run may take: no request, 429 wait or scenario outlives it; scenarios
+    /// left at the deadline fail without running (at most 86400).
+    #[arg(long, default_value_t = 600.0, value_name = "SECS")]
+    pub deadline: f64,
+
     /// Multiply Okta's 429 waits (Retry-After, else 5 min doubling); 0 retries at once.
     #[arg(long, default_value_t = 1.0, value_name = "X")]
     pub retry_time_scale: f64,
@@ -347,6 +352,10 @@ impl CheckArgs {
             .ok()
             .filter(|t| !t.is_zero())
             .ok_or("--timeout must be a positive number of seconds")?;
+        let deadline = Duration::try_from_secs_f64(self.deadline)
+            .ok()
+            .filter(|d| !d.is_zero() && *d <= okta_sim::okta::limits::MAX_DEADLINE)
+            .ok_or("--deadline must be a number of seconds above 0 and at most 86400")?;
         if !(self.retry_time_scale >= 0.0 && self.retry_time_scale.is_finite()) {
             return Err("--retry-time-scale must be 0 or more".into());
         }
@@ -365,6 +374,7 @@ impl CheckArgs {
             transcript: self.transcript,
             seed: self.seed,
             timeout,
+            deadline,
             retry_time_scale: self.retry_time_scale,
             settings: OktaSettings {
                 group_features: !self.no_group_features,

@@ -4,11 +4,13 @@
 #[path = "support/capture.rs"]
 mod capture;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use capture::{CaptureServer, answer};
+use okta_sim::okta::log::ExchangeLog;
 use okta_sim::okta::ops::{OktaSettings, Session};
+use okta_sim::okta::redact::Redactor;
 use okta_sim::okta::{AppKind, Auth, OktaIds, RetryPolicy, WireClient};
 
 fn settings(kind: AppKind) -> OktaSettings {
@@ -27,7 +29,7 @@ async fn session(server: &CaptureServer, kind: AppKind) -> Session {
             time_scale: 0.0,
             ..RetryPolicy::default()
         },
-        Arc::new(Mutex::new(Vec::new())),
+        Arc::new(ExchangeLog::new(Redactor::none())),
     )
     .unwrap();
     Session::new(wire, settings(kind), OktaIds::new(1))

@@ -16,8 +16,8 @@ mod sso;
 mod world;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use cucumber::World as _;
@@ -29,8 +29,11 @@ use plan::{Fate, Plan, Reach, Slot};
 pub use report::{Outcome, ScenarioResult, Summary};
 
 use crate::okta::RetryPolicy;
+use crate::okta::limits::{DEFAULT_DEADLINE, RunLimits};
+use crate::okta::log::ExchangeLog;
 use crate::okta::ops::OktaSettings;
-use crate::okta::wire::{AppKind, Auth, Exchange, ExchangeLog, WireClient};
+use crate::okta::redact::Redactor;
+use crate::okta::wire::{AppKind, Auth, Exchange, WireClient, check_url};
 use crate::saml::idp::SamlApp;
 use crate::saml::keys::SigningKey;
 use world::{OktaWorld, RunContext};
@@ -117,12 +120,14 @@ pub struct CheckOptions {
     pub junit: Option<PathBuf>,
     /// Where to write the JSON report.
     pub json: Option<PathBuf>,
-    /// Where to write every exchange (tokens masked).
+    /// Where to stream every exchange (the credential redacted, bodies capped).
     pub transcript: Option<PathBuf>,
     /// Seed of every generated value; random when absent (and printed).
     pub seed: Option<u64>,
     /// How long to wait for an answer (Okta waits 60 s).
     pub timeout: Duration,
+    /// How long the whole run may take: no request, 429 wait or scenario outlives it.
+    pub deadline: Duration,
     /// Multiplies Okta's 429 waits (1.0 is Okta's timing).
     pub retry_time_scale: f64,
     /// The settings of the simulated Okta app instance.
@@ -152,6 +157,7 @@ impl Default for CheckOptions {
             transcript: None,
             seed: None,
             timeout: crate::okta::wire::OKTA_TIMEOUT,
+            deadline: DEFAULT_DEADLINE,
             retry_time_scale: 1.0,
             settings: OktaSettings::default(),
             print: true,
@@ -196,8 +202,11 @@ pub struct RunOutcome {
     pub seed: u64,
     /// The SCIM base URL checked.
     pub base_url: String,
-    /// Every request and response of the run, in order.
+    /// Every request and response of the run, in order, bodies as excerpts (the transcript
+    /// has them whole, up to its cap), the credential redacted.
     pub exchanges: Vec<Exchange>,
+    /// Whether the run's deadline cut it short.
+    pub deadline_passed: bool,
 }
 
 impl RunOutcome {
@@ -226,13 +235,16 @@ pub async fn run(opts: CheckOptions) -> Result<RunOutcome, CheckError> {
         announce(&opts, &targets, seed);
     }
     let results = execute(plan, ctx.clone(), opts.print).await;
+    let transcript = ctx.log.finish();
     let outcome = RunOutcome {
         summary: Summary::of(&results),
         results,
         seed,
         base_url: targets.base_url.clone(),
-        exchanges: ctx.log.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+        exchanges: ctx.log.exchanges(),
+        deadline_passed: ctx.limits.expired(),
     };
+    transcript.map_err(CheckError::Io)?;
     write_reports(&opts, &outcome)?;
     if opts.print {
         summarize(&outcome);
@@ -246,7 +258,8 @@ struct Targets {
     auth: Auth,
     scim: bool,
     sso: Option<Arc<sso::SsoTarget>>,
-    log: ExchangeLog,
+    log: Arc<ExchangeLog>,
+    limits: Arc<RunLimits>,
 }
 
 impl Targets {
@@ -263,10 +276,10 @@ impl Targets {
 
 /// Check the target and the SP answer at all (exit 2 when not), and set up the SSO side.
 async fn connect(opts: &CheckOptions) -> Result<Targets, CheckError> {
-    let log: ExchangeLog = Arc::new(Mutex::new(Vec::new()));
     let (base_url, auth, scim) = match &opts.target {
         Target::Url { base_url, auth } => {
-            preflight(base_url).await?;
+            check_url(base_url)
+                .map_err(|e| CheckError::Usage(format!("invalid target URL {base_url:?}: {e}")))?;
             (base_url.clone(), auth.clone(), true)
         }
         Target::None => (
@@ -275,6 +288,30 @@ async fn connect(opts: &CheckOptions) -> Result<Targets, CheckError> {
             false,
         ),
     };
+    if let Some(sp) = &opts.sp {
+        for (what, url) in [
+            ("--sp-acs", Some(&sp.acs_url)),
+            ("--sp-whoami", sp.whoami_url.as_ref()),
+            ("--sp-login", sp.login_url.as_ref()),
+        ] {
+            if let Some(url) = url {
+                check_url(url)
+                    .map_err(|e| CheckError::Usage(format!("invalid {what} URL {url:?}: {e}")))?;
+            }
+        }
+    }
+    let redactor = match &opts.target {
+        Target::Url { auth, .. } => Redactor::for_auth(auth),
+        Target::None => Redactor::none(),
+    };
+    let limits = Arc::new(RunLimits::new(opts.deadline, redactor.clone()));
+    let log = Arc::new(match &opts.transcript {
+        Some(path) => ExchangeLog::with_transcript(redactor, path).map_err(CheckError::Io)?,
+        None => ExchangeLog::new(redactor),
+    });
+    if scim {
+        preflight(&base_url).await?;
+    }
     let sso = match &opts.sp {
         Some(sp) => {
             preflight(&sp.acs_url).await?;
@@ -285,7 +322,7 @@ async fn connect(opts: &CheckOptions) -> Result<Targets, CheckError> {
             };
             let http = reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
-                .timeout(opts.timeout)
+                .connect_timeout(opts.timeout.min(Duration::from_secs(10)))
                 .build()
                 .map_err(|e| CheckError::Io(e.to_string()))?;
             Some(Arc::new(sso::SsoTarget {
@@ -297,7 +334,9 @@ async fn connect(opts: &CheckOptions) -> Result<Targets, CheckError> {
                 key,
                 attacker_key: SigningKey::test_fixture_other(),
                 http,
+                timeout: opts.timeout,
                 log: log.clone(),
+                limits: limits.clone(),
             }))
         }
         None => None,
@@ -308,6 +347,7 @@ async fn connect(opts: &CheckOptions) -> Result<Targets, CheckError> {
         scim,
         sso,
         log,
+        limits,
     })
 }
 
@@ -324,7 +364,8 @@ fn run_context(opts: &CheckOptions, t: &Targets, seed: u64) -> Result<RunContext
         retry,
         t.log.clone(),
     )
-    .map_err(|e| CheckError::Usage(e.to_string()))?;
+    .map_err(|e| CheckError::Usage(e.to_string()))?
+    .with_limits(t.limits.clone());
     let mut settings = opts.settings.clone();
     settings.app_kind = opts.app_kind;
     Ok(RunContext {
@@ -332,6 +373,7 @@ fn run_context(opts: &CheckOptions, t: &Targets, seed: u64) -> Result<RunContext
         settings,
         seed,
         log: t.log.clone(),
+        limits: t.limits.clone(),
         sso: t.sso.clone(),
         sha1_grade: opts.sha1_grade,
     })
@@ -371,13 +413,39 @@ fn not_run(slot: &Slot, outcome: Outcome) -> ScenarioResult {
     }
 }
 
-/// Run the planned scenarios one at a time, in feature order, printing each as it ends.
+/// How long past the deadline a scenario may take to wind up (its requests are already bounded
+/// by the deadline; this is the backstop for anything that is not).
+const DEADLINE_GRACE: Duration = Duration::from_secs(5);
+
+/// Run the planned scenarios one at a time, in feature order, printing each as it ends. Past
+/// the run's deadline, the scenarios left fail without running.
 async fn execute(plan: Plan, ctx: Arc<RunContext>, print: bool) -> Vec<ScenarioResult> {
     let steps = OktaWorld::collection();
     let mut results = Vec::with_capacity(plan.slots.len());
+    let out_of_time = |ctx: &RunContext| Outcome::Failed {
+        reason: format!(
+            "not run: the run's deadline ({} s, --deadline) passed",
+            ctx.limits.budget().as_secs()
+        ),
+    };
     for slot in &plan.slots {
-        let result = match &slot.fate {
-            Fate::Run => run_scenario(&steps, slot, &ctx).await,
+        let mut result = match &slot.fate {
+            Fate::Run if ctx.limits.expired() => not_run(slot, out_of_time(&ctx)),
+            Fate::Run => {
+                let until = tokio::time::Instant::from_std(ctx.limits.deadline() + DEADLINE_GRACE);
+                match tokio::time::timeout_at(until, run_scenario(&steps, slot, &ctx)).await {
+                    Ok(r) => r,
+                    Err(_) => not_run(
+                        slot,
+                        Outcome::Failed {
+                            reason: format!(
+                                "cut off: the run's deadline ({} s, --deadline) passed while it ran",
+                                ctx.limits.budget().as_secs()
+                            ),
+                        },
+                    ),
+                }
+            }
             Fate::Skip(reason) => not_run(
                 slot,
                 Outcome::Skipped {
@@ -391,8 +459,9 @@ async fn execute(plan: Plan, ctx: Arc<RunContext>, print: bool) -> Vec<ScenarioR
                 },
             ),
         };
+        result.sanitize(&ctx.limits.redactor);
         if print {
-            say!("{}", result.render());
+            say!("{}", crate::text::escape_controls(&result.render(), true));
             let _ = std::io::stdout().flush();
         }
         results.push(result);
@@ -477,9 +546,6 @@ fn write_reports(opts: &CheckOptions, o: &RunOutcome) -> Result<(), CheckError> 
         report::write_json(path, &o.base_url, opts.app_kind.name(), o.seed, &o.results)
             .map_err(|e| CheckError::Io(format!("cannot write {}: {e}", path.display())))?;
     }
-    if let Some(path) = &opts.transcript {
-        write_transcript(path, &o.exchanges)?;
-    }
     Ok(())
 }
 
@@ -492,38 +558,18 @@ fn summarize(o: &RunOutcome) {
             o.seed
         );
     }
+    if o.deadline_passed {
+        say!("The run's deadline passed: scenarios after it did not run (raise --deadline).");
+    }
     say!("{}", o.summary.line());
 }
 
 pub use crate::saml::keys::default_key_dir;
 
-fn write_transcript(path: &Path, exchanges: &[Exchange]) -> Result<(), CheckError> {
-    let masked: Vec<Exchange> = exchanges
-        .iter()
-        .cloned()
-        .map(|mut e| {
-            for (k, v) in e.request.headers.iter_mut() {
-                if k.eq_ignore_ascii_case("authorization") {
-                    *v = crate::okta::wire::mask(v);
-                }
-            }
-            e
-        })
-        .collect();
-    let text = serde_json::to_string_pretty(&masked).map_err(|e| CheckError::Io(e.to_string()))?;
-    std::fs::write(path, text)
-        .map_err(|e| CheckError::Io(format!("cannot write {}: {e}", path.display())))
-}
-
 /// Can anything be reached at the target's host and port? (exit 2 when not)
 async fn preflight(base_url: &str) -> Result<(), CheckError> {
-    let url = reqwest::Url::parse(base_url)
+    let url = check_url(base_url)
         .map_err(|e| CheckError::Usage(format!("invalid target URL {base_url:?}: {e}")))?;
-    if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(CheckError::Usage(format!(
-            "invalid target URL {base_url:?}: the scheme must be http or https"
-        )));
-    }
     let host = url
         .host_str()
         .ok_or_else(|| CheckError::Usage(format!("invalid target URL {base_url:?}: no host")))?;

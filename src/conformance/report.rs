@@ -6,6 +6,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::check::Check;
+use crate::okta::redact::Redactor;
+use crate::text::escape_controls;
 
 /// How a scenario ended.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -46,6 +48,35 @@ pub struct ScenarioResult {
 }
 
 impl ScenarioResult {
+    /// Make what the target sent safe to keep and print: the credential redacted wherever the
+    /// target echoed it, control characters (terminal escapes, carriage returns, bidi
+    /// overrides) written out; newlines only where okta-sim puts them (reasons and diffs).
+    pub fn sanitize(&mut self, redactor: &Redactor) {
+        fn clean(text: &mut String, redactor: &Redactor, keep_newlines: bool) {
+            redactor.redact_in_place(text);
+            if let std::borrow::Cow::Owned(safe) = escape_controls(text, keep_newlines) {
+                *text = safe;
+            }
+        }
+        match &mut self.outcome {
+            Outcome::Failed { reason } | Outcome::Skipped { reason } => {
+                clean(reason, redactor, true)
+            }
+            Outcome::Passed => {}
+        }
+        if let Some(n) = self.note.as_mut() {
+            clean(n, redactor, false);
+        }
+        for c in &mut self.checks {
+            for field in [c.sent.as_mut(), c.got.as_mut()].into_iter().flatten() {
+                clean(field, redactor, false);
+            }
+            if let Some(d) = c.diff.as_mut() {
+                clean(d, redactor, true);
+            }
+        }
+    }
+
     /// How many checks failed without failing the run.
     pub fn warnings(&self) -> usize {
         self.checks

@@ -12,7 +12,11 @@ use serde_json::Value;
 
 use super::catalogue::{attack as attack_checks, attack_subject, login};
 use super::check::{Checks, Grade, Subject};
-use crate::okta::wire::{Exchange, ExchangeLog, WireRequest, WireResponse};
+use std::sync::Arc;
+
+use crate::okta::limits::RunLimits;
+use crate::okta::log::ExchangeLog;
+use crate::okta::wire::{Exchange, WireRequest, WireResponse, read_body};
 use crate::saml::attacks::{AttackDef, AttackInput};
 use crate::saml::idp::{
     ResponseSpec, SamlApp, SamlUser, base64_encode, decode_authn_request, parse_authn_request,
@@ -29,8 +33,14 @@ pub struct SsoTarget {
     pub key: SigningKey,
     pub attacker_key: SigningKey,
     pub http: reqwest::Client,
-    pub log: ExchangeLog,
+    /// How long one request may take (`--timeout`), within the run's deadline.
+    pub timeout: std::time::Duration,
+    pub log: Arc<ExchangeLog>,
+    pub limits: Arc<RunLimits>,
 }
+
+/// The most okta-sim reads of an SP's answer (an ACS or whoami answer is a page at most).
+pub const MAX_SP_RESPONSE_BYTES: usize = 2 * 1024 * 1024;
 
 /// What came of posting one response to the ACS.
 #[derive(Debug, Clone)]
@@ -84,10 +94,27 @@ fn session_cookies(resp: &reqwest::Response) -> String {
 
 impl SsoTarget {
     fn record(&self, ex: &Exchange) {
-        self.log
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(ex.clone());
+        self.log.record(ex);
+    }
+
+    /// Read an answer's body within the bounds; a failure is kept in the exchange.
+    async fn body_of(&self, ex: &mut Exchange, resp: &mut reqwest::Response) -> String {
+        match read_body(resp, MAX_SP_RESPONSE_BYTES).await {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                if let Some(r) = ex.response.as_mut() {
+                    r.body = text.clone();
+                }
+                text
+            }
+            Err((timed_out, why)) => {
+                if timed_out {
+                    self.limits.timed_out();
+                }
+                ex.error = Some(why);
+                String::new()
+            }
+        }
     }
 
     async fn send(
@@ -106,10 +133,13 @@ impl SsoTarget {
             headers: headers.clone(),
             body: body.clone(),
         };
-        let mut rb = self.http.request(
-            reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET),
-            url,
-        );
+        let mut rb = self
+            .http
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET),
+                url,
+            )
+            .timeout(self.limits.request_timeout(self.timeout));
         for (k, v) in &headers {
             rb = rb.header(k.as_str(), v.as_str());
         }
@@ -126,6 +156,10 @@ impl SsoTarget {
             error: None,
             attempt: 1,
         };
+        if let Some(why) = self.limits.refusal() {
+            ex.error = Some(why);
+            return (ex, None);
+        }
         let result = rb.send().await;
         let resp = match result {
             Ok(r) => {
@@ -148,10 +182,16 @@ impl SsoTarget {
                 Some(r)
             }
             Err(e) => {
+                if e.is_timeout() {
+                    self.limits.timed_out();
+                }
                 ex.error = Some(e.to_string());
                 None
             }
         };
+        if resp.is_some() {
+            self.limits.answered();
+        }
         ex.elapsed_ms = t0.elapsed().as_secs_f64() * 1000.0;
         (ex, resp)
     }
@@ -170,7 +210,7 @@ impl SsoTarget {
         let (mut ex, resp) = self
             .send(label, "POST", &self.acs_url, headers, Some(form.finish()))
             .await;
-        let Some(resp) = resp else {
+        let Some(mut resp) = resp else {
             self.record(&ex);
             return AcsOutcome {
                 exchange: ex,
@@ -181,10 +221,7 @@ impl SsoTarget {
         };
         let cookies = session_cookies(&resp);
         let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap_or_default();
-        if let Some(r) = ex.response.as_mut() {
-            r.body = text;
-        }
+        self.body_of(&mut ex, &mut resp).await;
         self.record(&ex);
         let accepted = (200..400).contains(&status);
         let mut whoami = None;
@@ -196,12 +233,9 @@ impl SsoTarget {
             let (mut wex, wresp) = self
                 .send(&format!("{label}: whoami"), "GET", url, h, None)
                 .await;
-            if let Some(r) = wresp {
+            if let Some(mut r) = wresp {
                 let ok = r.status().is_success();
-                let body = r.text().await.unwrap_or_default();
-                if let Some(resp) = wex.response.as_mut() {
-                    resp.body = body.clone();
-                }
+                let body = self.body_of(&mut wex, &mut r).await;
                 if ok {
                     whoami = serde_json::from_str::<Value>(&body).ok();
                 }

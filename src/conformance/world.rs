@@ -22,8 +22,9 @@ use super::catalogue::{applied, user_readback};
 use super::catalogue::{assign, group_push, import as import_checks, lifecycle, profile, sso};
 use super::check::{CheckDef, Checks, Grade, Subject};
 use super::grade;
+use crate::okta::limits::RunLimits;
+use crate::okta::log::ExchangeLog;
 use crate::okta::ops::{OktaSettings, Op, OpKind, SPEC_TEST_USER, Session, Step};
-use crate::okta::wire::ExchangeLog;
 use crate::okta::{OktaIds, WireClient};
 use crate::scim::list::{resources_of, total_results_of};
 
@@ -33,7 +34,9 @@ pub(crate) struct RunContext {
     pub wire: WireClient,
     pub settings: OktaSettings,
     pub seed: u64,
-    pub log: ExchangeLog,
+    pub log: Arc<ExchangeLog>,
+    /// The run's bounds: its deadline, timeouts, the redactor of the credential.
+    pub limits: Arc<RunLimits>,
     /// The SP to sign in to, when there is one.
     pub sso: Option<Arc<super::sso::SsoTarget>>,
     /// The grade of an SP accepting SHA-1 (policy).

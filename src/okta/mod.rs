@@ -1,8 +1,14 @@
 //! The simulated Okta (identity-provider side): the wire envelope, the named operation
-//! sequences, Okta-format identifiers and the 429 policy.
+//! sequences, Okta-format identifiers, the 429 policy, and the bounds of a run (deadline,
+//! timeouts, answer sizes, the credential kept out of everything written).
 
+pub mod auth;
+pub mod exchange;
 pub mod ids;
+pub mod limits;
+pub mod log;
 pub mod ops;
+pub mod redact;
 pub mod retry;
 pub mod wire;
 

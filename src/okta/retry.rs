@@ -29,17 +29,28 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// The wait before try number `attempt + 1`, after `attempt` tries (1-based) ended in 429.
+    /// Any `Retry-After` and any time scale give a wait (saturating at [`Duration::MAX`]): the
+    /// run's deadline decides whether it is waited.
     pub fn wait(&self, attempt: u32, retry_after: Option<&str>) -> Duration {
         let base = match retry_after
             .map(str::trim)
             .and_then(|s| s.parse::<u64>().ok())
         {
-            Some(secs) => return Duration::from_secs(secs).mul_f64(self.time_scale.max(0.0)),
-            None => self.default_wait,
+            Some(secs) => Duration::from_secs(secs),
+            None => self
+                .default_wait
+                .saturating_mul(1u32 << attempt.saturating_sub(1).min(20)),
         };
-        let doubled = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
-        doubled.mul_f64(self.time_scale.max(0.0))
+        scale(base, self.time_scale)
     }
+}
+
+/// `d` times `factor`, saturating; a negative or NaN factor is 0.
+fn scale(d: Duration, factor: f64) -> Duration {
+    if factor.is_nan() || factor <= 0.0 {
+        return Duration::ZERO;
+    }
+    Duration::try_from_secs_f64(d.as_secs_f64() * factor).unwrap_or(Duration::MAX)
 }
 
 #[cfg(test)]
@@ -77,5 +88,22 @@ mod tests {
             ..RetryPolicy::default()
         };
         assert_eq!(p.wait(9, None), Duration::ZERO);
+    }
+
+    #[test]
+    fn huge_numbers_saturate_instead_of_panicking() {
+        let p = RetryPolicy::default();
+        assert!(p.wait(1, Some("18446744073709551615")) >= Duration::from_secs(u64::MAX));
+        let p = RetryPolicy {
+            time_scale: 1e300,
+            ..RetryPolicy::default()
+        };
+        assert_eq!(p.wait(1, Some("100000")), Duration::MAX);
+        assert_eq!(p.wait(u32::MAX, None), Duration::MAX);
+        let p = RetryPolicy {
+            time_scale: f64::NAN,
+            ..RetryPolicy::default()
+        };
+        assert_eq!(p.wait(1, Some("5")), Duration::ZERO);
     }
 }

@@ -3,43 +3,25 @@
 //! (`filter=userName%20eq%20%22a%40b.com%22&startIndex=1&count=100`), its authorization modes,
 //! the 60 s timeout, and the 429 policy of §9. Every exchange is recorded with timestamps.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 use serde_json::Value;
 
+pub use super::auth::{Auth, mask};
+pub use super::exchange::{
+    Exchange, HARNESS_USER_AGENT, OKTA_USER_AGENT, SCIM_JSON, SCIM_JSON_UTF8, WireRequest,
+    WireResponse, brief, okta_query,
+};
+pub use super::limits::MAX_RESPONSE_BYTES;
+use super::limits::RunLimits;
+pub use super::log::ExchangeLog;
+use super::redact::Redactor;
 use super::retry::RetryPolicy;
 
-/// The User-Agent of Okta's provisioning engine, unchanged since 2018 (§8.1).
-pub const OKTA_USER_AGENT: &str = "Okta SCIM Client 1.0.0";
-/// The User-Agent of requests okta-sim makes that Okta would not (setting up what the vendor
-/// had before Okta was connected, reading back what Okta wrote): a vendor's logs tell them apart.
-pub const HARNESS_USER_AGENT: &str = concat!(
-    "okta-sim/",
-    env!("CARGO_PKG_VERSION"),
-    " (not Okta: setup and read-back)"
-);
-/// The SCIM media type (RFC 7644 §3.1).
-pub const SCIM_JSON: &str = "application/scim+json";
-/// The Content-Type Okta sends with a body.
-pub const SCIM_JSON_UTF8: &str = "application/scim+json; charset=utf-8";
 /// Okta closes the socket after 60 s without response data (§8.4).
 pub const OKTA_TIMEOUT: Duration = Duration::from_secs(60);
-/// Responses larger than this are cut off and reported as an error.
-pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
-/// After this many timeouts in a row the target is considered gone: later requests fail at once.
-pub const TIMEOUTS_BEFORE_GIVING_UP: u32 = 2;
-
-/// Characters Okta leaves unencoded in a query value: letters, digits, `-`, `.`, `_`, `~`.
-const OKTA_QUERY: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
 
 /// The two kinds of app (okta-scim-wire, "Two kinds of app").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -61,241 +43,6 @@ impl AppKind {
     }
 }
 
-/// How Okta authenticates to the app (§8.3).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Auth {
-    /// The OIN "Header" mode and the Header Auth template: the value exactly as typed.
-    Header(String),
-    /// `Bearer <token>` (OIN "Bearer", AIW "HTTP Header").
-    Bearer(String),
-    /// `Basic base64(user:pass)` (AIW and the Basic Auth template; not for new OIN apps).
-    /// `user:password`.
-    Basic {
-        /// The user.
-        user: String,
-        /// The password.
-        password: String,
-    },
-    /// An OAuth 2.0 access token, sent as a bearer token.
-    OAuth(String),
-}
-
-impl Auth {
-    /// The Authorization header value this credential sends.
-    pub fn header_value(&self) -> String {
-        match self {
-            Auth::Header(v) => v.clone(),
-            Auth::Bearer(t) | Auth::OAuth(t) => format!("Bearer {t}"),
-            Auth::Basic { user, password } => {
-                format!(
-                    "Basic {}",
-                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
-                )
-            }
-        }
-    }
-
-    /// A deliberately wrong credential of the same mode (for the 401 checks).
-    pub fn wrong(&self) -> Auth {
-        match self {
-            Auth::Header(_) => Auth::Header("non-token".into()),
-            Auth::Bearer(_) => Auth::Bearer("non-token".into()),
-            Auth::OAuth(_) => Auth::OAuth("non-token".into()),
-            Auth::Basic { user, .. } => Auth::Basic {
-                user: user.clone(),
-                password: "non-token".into(),
-            },
-        }
-    }
-}
-
-/// Encode query parameters the way Okta does: `%20` for spaces, `%22` for quotes, `%40` for @.
-pub fn okta_query(params: &[(&str, &str)]) -> String {
-    params
-        .iter()
-        .map(|(k, v)| {
-            format!(
-                "{}={}",
-                utf8_percent_encode(k, OKTA_QUERY),
-                utf8_percent_encode(v, OKTA_QUERY)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// One request as Okta writes it: method, path (relative to the SCIM base URL, with the query),
-/// headers in Okta's order, and the compact body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct WireRequest {
-    /// The method.
-    pub method: String,
-    /// The path relative to the SCIM base URL, with the query.
-    pub path: String,
-    /// The headers, in Okta's order.
-    pub headers: Vec<(String, String)>,
-    /// The body, compact, as sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
-}
-
-impl WireRequest {
-    /// A request with Okta's headers (§8.1). `Content-Type` only when there is a body, and on
-    /// DELETE (S3 shows it there without a body).
-    pub fn okta(method: &str, path: String, body: Option<&Value>, auth: &Auth) -> Self {
-        let mut headers = vec![
-            ("Accept".to_string(), SCIM_JSON.to_string()),
-            ("Accept-Charset".to_string(), "utf-8".to_string()),
-        ];
-        if body.is_some() || method == "DELETE" {
-            headers.push(("Content-Type".into(), SCIM_JSON_UTF8.into()));
-        }
-        headers.push(("User-Agent".into(), OKTA_USER_AGENT.into()));
-        headers.push(("Authorization".into(), auth.header_value()));
-        headers.push(("Connection".into(), "Keep-Alive".into()));
-        headers.push(("Accept-Encoding".into(), "gzip,deflate".into()));
-        WireRequest {
-            method: method.into(),
-            path,
-            headers,
-            body: body.map(|b| b.to_string()),
-        }
-    }
-
-    /// The request line, headers and body as text, with the Authorization value masked.
-    pub fn to_text(&self, base_path: &str, mask_auth: bool) -> String {
-        let mut s = format!("{} {}{} HTTP/1.1\n", self.method, base_path, self.path);
-        for (k, v) in &self.headers {
-            let v = if mask_auth && k.eq_ignore_ascii_case("authorization") {
-                mask(v)
-            } else {
-                v.clone()
-            };
-            s.push_str(&format!("{k}: {v}\n"));
-        }
-        if let Some(b) = &self.body {
-            s.push('\n');
-            s.push_str(b);
-            s.push('\n');
-        }
-        s
-    }
-
-    /// The first header of this name (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The body as JSON, when it is.
-    pub fn json_body(&self) -> Option<Value> {
-        self.body
-            .as_deref()
-            .and_then(|b| serde_json::from_str(b).ok())
-    }
-}
-
-/// `Bearer abcdef…` becomes `Bearer ab…(40 chars)`: enough to tell tokens apart, not to use one.
-pub fn mask(value: &str) -> String {
-    let (scheme, cred) = match value.split_once(' ') {
-        Some((s, c)) => (format!("{s} "), c),
-        None => (String::new(), value),
-    };
-    let shown: String = cred.chars().take(2).collect();
-    format!("{scheme}{shown}…({} chars)", cred.chars().count())
-}
-
-/// A response as received.
-#[derive(Debug, Clone, Serialize)]
-pub struct WireResponse {
-    /// The status code.
-    pub status: u16,
-    /// The headers, in order.
-    pub headers: Vec<(String, String)>,
-    /// The body (invalid UTF-8 replaced).
-    pub body: String,
-}
-
-impl WireResponse {
-    /// The body as JSON, when it is.
-    pub fn json(&self) -> Option<Value> {
-        serde_json::from_str(&self.body).ok()
-    }
-    /// The first header of this name (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-    /// The body shortened for messages.
-    pub fn brief(&self) -> String {
-        brief(&self.body, 300)
-    }
-}
-
-pub use crate::text::brief;
-
-/// One request and what came of it.
-#[derive(Debug, Clone, Serialize)]
-pub struct Exchange {
-    /// What the request was for, e.g. `assign user: userName pre-check`.
-    pub label: String,
-    /// When it was sent (RFC 3339, milliseconds).
-    pub started: String,
-    /// How long the answer took.
-    pub elapsed_ms: f64,
-    /// The absolute URL.
-    pub url: String,
-    /// What was sent.
-    pub request: WireRequest,
-    /// What came back, when anything did.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub response: Option<WireResponse>,
-    /// Why nothing came back.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// 1 for the first try; more when 429s were retried.
-    pub attempt: u32,
-}
-
-impl Exchange {
-    /// The status, when there was an answer.
-    pub fn status(&self) -> Option<u16> {
-        self.response.as_ref().map(|r| r.status)
-    }
-    /// The body as JSON, when it is.
-    pub fn json(&self) -> Option<Value> {
-        self.response.as_ref().and_then(WireResponse::json)
-    }
-    /// `201 {"id":…}` or the transport error, for messages.
-    pub fn got(&self) -> String {
-        match (&self.response, &self.error) {
-            (Some(r), _) if r.body.is_empty() => format!("{} (empty body)", r.status),
-            (Some(r), _) => format!("{} {}", r.status, r.brief()),
-            (None, Some(e)) => format!("no response: {e}"),
-            (None, None) => "no response".into(),
-        }
-    }
-    /// `PATCH /Users/…  {…}` for messages.
-    pub fn sent(&self) -> String {
-        match &self.request.body {
-            Some(b) => format!(
-                "{} {}  {}",
-                self.request.method,
-                self.request.path,
-                brief(b, 300)
-            ),
-            None => format!("{} {}", self.request.method, self.request.path),
-        }
-    }
-}
-
-/// Where exchanges go: every client of a run shares one, for the transcript.
-pub type ExchangeLog = Arc<Mutex<Vec<Exchange>>>;
-
 /// An HTTP client that speaks as Okta to one SCIM base URL.
 #[derive(Clone)]
 pub struct WireClient {
@@ -308,8 +55,9 @@ pub struct WireClient {
     pub auth: Auth,
     /// How it retries a 429.
     pub retry: RetryPolicy,
-    timeouts_in_a_row: Arc<AtomicU32>,
-    log: ExchangeLog,
+    timeout: Duration,
+    limits: Arc<RunLimits>,
+    log: Arc<ExchangeLog>,
 }
 
 /// Errors building a client.
@@ -324,23 +72,18 @@ pub enum WireError {
 }
 
 impl WireClient {
-    /// A client of the SCIM base URL, sending `auth`, recording every exchange into `log`.
+    /// A client of the SCIM base URL, sending `auth`, recording every exchange into `log`,
+    /// within the default bounds ([`RunLimits::default`], redacting `auth`) until
+    /// [`WireClient::with_limits`] gives the run's.
     pub fn new(
         base_url: &str,
         auth: Auth,
         timeout: Duration,
         retry: RetryPolicy,
-        log: ExchangeLog,
+        log: Arc<ExchangeLog>,
     ) -> Result<Self, WireError> {
         let base_url = base_url.trim_end_matches('/').to_string();
-        let parsed = reqwest::Url::parse(&base_url)
-            .map_err(|e| WireError::BadUrl(base_url.clone(), e.to_string()))?;
-        if parsed.scheme() != "http" && parsed.scheme() != "https" {
-            return Err(WireError::BadUrl(
-                base_url,
-                "the scheme must be http or https".into(),
-            ));
-        }
+        let parsed = check_url(&base_url).map_err(|e| WireError::BadUrl(base_url.clone(), e))?;
         let base_path = parsed.path().trim_end_matches('/').to_string();
         let host = match (parsed.host_str(), parsed.port()) {
             (Some(h), Some(p)) => format!("{h}:{p}"),
@@ -349,11 +92,14 @@ impl WireClient {
         };
         let http = reqwest::Client::builder()
             .http1_title_case_headers()
-            .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| WireError::Client(e.to_string()))?;
+        let limits = Arc::new(RunLimits::new(
+            super::limits::DEFAULT_DEADLINE,
+            Redactor::for_auth(&auth),
+        ));
         Ok(WireClient {
             http,
             user_agent: OKTA_USER_AGENT,
@@ -362,21 +108,22 @@ impl WireClient {
             host,
             auth,
             retry,
-            timeouts_in_a_row: Arc::new(AtomicU32::new(0)),
+            timeout,
+            limits,
             log,
         })
+    }
+
+    /// Send within the bounds of this run (deadline, timeouts, redaction), shared with every
+    /// other client of it.
+    pub fn with_limits(mut self, limits: Arc<RunLimits>) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// The SCIM base URL.
     pub fn base_url(&self) -> &str {
         &self.base_url
-    }
-
-    /// Count timeouts together with other clients of the same target (one run), so a target
-    /// that stopped answering is given up once, not once per client.
-    pub fn sharing_timeouts(mut self, counter: Arc<AtomicU32>) -> Self {
-        self.timeouts_in_a_row = counter;
-        self
     }
 
     /// The path part of the base URL, e.g. `/scim/v2`.
@@ -385,7 +132,7 @@ impl WireClient {
     }
 
     /// Where the exchanges go.
-    pub fn log(&self) -> &ExchangeLog {
+    pub fn log(&self) -> &Arc<ExchangeLog> {
         &self.log
     }
 
@@ -443,26 +190,39 @@ impl WireClient {
         req
     }
 
-    /// Send one request with Okta's 429 policy; every try is logged.
+    /// Send one request with Okta's 429 policy; every try is logged. A wait that would outlast
+    /// the run's deadline is not waited: the 429 is the answer.
     pub async fn send(&self, label: &str, req: WireRequest) -> Exchange {
         let mut attempt = 1;
         loop {
-            let ex = self.send_once(label, &req, attempt).await;
+            let mut ex = self.send_once(label, &req, attempt).await;
             let retry_after = ex
                 .response
                 .as_ref()
                 .filter(|r| r.status == 429)
                 .map(|r| r.header("retry-after").map(String::from));
-            self.log
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(ex.clone());
-            match retry_after {
+            let wait = match retry_after {
                 Some(ra) if attempt < self.retry.max_attempts => {
-                    tokio::time::sleep(self.retry.wait(attempt, ra.as_deref())).await;
+                    let wait = self.retry.wait(attempt, ra.as_deref());
+                    if self.limits.wait_allowed(wait) {
+                        Some(wait)
+                    } else {
+                        ex.error = Some(format!(
+                            "not retried: the wait for this 429 ({} s) would outlast the run's deadline",
+                            wait.as_secs()
+                        ));
+                        None
+                    }
+                }
+                _ => None,
+            };
+            self.log.record(&ex);
+            match wait {
+                Some(wait) => {
+                    tokio::time::sleep(wait).await;
                     attempt += 1;
                 }
-                _ => return ex,
+                None => return ex,
             }
         }
     }
@@ -471,31 +231,40 @@ impl WireClient {
         let url = format!("{}{}", self.base_url, req.path);
         let started = crate::timestamp::now();
         let t0 = Instant::now();
+        // The exchange okta-sim keeps shows the credential masked; the request sent carries it.
+        let mut shown = req.clone();
+        for (k, v) in shown.headers.iter_mut() {
+            if k.eq_ignore_ascii_case("authorization") {
+                *v = mask(v);
+            }
+        }
         let mut ex = Exchange {
             label: label.to_string(),
             started,
             elapsed_ms: 0.0,
             url: url.clone(),
-            request: req.clone(),
+            request: shown,
             response: None,
             error: None,
             attempt,
         };
-        let gone = self.timeouts_in_a_row.load(Ordering::Relaxed);
-        if gone >= TIMEOUTS_BEFORE_GIVING_UP {
-            ex.error = Some(format!(
-                "not sent: the target stopped answering ({gone} requests in a row timed out)"
-            ));
+        if let Some(why) = self.limits.refusal() {
+            ex.error = Some(why);
             return ex;
         }
         match self.exchange(&url, req).await {
-            Ok(resp) => {
-                self.timeouts_in_a_row.store(0, Ordering::Relaxed);
+            Ok(mut resp) => {
+                self.limits.answered();
+                let r = &self.limits.redactor;
+                r.redact_in_place(&mut resp.body);
+                for (_, v) in resp.headers.iter_mut() {
+                    r.redact_in_place(v);
+                }
                 ex.response = Some(resp);
             }
             Err((timed_out, e)) => {
                 if timed_out {
-                    self.timeouts_in_a_row.fetch_add(1, Ordering::Relaxed);
+                    self.limits.timed_out();
                 }
                 ex.error = Some(e);
             }
@@ -507,7 +276,10 @@ impl WireClient {
     async fn exchange(&self, url: &str, req: &WireRequest) -> Result<WireResponse, (bool, String)> {
         let method = reqwest::Method::from_bytes(req.method.as_bytes())
             .map_err(|e| (false, e.to_string()))?;
-        let mut rb = self.http.request(method, url);
+        let mut rb = self
+            .http
+            .request(method, url)
+            .timeout(self.limits.request_timeout(self.timeout));
         for (k, v) in &req.headers {
             rb = rb.header(k.as_str(), v.as_str());
         }
@@ -529,33 +301,69 @@ impl WireClient {
                 )
             })
             .collect();
-        let mut bytes = Vec::new();
-        loop {
-            match resp.chunk().await {
-                Ok(Some(chunk)) => {
-                    if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                        return Err((
-                            false,
-                            format!("the response body is larger than {MAX_RESPONSE_BYTES} bytes"),
-                        ));
-                    }
-                    bytes.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    return Err((
-                        e.is_timeout(),
-                        format!("reading the response body failed: {}", describe(&e)),
-                    ));
-                }
-            }
-        }
+        let bytes = read_body(&mut resp, MAX_RESPONSE_BYTES).await?;
         Ok(WireResponse {
             status,
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
         })
     }
+}
+
+/// Read an answer's body, at most `max` bytes (a longer one is an error, and the rest is never
+/// read). `Err((timed_out, why))`.
+pub async fn read_body(
+    resp: &mut reqwest::Response,
+    max: usize,
+) -> Result<Vec<u8>, (bool, String)> {
+    if let Some(len) = resp.content_length()
+        && len > max as u64
+    {
+        return Err((
+            false,
+            format!("the response body is {len} bytes, more than the {max} okta-sim reads"),
+        ));
+    }
+    let mut bytes = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if bytes.len() + chunk.len() > max {
+                    return Err((
+                        false,
+                        format!("the response body is larger than the {max} bytes okta-sim reads"),
+                    ));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(bytes),
+            Err(e) => {
+                return Err((
+                    e.is_timeout(),
+                    format!("reading the response body failed: {}", describe(&e)),
+                ));
+            }
+        }
+    }
+}
+
+/// A URL okta-sim may send to: http or https, with a host, and no credentials in it (they would
+/// be sent as a second Authorization header and printed wherever the URL is).
+pub fn check_url(url: &str) -> Result<reqwest::Url, String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| e.to_string())?;
+    if parsed.scheme() != "http" && parsed.scheme() != "https" {
+        return Err("the scheme must be http or https".into());
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(
+            "the URL carries credentials: give them with --basic, --token or --auth-header instead"
+                .into(),
+        );
+    }
+    if parsed.host_str().is_none() {
+        return Err("the URL has no host".into());
+    }
+    Ok(parsed)
 }
 
 fn describe(e: &reqwest::Error) -> String {

@@ -1,0 +1,157 @@
+//! The bounds of a run, shared by every client of it: a deadline no wait outlives, the number
+//! of timeouts after which a target is given up, the largest answer read, and the redactor of
+//! the credential. Whatever a target does (answer slowly, never, hugely, or always 429), a run
+//! ends by its deadline with everything it sent and received accounted for.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use super::redact::Redactor;
+
+/// The deadline of a run when none is given: long enough for any real server's whole suite
+/// (the embedded app's takes about a second), short enough for a CI job.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(600);
+/// The longest deadline accepted.
+pub const MAX_DEADLINE: Duration = Duration::from_secs(24 * 3600);
+/// After this many timeouts in a row the target is considered gone.
+pub const TIMEOUTS_IN_A_ROW: u32 = 2;
+/// After this many timeouts in all the target is given up, even if it answers in between.
+pub const TIMEOUTS_IN_ALL: u32 = 6;
+/// Answers larger than this are cut off and reported as an error (a SCIM page of 1,000 full
+/// users is a few megabytes).
+pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
+/// The shared bounds of one run.
+#[derive(Debug)]
+pub struct RunLimits {
+    deadline: Instant,
+    budget: Duration,
+    in_a_row: AtomicU32,
+    in_all: AtomicU32,
+    /// Removes the credential from whatever is kept or written.
+    pub redactor: Redactor,
+}
+
+impl RunLimits {
+    /// Bounds for a run that starts now and must end within `budget` (at most [`MAX_DEADLINE`]).
+    pub fn new(budget: Duration, redactor: Redactor) -> Self {
+        let budget = budget.min(MAX_DEADLINE);
+        RunLimits {
+            deadline: Instant::now() + budget,
+            budget,
+            in_a_row: AtomicU32::new(0),
+            in_all: AtomicU32::new(0),
+            redactor,
+        }
+    }
+
+    /// When the run must be over.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// The run's whole budget, for messages.
+    pub fn budget(&self) -> Duration {
+        self.budget
+    }
+
+    /// The time left.
+    pub fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// Whether the deadline has passed.
+    pub fn expired(&self) -> bool {
+        self.remaining().is_zero()
+    }
+
+    /// Why nothing more may be sent to the target, if so.
+    pub fn refusal(&self) -> Option<String> {
+        if self.expired() {
+            return Some(format!(
+                "not sent: the run's deadline ({} s, --deadline) has passed",
+                self.budget.as_secs()
+            ));
+        }
+        let (row, all) = (
+            self.in_a_row.load(Ordering::Relaxed),
+            self.in_all.load(Ordering::Relaxed),
+        );
+        if row >= TIMEOUTS_IN_A_ROW {
+            return Some(format!(
+                "not sent: the target stopped answering ({row} requests in a row timed out)"
+            ));
+        }
+        if all >= TIMEOUTS_IN_ALL {
+            return Some(format!(
+                "not sent: the target was given up after {all} timeouts in this run"
+            ));
+        }
+        None
+    }
+
+    /// The timeout of one request: `wanted`, or less when the deadline is nearer.
+    pub fn request_timeout(&self, wanted: Duration) -> Duration {
+        wanted.min(self.remaining()).max(Duration::from_millis(1))
+    }
+
+    /// A wait the target asked for, if it ends before the deadline.
+    pub fn wait_allowed(&self, wait: Duration) -> bool {
+        wait < self.remaining()
+    }
+
+    /// The target answered.
+    pub fn answered(&self) {
+        self.in_a_row.store(0, Ordering::Relaxed);
+    }
+
+    /// A request to the target timed out.
+    pub fn timed_out(&self) {
+        self.in_a_row.fetch_add(1, Ordering::Relaxed);
+        self.in_all.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl Default for RunLimits {
+    fn default() -> Self {
+        RunLimits::new(DEFAULT_DEADLINE, Redactor::none())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_in_a_row_and_in_all_give_the_target_up() {
+        let l = RunLimits::default();
+        l.timed_out();
+        l.answered();
+        assert!(l.refusal().is_none());
+        l.timed_out();
+        l.timed_out();
+        assert!(l.refusal().unwrap().contains("in a row"));
+        // A target that answers every other request still runs out.
+        let l = RunLimits::default();
+        for _ in 0..TIMEOUTS_IN_ALL {
+            assert!(l.refusal().is_none());
+            l.timed_out();
+            l.answered();
+        }
+        assert!(l.refusal().unwrap().contains("given up"));
+    }
+
+    #[test]
+    fn the_deadline_bounds_timeouts_and_waits() {
+        let l = RunLimits::new(Duration::from_secs(5), Redactor::none());
+        assert!(l.request_timeout(Duration::from_secs(60)) <= Duration::from_secs(5));
+        assert!(!l.wait_allowed(Duration::from_secs(100_000)));
+        assert!(l.wait_allowed(Duration::from_secs(1)));
+        let over = RunLimits::new(Duration::ZERO, Redactor::none());
+        assert!(over.refusal().unwrap().contains("deadline"));
+        assert_eq!(
+            RunLimits::new(Duration::MAX, Redactor::none()).budget(),
+            MAX_DEADLINE
+        );
+    }
+}

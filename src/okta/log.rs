@@ -1,0 +1,279 @@
+//! Where the exchanges of a run go. Memory holds a bounded excerpt of each (the full answer is
+//! only held while it is graded); the transcript file, when asked for, gets each exchange as it
+//! happens, bodies up to a cap, the whole file up to a cap. Every exchange is redacted (the
+//! credential, wherever the target echoed it) and its Authorization header masked before it is
+//! kept or written.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use super::auth::mask;
+use super::exchange::Exchange;
+use super::redact::Redactor;
+
+/// The bytes of a body kept in memory for the run's outcome.
+pub const KEPT_BODY_BYTES: usize = 4 * 1024;
+/// The bytes of a body written to the transcript.
+pub const TRANSCRIPT_BODY_BYTES: usize = 1024 * 1024;
+/// Past this size the transcript keeps only excerpts of bodies.
+pub const TRANSCRIPT_MAX_BYTES: u64 = 256 * 1024 * 1024;
+/// Exchanges kept in memory at most; later ones are counted, and still written to the transcript.
+pub const MAX_KEPT_EXCHANGES: usize = 100_000;
+
+/// The exchanges of a run.
+#[derive(Debug)]
+pub struct ExchangeLog {
+    inner: Mutex<Inner>,
+    redactor: Redactor,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    kept: Vec<Exchange>,
+    not_kept: usize,
+    transcript: Option<Transcript>,
+}
+
+#[derive(Debug)]
+struct Transcript {
+    path: PathBuf,
+    out: BufWriter<File>,
+    written: u64,
+    entries: usize,
+    error: Option<String>,
+}
+
+impl Transcript {
+    fn write(&mut self, ex: &Exchange) {
+        if self.error.is_some() {
+            return;
+        }
+        let cap = if self.written < TRANSCRIPT_MAX_BYTES {
+            TRANSCRIPT_BODY_BYTES
+        } else {
+            KEPT_BODY_BYTES
+        };
+        let entry = match serde_json::to_string_pretty(&cut_bodies(ex.clone(), cap)) {
+            Ok(t) => t,
+            Err(e) => {
+                self.error = Some(e.to_string());
+                return;
+            }
+        };
+        let sep = if self.entries == 0 { "[\n" } else { ",\n" };
+        let result = self
+            .out
+            .write_all(sep.as_bytes())
+            .and_then(|_| self.out.write_all(entry.as_bytes()));
+        match result {
+            Ok(()) => {
+                self.written += (sep.len() + entry.len()) as u64;
+                self.entries += 1;
+            }
+            Err(e) => self.error = Some(e.to_string()),
+        }
+    }
+
+    fn finish(&mut self) -> Result<(), String> {
+        let end = if self.entries == 0 { "[]\n" } else { "\n]\n" };
+        let result = self
+            .out
+            .write_all(end.as_bytes())
+            .and_then(|_| self.out.flush());
+        let error = match (self.error.take(), result) {
+            (Some(e), _) => e,
+            (None, Err(e)) => e.to_string(),
+            (None, Ok(())) => return Ok(()),
+        };
+        Err(format!(
+            "cannot write the transcript {}: {error}",
+            self.path.display()
+        ))
+    }
+}
+
+/// `text` cut to at most `max` bytes (on a character boundary), saying how long it was.
+pub fn cut(text: &mut String, max: usize) {
+    if text.len() <= max {
+        return;
+    }
+    let total = text.len();
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.push_str(&format!("…[cut: {total} bytes in all]"));
+}
+
+/// The exchange with its bodies cut to `max` bytes.
+fn cut_bodies(mut ex: Exchange, max: usize) -> Exchange {
+    if let Some(b) = ex.request.body.as_mut() {
+        cut(b, max);
+    }
+    if let Some(r) = ex.response.as_mut() {
+        cut(&mut r.body, max);
+    }
+    ex
+}
+
+impl ExchangeLog {
+    /// A log kept in memory only, redacting with `redactor`.
+    pub fn new(redactor: Redactor) -> Self {
+        ExchangeLog {
+            inner: Mutex::new(Inner::default()),
+            redactor,
+        }
+    }
+
+    /// A log that also streams every exchange to a transcript file at `path` (created now).
+    pub fn with_transcript(redactor: Redactor, path: &Path) -> Result<Self, String> {
+        let file = File::create(path)
+            .map_err(|e| format!("cannot write the transcript {}: {e}", path.display()))?;
+        let log = ExchangeLog::new(redactor);
+        log.lock().transcript = Some(Transcript {
+            path: path.to_path_buf(),
+            out: BufWriter::new(file),
+            written: 0,
+            entries: 0,
+            error: None,
+        });
+        Ok(log)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The exchange as okta-sim may write it: the credential redacted wherever it appears, the
+    /// Authorization header masked.
+    pub fn clean(&self, ex: &Exchange) -> Exchange {
+        let mut ex = ex.clone();
+        let r = &self.redactor;
+        r.redact_in_place(&mut ex.url);
+        r.redact_in_place(&mut ex.request.path);
+        for (k, v) in ex.request.headers.iter_mut() {
+            if k.eq_ignore_ascii_case("authorization") && !v.contains('…') {
+                *v = mask(v);
+            }
+            r.redact_in_place(v);
+        }
+        if let Some(b) = ex.request.body.as_mut() {
+            r.redact_in_place(b);
+        }
+        if let Some(resp) = ex.response.as_mut() {
+            for (_, v) in resp.headers.iter_mut() {
+                r.redact_in_place(v);
+            }
+            r.redact_in_place(&mut resp.body);
+        }
+        if let Some(e) = ex.error.as_mut() {
+            r.redact_in_place(e);
+        }
+        ex
+    }
+
+    /// Record one exchange: written to the transcript (bodies capped), kept as an excerpt.
+    pub fn record(&self, ex: &Exchange) {
+        let ex = self.clean(ex);
+        let mut inner = self.lock();
+        if let Some(t) = inner.transcript.as_mut() {
+            t.write(&ex);
+        }
+        if inner.kept.len() < MAX_KEPT_EXCHANGES {
+            inner.kept.push(cut_bodies(ex, KEPT_BODY_BYTES));
+        } else {
+            inner.not_kept += 1;
+        }
+    }
+
+    /// The exchanges kept (bodies as excerpts), in order.
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        self.lock().kept.clone()
+    }
+
+    /// How many exchanges there were beyond those kept.
+    pub fn not_kept(&self) -> usize {
+        self.lock().not_kept
+    }
+
+    /// Close the transcript (if any): its JSON array ends, the file is flushed.
+    pub fn finish(&self) -> Result<(), String> {
+        match self.lock().transcript.as_mut() {
+            Some(t) => t.finish(),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::okta::auth::Auth;
+    use crate::okta::exchange::{WireRequest, WireResponse};
+    use crate::okta::redact::REDACTED;
+
+    fn exchange(body: &str) -> Exchange {
+        Exchange {
+            label: "x".into(),
+            started: String::new(),
+            elapsed_ms: 0.0,
+            url: "http://t/scim/Users".into(),
+            request: WireRequest::okta(
+                "GET",
+                "/Users".into(),
+                None,
+                &Auth::Bearer("tok-0123456789".into()),
+            ),
+            response: Some(WireResponse {
+                status: 200,
+                headers: vec![("X-Echo".into(), "Bearer tok-0123456789".into())],
+                body: body.into(),
+            }),
+            error: None,
+            attempt: 1,
+        }
+    }
+
+    #[test]
+    fn kept_exchanges_are_excerpts_without_the_credential() {
+        let log = ExchangeLog::new(Redactor::for_auth(&Auth::Bearer("tok-0123456789".into())));
+        let big = format!("{{\"echo\":\"tok-0123456789\"}}{}", " ".repeat(1 << 20));
+        log.record(&exchange(&big));
+        let kept = log.exchanges();
+        let r = kept[0].response.as_ref().unwrap();
+        assert!(r.body.len() < KEPT_BODY_BYTES + 100, "{}", r.body.len());
+        assert!(r.body.contains(REDACTED) && !r.body.contains("tok-0123456789"));
+        assert!(r.body.contains("bytes in all]"));
+        assert!(!r.headers[0].1.contains("tok-0123456789"));
+        let auth = kept[0].request.header("authorization").unwrap();
+        assert!(!auth.contains("tok-0123456789"), "{auth}");
+    }
+
+    #[test]
+    fn the_transcript_is_one_json_array_with_capped_bodies() {
+        let path = std::env::temp_dir().join(format!("okta-sim-log-{}.json", std::process::id()));
+        let log = ExchangeLog::with_transcript(Redactor::none(), &path).unwrap();
+        log.record(&exchange("{}"));
+        log.record(&exchange(&"x".repeat(TRANSCRIPT_BODY_BYTES + 10)));
+        log.finish().unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(v.as_array().unwrap().len(), 2);
+        let body = v[1]["response"]["body"].as_str().unwrap();
+        assert!(body.len() < TRANSCRIPT_BODY_BYTES + 100);
+    }
+
+    #[test]
+    fn cutting_respects_characters() {
+        let mut s = "ééé".to_string();
+        cut(&mut s, 3);
+        assert!(
+            s.starts_with('é') && s.ends_with("[cut: 6 bytes in all]"),
+            "{s}"
+        );
+    }
+}
