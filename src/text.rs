@@ -6,8 +6,7 @@ use std::borrow::Cow;
 /// `s` on one line, cut to `max` characters, control characters escaped.
 pub fn brief(s: &str, max: usize) -> String {
     let mut out = String::new();
-    let mut count = 0;
-    for c in s.chars() {
+    for (count, c) in s.chars().enumerate() {
         if count == max {
             out.push('…');
             return out;
@@ -17,7 +16,6 @@ pub fn brief(s: &str, max: usize) -> String {
             c if is_unsafe(c, false) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => out.push(c),
         }
-        count += 1;
     }
     out
 }

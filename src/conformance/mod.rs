@@ -33,7 +33,7 @@ use crate::okta::limits::{DEFAULT_DEADLINE, RunLimits};
 use crate::okta::log::ExchangeLog;
 use crate::okta::ops::OktaSettings;
 use crate::okta::redact::Redactor;
-use crate::okta::wire::{AppKind, Auth, Exchange, WireClient, check_url};
+use crate::okta::wire::{AppKind, Auth, Exchange, WireClient, check_url, shown_url};
 use crate::saml::idp::SamlApp;
 use crate::saml::keys::SigningKey;
 use world::{OktaWorld, RunContext};
@@ -60,6 +60,9 @@ pub enum Target {
     None,
 }
 
+/// The most okta-sim reads of an SP's metadata (one entity's metadata is a few kilobytes).
+pub const MAX_METADATA_BYTES: usize = 1024 * 1024;
+
 /// A service provider to sign in to (`--sp-acs` and friends).
 #[derive(Debug, Clone)]
 pub struct SpTarget {
@@ -76,22 +79,24 @@ pub struct SpTarget {
 impl SpTarget {
     /// The SP described by its metadata (entity ID and HTTP-POST ACS), fetched from `url`.
     pub async fn from_metadata_url(url: &str) -> Result<SpTarget, CheckError> {
+        let shown = shown_url(url);
+        check_url(url)
+            .map_err(|e| CheckError::Usage(format!("invalid --sp-metadata URL {shown:?}: {e}")))?;
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| CheckError::Io(e.to_string()))?;
-        let text = client
-            .get(url)
-            .send()
+        let mut resp = client.get(url).send().await.map_err(|e| {
+            CheckError::Unreachable(format!("cannot fetch --sp-metadata {shown}: {e}"))
+        })?;
+        let bytes = crate::okta::wire::read_body(&mut resp, MAX_METADATA_BYTES)
             .await
-            .map_err(|e| CheckError::Unreachable(format!("cannot fetch --sp-metadata {url}: {e}")))?
-            .text()
-            .await
-            .map_err(|e| {
-                CheckError::Unreachable(format!("cannot read --sp-metadata {url}: {e}"))
+            .map_err(|(_, e)| {
+                CheckError::Unreachable(format!("cannot read --sp-metadata {shown}: {e}"))
             })?;
+        let text = String::from_utf8_lossy(&bytes);
         let md = crate::saml::metadata::SpMetadata::parse(&text)
-            .map_err(|e| CheckError::Usage(format!("--sp-metadata {url}: {e}")))?;
+            .map_err(|e| CheckError::Usage(format!("--sp-metadata {shown}: {e}")))?;
         Ok(SpTarget {
             acs_url: md.acs_url,
             audience: md.entity_id,
@@ -278,8 +283,9 @@ impl Targets {
 async fn connect(opts: &CheckOptions) -> Result<Targets, CheckError> {
     let (base_url, auth, scim) = match &opts.target {
         Target::Url { base_url, auth } => {
-            check_url(base_url)
-                .map_err(|e| CheckError::Usage(format!("invalid target URL {base_url:?}: {e}")))?;
+            check_url(base_url).map_err(|e| {
+                CheckError::Usage(format!("invalid target URL {:?}: {e}", shown_url(base_url)))
+            })?;
             (base_url.clone(), auth.clone(), true)
         }
         Target::None => (
@@ -295,8 +301,9 @@ async fn connect(opts: &CheckOptions) -> Result<Targets, CheckError> {
             ("--sp-login", sp.login_url.as_ref()),
         ] {
             if let Some(url) = url {
-                check_url(url)
-                    .map_err(|e| CheckError::Usage(format!("invalid {what} URL {url:?}: {e}")))?;
+                check_url(url).map_err(|e| {
+                    CheckError::Usage(format!("invalid {what} URL {:?}: {e}", shown_url(url)))
+                })?;
             }
         }
     }
@@ -568,8 +575,9 @@ pub use crate::saml::keys::default_key_dir;
 
 /// Can anything be reached at the target's host and port? (exit 2 when not)
 async fn preflight(base_url: &str) -> Result<(), CheckError> {
-    let url = check_url(base_url)
-        .map_err(|e| CheckError::Usage(format!("invalid target URL {base_url:?}: {e}")))?;
+    let url = check_url(base_url).map_err(|e| {
+        CheckError::Usage(format!("invalid target URL {:?}: {e}", shown_url(base_url)))
+    })?;
     let host = url
         .host_str()
         .ok_or_else(|| CheckError::Usage(format!("invalid target URL {base_url:?}: no host")))?;

@@ -178,6 +178,7 @@ impl SsoTarget {
                     status,
                     headers,
                     body: String::new(),
+                    as_received: None,
                 });
                 Some(r)
             }

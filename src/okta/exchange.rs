@@ -126,6 +126,10 @@ pub struct WireResponse {
     pub headers: Vec<(String, String)>,
     /// The body (invalid UTF-8 replaced).
     pub body: String,
+    /// When the body was JSON padded with whitespace and is kept in its compact form: how many
+    /// bytes came in ([`crate::okta::limits::COMPACT_ABOVE`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_received: Option<usize>,
 }
 
 impl WireResponse {
@@ -181,8 +185,9 @@ impl Exchange {
     /// `201 {"id":…}` or the transport error, for messages.
     pub fn got(&self) -> String {
         match (&self.response, &self.error) {
-            (Some(r), _) if r.body.is_empty() => format!("{} (empty body)", r.status),
-            (Some(r), _) => format!("{} {}", r.status, r.brief()),
+            (Some(r), Some(e)) => format!("{} {}  ({e})", r.status, r.brief()),
+            (Some(r), None) if r.body.is_empty() => format!("{} (empty body)", r.status),
+            (Some(r), None) => format!("{} {}", r.status, r.brief()),
             (None, Some(e)) => format!("no response: {e}"),
             (None, None) => "no response".into(),
         }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use super::auth::mask;
-use super::exchange::Exchange;
+use super::exchange::{Exchange, WireRequest, WireResponse};
 use super::redact::Redactor;
 
 /// The bytes of a body kept in memory for the run's outcome.
@@ -46,7 +46,7 @@ struct Transcript {
 }
 
 impl Transcript {
-    fn write(&mut self, ex: &Exchange) {
+    fn write(&mut self, ex: &Exchange, redactor: &Redactor) {
         if self.error.is_some() {
             return;
         }
@@ -55,7 +55,7 @@ impl Transcript {
         } else {
             KEPT_BODY_BYTES
         };
-        let entry = match serde_json::to_string_pretty(&cut_bodies(ex.clone(), cap)) {
+        let entry = match serde_json::to_string_pretty(&excerpted(ex, cap, redactor)) {
             Ok(t) => t,
             Err(e) => {
                 self.error = Some(e.to_string());
@@ -94,29 +94,69 @@ impl Transcript {
     }
 }
 
-/// `text` cut to at most `max` bytes (on a character boundary), saying how long it was.
-pub fn cut(text: &mut String, max: usize) {
+/// At most the first `max` bytes of `text`, on a character boundary.
+fn prefix(text: &str, max: usize) -> &str {
     if text.len() <= max {
-        return;
+        return text;
     }
-    let total = text.len();
     let mut end = max;
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    text.truncate(end);
-    text.push_str(&format!("…[cut: {total} bytes in all]"));
+    &text[..end]
 }
 
-/// The exchange with its bodies cut to `max` bytes.
-fn cut_bodies(mut ex: Exchange, max: usize) -> Exchange {
-    if let Some(b) = ex.request.body.as_mut() {
-        cut(b, max);
+/// `text` redacted and cut to at most `max` bytes, saying how long it was, in a string of its
+/// own (never holding the original's memory). The redaction covers a margin past the cut, so a
+/// secret that straddles the cut is redacted too.
+pub fn excerpt(text: &str, max: usize, redactor: &Redactor) -> String {
+    let head = redactor.redact(prefix(text, max.saturating_add(redactor.longest())));
+    if text.len() <= max && head.len() <= max {
+        return head.into_owned();
     }
-    if let Some(r) = ex.response.as_mut() {
-        cut(&mut r.body, max);
+    format!("{}…[cut: {} bytes in all]", prefix(&head, max), text.len())
+}
+
+/// A copy of the exchange to keep or write: bodies as excerpts of at most `max` bytes, the
+/// credential redacted everywhere, the Authorization header masked.
+fn excerpted(ex: &Exchange, max: usize, r: &Redactor) -> Exchange {
+    let text = |s: &str| r.redact(s).into_owned();
+    Exchange {
+        label: ex.label.clone(),
+        started: ex.started.clone(),
+        elapsed_ms: ex.elapsed_ms,
+        url: text(&ex.url),
+        request: WireRequest {
+            method: ex.request.method.clone(),
+            path: text(&ex.request.path),
+            headers: ex
+                .request
+                .headers
+                .iter()
+                .map(|(k, v)| {
+                    let v = if k.eq_ignore_ascii_case("authorization") && !v.contains('…') {
+                        mask(v)
+                    } else {
+                        text(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+            body: ex.request.body.as_deref().map(|b| excerpt(b, max, r)),
+        },
+        response: ex.response.as_ref().map(|resp| WireResponse {
+            status: resp.status,
+            headers: resp
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), text(v)))
+                .collect(),
+            body: excerpt(&resp.body, max, r),
+            as_received: resp.as_received,
+        }),
+        error: ex.error.as_deref().map(text),
+        attempt: ex.attempt,
     }
-    ex
 }
 
 impl ExchangeLog {
@@ -148,42 +188,21 @@ impl ExchangeLog {
     }
 
     /// The exchange as okta-sim may write it: the credential redacted wherever it appears, the
-    /// Authorization header masked.
+    /// Authorization header masked, bodies whole.
     pub fn clean(&self, ex: &Exchange) -> Exchange {
-        let mut ex = ex.clone();
-        let r = &self.redactor;
-        r.redact_in_place(&mut ex.url);
-        r.redact_in_place(&mut ex.request.path);
-        for (k, v) in ex.request.headers.iter_mut() {
-            if k.eq_ignore_ascii_case("authorization") && !v.contains('…') {
-                *v = mask(v);
-            }
-            r.redact_in_place(v);
-        }
-        if let Some(b) = ex.request.body.as_mut() {
-            r.redact_in_place(b);
-        }
-        if let Some(resp) = ex.response.as_mut() {
-            for (_, v) in resp.headers.iter_mut() {
-                r.redact_in_place(v);
-            }
-            r.redact_in_place(&mut resp.body);
-        }
-        if let Some(e) = ex.error.as_mut() {
-            r.redact_in_place(e);
-        }
-        ex
+        excerpted(ex, usize::MAX, &self.redactor)
     }
 
     /// Record one exchange: written to the transcript (bodies capped), kept as an excerpt.
     pub fn record(&self, ex: &Exchange) {
-        let ex = self.clean(ex);
         let mut inner = self.lock();
         if let Some(t) = inner.transcript.as_mut() {
-            t.write(&ex);
+            t.write(ex, &self.redactor);
         }
         if inner.kept.len() < MAX_KEPT_EXCHANGES {
-            inner.kept.push(cut_bodies(ex, KEPT_BODY_BYTES));
+            inner
+                .kept
+                .push(excerpted(ex, KEPT_BODY_BYTES, &self.redactor));
         } else {
             inner.not_kept += 1;
         }
@@ -212,7 +231,6 @@ impl ExchangeLog {
 mod tests {
     use super::*;
     use crate::okta::auth::Auth;
-    use crate::okta::exchange::{WireRequest, WireResponse};
     use crate::okta::redact::REDACTED;
 
     fn exchange(body: &str) -> Exchange {
@@ -231,6 +249,7 @@ mod tests {
                 status: 200,
                 headers: vec![("X-Echo".into(), "Bearer tok-0123456789".into())],
                 body: body.into(),
+                as_received: None,
             }),
             error: None,
             attempt: 1,
@@ -268,12 +287,22 @@ mod tests {
     }
 
     #[test]
-    fn cutting_respects_characters() {
-        let mut s = "ééé".to_string();
-        cut(&mut s, 3);
+    fn excerpts_respect_characters_and_redact_across_the_cut() {
+        assert_eq!(
+            excerpt("ééé", 3, &Redactor::none()),
+            "é…[cut: 6 bytes in all]"
+        );
+        assert_eq!(excerpt("short", 10, &Redactor::none()), "short");
+        let r = Redactor::for_auth(&Auth::Bearer("tok-0123456789".into()));
+        // The token starts before the cut and ends after it: no part of it is kept.
+        let text = format!("{}tok-0123456789{}", "a".repeat(10), "b".repeat(100));
+        let e = excerpt(&text, 15, &r);
+        assert!(!e.contains("tok-"), "{e}");
+        let kept = excerpt(&"x".repeat(1 << 20), 100, &r);
         assert!(
-            s.starts_with('é') && s.ends_with("[cut: 6 bytes in all]"),
-            "{s}"
+            kept.capacity() < 1024,
+            "an excerpt holds {} bytes",
+            kept.capacity()
         );
     }
 }

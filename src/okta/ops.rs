@@ -14,6 +14,7 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value, json};
 
 use super::ids::{OktaIds, OktaUser};
+use super::limits::OP_ANSWER_BUDGET;
 use super::wire::{AppKind, Exchange, WireClient, WireRequest};
 use crate::scim::list::{resources_of, total_results_of};
 use crate::scim::schema::{GROUP_SCHEMA, PATCH_OP_SCHEMA, USER_SCHEMA};
@@ -376,6 +377,8 @@ pub struct Op {
     misread: Cell<Option<Step>>,
     /// Set when Okta would have stopped (and marked the task failed).
     pub error: Option<OpError>,
+    /// The answer bytes held.
+    retained: usize,
 }
 
 impl Op {
@@ -387,6 +390,7 @@ impl Op {
             graded: Vec::new(),
             misread: Cell::new(None),
             error: None,
+            retained: 0,
         }
     }
 
@@ -395,7 +399,20 @@ impl Op {
         self.kind.name()
     }
 
-    fn push(&mut self, step: Step, ex: Exchange) {
+    /// Keep an exchange for grading, within [`OP_ANSWER_BUDGET`]: past it, the answer is kept
+    /// as an excerpt and the exchange says why.
+    fn push(&mut self, step: Step, mut ex: Exchange) {
+        if let Some(r) = ex.response.as_mut() {
+            if self.retained + r.body.len() > OP_ANSWER_BUDGET {
+                let total = r.body.len();
+                r.body = crate::okta::log::excerpt(&r.body, 1024, &Default::default());
+                ex.error = Some(format!(
+                    "okta-sim holds at most {} MiB of answers per operation: this one ({total} bytes) is kept as an excerpt",
+                    OP_ANSWER_BUDGET >> 20
+                ));
+            }
+            self.retained += r.body.len();
+        }
         self.exchanges.push((step, ex));
         self.graded.push(Cell::new(false));
     }

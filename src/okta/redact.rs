@@ -64,6 +64,11 @@ impl Redactor {
         Redactor { secrets }
     }
 
+    /// The length in bytes of the longest secret (0 when there is none).
+    pub fn longest(&self) -> usize {
+        self.secrets.first().map_or(0, String::len)
+    }
+
     /// Whether there is anything to redact.
     pub fn is_empty(&self) -> bool {
         self.secrets.is_empty()

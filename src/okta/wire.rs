@@ -83,12 +83,18 @@ impl WireClient {
         log: Arc<ExchangeLog>,
     ) -> Result<Self, WireError> {
         let base_url = base_url.trim_end_matches('/').to_string();
-        let parsed = check_url(&base_url).map_err(|e| WireError::BadUrl(base_url.clone(), e))?;
+        let parsed =
+            check_url(&base_url).map_err(|e| WireError::BadUrl(shown_url(&base_url), e))?;
         let base_path = parsed.path().trim_end_matches('/').to_string();
         let host = match (parsed.host_str(), parsed.port()) {
             (Some(h), Some(p)) => format!("{h}:{p}"),
             (Some(h), None) => h.to_string(),
-            (None, _) => return Err(WireError::BadUrl(base_url, "the URL has no host".into())),
+            (None, _) => {
+                return Err(WireError::BadUrl(
+                    shown_url(&base_url),
+                    "the URL has no host".into(),
+                ));
+            }
         };
         let http = reqwest::Client::builder()
             .http1_title_case_headers()
@@ -302,10 +308,13 @@ impl WireClient {
             })
             .collect();
         let bytes = read_body(&mut resp, MAX_RESPONSE_BYTES).await?;
+        let (body, as_received) =
+            super::limits::compact_json(String::from_utf8_lossy(&bytes).into_owned());
         Ok(WireResponse {
             status,
             headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
+            body,
+            as_received,
         })
     }
 }
@@ -344,6 +353,23 @@ pub async fn read_body(
                 ));
             }
         }
+    }
+}
+
+/// `url` as okta-sim may print it: any user and password in it left out.
+pub fn shown_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        Ok(_) => url.to_string(),
+        // Unparsable: cut anything that looks like user information.
+        Err(_) => match (url.find("://"), url.rfind('@')) {
+            (Some(s), Some(at)) if at > s => format!("{}{}", &url[..s + 3], &url[at + 1..]),
+            _ => url.to_string(),
+        },
     }
 }
 
