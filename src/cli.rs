@@ -244,7 +244,8 @@ pub struct CheckArgs {
     #[arg(long)]
     pub seed: Option<u64>,
 
-    /// Write every request and response, with timestamps, to this JSON file (tokens masked).
+    /// Write every request and response, with timestamps, to this JSON file as the run goes
+    /// (the credential masked and redacted; bodies up to 1 MiB).
     #[arg(long, value_name = "PATH")]
     pub transcript: Option<PathBuf>,
 
