@@ -18,6 +18,7 @@
 pub mod app;
 pub mod conformance;
 pub mod embedded;
+pub mod fuzz_targets;
 pub mod okta;
 pub mod saml;
 pub mod scim;
