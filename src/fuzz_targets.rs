@@ -22,8 +22,11 @@ use crate::scim::patch::{apply_patch, parse_patch};
 use crate::scim::resource::{Projection, ingest};
 use crate::scim::schema::ResourceKind;
 
+/// A fuzz target: arbitrary bytes in, a panic on a finding.
+pub type Target = fn(&[u8]);
+
 /// The targets by name, as `fuzz/` and the corpus folders name them.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("scim_filter", scim_filter),
     ("scim_patch", scim_patch),
     ("scim_json", scim_json),

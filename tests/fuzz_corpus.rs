@@ -17,7 +17,7 @@ fn inputs(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     };
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && !p.file_name().is_some_and(|n| n == "README.md"))
+        .filter(|p| p.is_file() && p.file_name().is_none_or(|n| n != "README.md"))
         .collect();
     files.sort();
     files
@@ -30,7 +30,7 @@ fn inputs(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 }
 
 /// Run one input; the panic message if it panicked.
-fn run(f: fn(&[u8]), data: &[u8]) -> Result<(), String> {
+fn run(f: okta_sim::fuzz_targets::Target, data: &[u8]) -> Result<(), String> {
     std::panic::catch_unwind(|| f(data)).map_err(|p| {
         p.downcast_ref::<String>()
             .cloned()
