@@ -24,7 +24,8 @@ pub use super::saml_sp::SpFault;
 use super::scim_http::{ScimResponse, ScimState, error_response};
 use crate::scim::error::ScimError;
 use crate::scim::resource::Projection;
-use crate::scim::schema::ResourceKind;
+use crate::scim::schema::{Base, ResourceKind};
+use super::store::AppKinds;
 
 /// The request a fault looks at.
 pub struct FaultRequest<'a> {
@@ -46,7 +47,11 @@ pub struct FaultRequest<'a> {
     pub memory: &'a Mutex<HashMap<String, String>>,
 }
 
-impl FaultRequest<'_> {
+impl<'a> FaultRequest<'a> {
+    /// What the path names, by what its resource type is built on.
+    fn target_base(&self) -> Option<(Base, Option<&'a str>)> {
+        self.target.map(|(k, id)| (k.base(), id))
+    }
     fn operations(&self) -> Vec<&Value> {
         self.body
             .get("Operations")
@@ -58,7 +63,7 @@ impl FaultRequest<'_> {
         self.method == Method::GET && matches!(self.target, Some((_, None)))
     }
     fn is_group_patch(&self) -> bool {
-        self.method == Method::PATCH && matches!(self.target, Some((ResourceKind::Group, Some(_))))
+        self.method == Method::PATCH && matches!(self.target_base(), Some((Base::Group, Some(_))))
     }
     /// The body of a 200 answer to a list request, to change.
     fn list_body<'b>(&self, a: &'b mut Answer) -> Option<&'b mut Value> {
@@ -667,7 +672,7 @@ pub static FAULTS: &[FaultDef] = &[
             tags: "@lifecycle",
         },
         before: Some(|r| {
-            let Some((ResourceKind::User, Some(id))) = r.target else {
+            let Some((Base::User, Some(id))) = r.target_base() else {
                 return Before::Pass;
             };
             if !r.authorized || !sets_active(r, true) {
@@ -704,8 +709,8 @@ pub static FAULTS: &[FaultDef] = &[
             grade: "okta-required",
             tags: "@lifecycle",
         },
-        before: Some(|r| match r.target {
-            Some((ResourceKind::User, Some(id))) if r.authorized && sets_active(r, false) => {
+        before: Some(|r| match r.target_base() {
+            Some((Base::User, Some(id))) if r.authorized && sets_active(r, false) => {
                 let _ = r.state.store.delete(ResourceKind::User, id, None);
                 Before::Answer(StatusCode::NO_CONTENT.into_response())
             }
@@ -726,7 +731,7 @@ pub static FAULTS: &[FaultDef] = &[
         before: None,
         after: Some(|r, a| {
             if a.status == StatusCode::CREATED
-                && matches!(r.target, Some((ResourceKind::User, None)))
+                && matches!(r.target_base(), Some((Base::User, None)))
                 && let Some(id) = a
                     .body
                     .as_ref()
@@ -789,7 +794,7 @@ pub static FAULTS: &[FaultDef] = &[
         },
         before: Some(|r| {
             if r.authorized
-                && matches!(r.target, Some((ResourceKind::Group, None)))
+                && matches!(r.target_base(), Some((Base::Group, None)))
                 && r.query.to_ascii_lowercase().contains("displayname")
             {
                 Before::Answer(error_response(&ScimError::invalid_filter(
@@ -1085,7 +1090,7 @@ pub static FAULTS: &[FaultDef] = &[
         before: Some(|r| {
             if r.authorized
                 && r.method == Method::POST
-                && matches!(r.target, Some((ResourceKind::Group, None)))
+                && matches!(r.target_base(), Some((Base::Group, None)))
             {
                 let mut body = r.body.clone();
                 if body.get("members").is_some() {
@@ -1098,7 +1103,7 @@ pub static FAULTS: &[FaultDef] = &[
         after: Some(|r, a| {
             if a.status == StatusCode::CREATED
                 && let (Some(sent), Some(b)) = (r.body.get("members"), &mut a.body)
-                && matches!(r.target, Some((ResourceKind::Group, None)))
+                && matches!(r.target_base(), Some((Base::Group, None)))
             {
                 b["members"] = sent.clone();
             }
@@ -1117,7 +1122,7 @@ pub static FAULTS: &[FaultDef] = &[
         before: Some(|r| {
             if r.authorized
                 && r.method == Method::DELETE
-                && matches!(r.target, Some((ResourceKind::Group, Some(_))))
+                && matches!(r.target_base(), Some((Base::Group, Some(_))))
             {
                 Before::Answer(StatusCode::NO_CONTENT.into_response())
             } else {
@@ -1161,7 +1166,7 @@ pub static FAULTS: &[FaultDef] = &[
             tags: "@profile",
         },
         before: Some(|r| {
-            let Some((ResourceKind::User, Some(id))) = r.target else {
+            let Some((Base::User, Some(id))) = r.target_base() else {
                 return Before::Pass;
             };
             if !(r.authorized && r.method == Method::PUT) {
@@ -1186,7 +1191,7 @@ pub static FAULTS: &[FaultDef] = &[
         after: Some(|r, a| {
             if a.status == StatusCode::OK
                 && r.method == Method::PUT
-                && matches!(r.target, Some((ResourceKind::User, Some(_))))
+                && matches!(r.target_base(), Some((Base::User, Some(_))))
                 && let (Some(n), Some(b)) = (r.body.get("name"), &mut a.body)
             {
                 b["name"] = n.clone();
@@ -1205,7 +1210,7 @@ pub static FAULTS: &[FaultDef] = &[
         },
         before: None,
         after: Some(|r, a| {
-            if matches!(r.target, Some((ResourceKind::User, Some(_))))
+            if matches!(r.target_base(), Some((Base::User, Some(_))))
                 && a.status == StatusCode::OK
                 && let Some(b) = &mut a.body
             {
@@ -1656,13 +1661,13 @@ fn scim_error(status: u16, detail: &str) -> Response {
     error_response(&ScimError::new(status, None, detail))
 }
 
-fn kind_of(path: &str) -> Option<(ResourceKind, Option<&str>)> {
+fn kind_of<'p>(path: &'p str, kinds: &AppKinds) -> Option<(ResourceKind, Option<&'p str>)> {
     let mut parts = path.trim_start_matches('/').splitn(2, '/');
-    let kind = match parts.next()? {
-        "Users" => ResourceKind::User,
-        "Groups" => ResourceKind::Group,
-        _ => return None,
-    };
+    let first = parts.next()?;
+    let kind = kinds
+        .all()
+        .into_iter()
+        .find(|k| k.endpoint().trim_start_matches('/') == first)?;
     Some((kind, parts.next()))
 }
 
@@ -1683,7 +1688,7 @@ pub async fn apply(State(fs): State<Arc<FaultState>>, req: Request, next: Next) 
     let headers = parts.headers.clone();
     let fr = FaultRequest {
         method: &method,
-        target: kind_of(&path),
+        target: kind_of(&path, fs.scim.store.kinds()),
         query: &query,
         headers: &headers,
         body: &req_json,
@@ -1806,7 +1811,7 @@ fn sets_active(r: &FaultRequest<'_>, value: bool) -> bool {
 
 /// The members a group request adds or sets: PATCH add values, or the members of a POST or PUT.
 fn added_members(r: &FaultRequest<'_>) -> Vec<Value> {
-    if !matches!(r.target, Some((ResourceKind::Group, _))) {
+    if !matches!(r.target_base(), Some((Base::Group, _))) {
         return Vec::new();
     }
     let mut out = Vec::new();
@@ -1839,9 +1844,9 @@ fn unknown_members(r: &FaultRequest<'_>) -> Vec<Value> {
 
 /// The id of the group a request wrote: from the path, or from the 201 body.
 fn group_id(r: &FaultRequest<'_>, a: &Answer) -> Option<String> {
-    match r.target {
-        Some((ResourceKind::Group, Some(id))) => Some(id.to_string()),
-        Some((ResourceKind::Group, None)) => a
+    match r.target_base() {
+        Some((Base::Group, Some(id))) => Some(id.to_string()),
+        Some((Base::Group, None)) => a
             .body
             .as_ref()
             .and_then(|b| b.get("id"))

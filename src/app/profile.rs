@@ -2,8 +2,21 @@
 //! Okta tolerates either way (okta-scim-wire quirk 19: PATCH answered 200 or 204), and the
 //! stricter rules some vendors apply (Atlan: immutable userName and email, seed 002).
 //!
+//! A profile also says what the app declares beyond RFC 7643's User: its User extensions
+//! (okta-attributes-entitlements-oauth §1) and its own resource types, such as the Roles and
+//! Entitlements it publishes to Okta Identity Governance (§2), with their values.
+//!
 //! Profiles are values (`AppProfile::atlan()`); [`PROFILES`] lists the built-in ones by name for
 //! `serve --profile`, the README and the conformance test matrix (tests hold them to it).
+
+use serde_json::{Map, Value, json};
+
+use super::store::AppKinds;
+use crate::scim::declared::{AttributeDecl, SchemaDecl};
+use crate::scim::schema::{
+    AttrType, ENTERPRISE_USER, Mutability, OKTA_ENTITLEMENT, OKTA_ENTITLEMENT_SCHEMA, OKTA_ROLE,
+    OKTA_ROLE_SCHEMA, ResourceKind, SchemaDef,
+};
 
 /// How the reference app answers a successful PATCH.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -15,8 +28,108 @@ pub enum PatchResponse {
     NoContent,
 }
 
+/// A resource type the app publishes (okta-attributes-entitlements-oauth §2), with its values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomResourceType {
+    /// Its name, e.g. `Role` or `License` (an Entitlement's `type` is this name).
+    pub name: String,
+    /// Its endpoint, e.g. `/Roles`.
+    pub endpoint: String,
+    /// Its description.
+    pub description: String,
+    /// Its schema URN: Okta's Role or Entitlement schema, or one declared in `declared`.
+    pub schema: String,
+    /// The schema, when it is neither of Okta's.
+    pub declared: Option<SchemaDecl>,
+    /// The values, each with an `id`.
+    pub values: Vec<Value>,
+}
+
+impl CustomResourceType {
+    fn schema_def(&self) -> Option<&'static SchemaDef> {
+        match self.schema.as_str() {
+            OKTA_ROLE_SCHEMA => Some(&OKTA_ROLE),
+            OKTA_ENTITLEMENT_SCHEMA => Some(&OKTA_ENTITLEMENT),
+            _ => self.declared.as_ref().and_then(|d| d.define().ok()),
+        }
+    }
+}
+
+/// The URN of the reference app's own User extension.
+pub const REFERENCE_EXTENSION: &str = "urn:ietf:params:scim:schemas:extension:oktasim:2.0:User";
+
+/// The reference app's own User extension: one attribute of each kind a vendor declares
+/// (string, boolean, integer, multi-valued string, an immutable date, a readOnly value).
+pub fn reference_extension() -> SchemaDecl {
+    let attr = |name: &str, ty: AttrType, description: &str| AttributeDecl {
+        description: description.into(),
+        ..AttributeDecl::new(name, ty)
+    };
+    SchemaDecl {
+        id: REFERENCE_EXTENSION.into(),
+        name: "OktaSimUser".into(),
+        description: "The reference app's own user attributes".into(),
+        attributes: vec![
+            attr("role", AttrType::String, "The user's role in the app."),
+            attr("isContractor", AttrType::Boolean, "Whether the user is a contractor."),
+            attr("seniority", AttrType::Integer, "Years at the company."),
+            AttributeDecl {
+                multi_valued: true,
+                ..attr("skills", AttrType::String, "What the user knows.")
+            },
+            AttributeDecl {
+                mutability: Mutability::Immutable,
+                ..attr("startDate", AttrType::DateTime, "When the user started; set once.")
+            },
+            AttributeDecl {
+                mutability: Mutability::ReadOnly,
+                ..attr("badgeId", AttrType::String, "The badge the app issues; clients cannot set it.")
+            },
+        ],
+    }
+}
+
+/// The reference app's Roles and Licenses (okta-attributes-entitlements-oauth §2): three roles,
+/// and 120 licenses, more than one page of Okta's discovery.
+pub fn reference_grants() -> Vec<CustomResourceType> {
+    let roles = [
+        ("admin", "Administrator", "Manages the workspace"),
+        ("member", "Member", "Works in the workspace"),
+        ("viewer", "Viewer", "Reads the workspace"),
+    ];
+    vec![
+        CustomResourceType {
+            name: "Role".into(),
+            endpoint: "/Roles".into(),
+            description: "Roles a user can hold in the app".into(),
+            schema: OKTA_ROLE_SCHEMA.into(),
+            declared: None,
+            values: roles
+                .iter()
+                .map(|(id, name, d)| json!({"id": id, "displayName": name, "description": d}))
+                .collect(),
+        },
+        CustomResourceType {
+            name: "License".into(),
+            endpoint: "/Licenses".into(),
+            description: "Licenses a user can be granted".into(),
+            schema: OKTA_ENTITLEMENT_SCHEMA.into(),
+            declared: None,
+            values: (1..=REFERENCE_LICENSES)
+                .map(|i| {
+                    json!({"id": format!("lic-{i:03}"), "displayName": format!("License {i:03}"),
+                           "type": "License", "description": format!("Seat {i:03} of the app")})
+                })
+                .collect(),
+        },
+    ]
+}
+
+/// How many licenses the reference app publishes.
+pub const REFERENCE_LICENSES: usize = 120;
+
 /// How the reference app behaves where vendors differ.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AppProfile {
     /// The profile's name, as `serve --profile` takes it.
     pub name: String,
@@ -26,6 +139,11 @@ pub struct AppProfile {
     pub immutable_user_attributes: Vec<String>,
     /// Refuse a second group with the same displayName (case-insensitive) with 409.
     pub unique_group_names: bool,
+    /// The User extensions it declares besides the enterprise one (served at `/Schemas`,
+    /// validated by type and mutability, filterable).
+    pub user_extensions: Vec<SchemaDecl>,
+    /// The resource types it publishes besides User and Group, with their values.
+    pub resource_types: Vec<CustomResourceType>,
 }
 
 impl Default for AppProfile {
@@ -42,7 +160,75 @@ impl AppProfile {
             patch_response: PatchResponse::Resource,
             immutable_user_attributes: Vec::new(),
             unique_group_names: true,
+            user_extensions: vec![reference_extension()],
+            resource_types: reference_grants(),
         }
+    }
+
+    /// The resource types the app serves: User with the enterprise extension and the declared
+    /// ones, Group, and its own types (a declaration that does not define is left out; the
+    /// builder refuses such a profile before it gets here).
+    pub fn kinds(&self) -> AppKinds {
+        let mut exts: Vec<&'static SchemaDef> = vec![&ENTERPRISE_USER];
+        exts.extend(self.user_extensions.iter().filter_map(|d| d.define().ok()));
+        AppKinds {
+            user: ResourceKind::user_with(&exts),
+            group: ResourceKind::Group,
+            custom: self
+                .resource_types
+                .iter()
+                .filter_map(|t| {
+                    t.schema_def().map(|def| {
+                        ResourceKind::custom(&t.name, &t.endpoint, &t.description, def)
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    /// Why the profile cannot be served, if it cannot.
+    pub fn validate(&self) -> Result<(), String> {
+        for d in &self.user_extensions {
+            d.define().map_err(|e| e.to_string())?;
+        }
+        for t in &self.resource_types {
+            if t.schema_def().is_none() {
+                return Err(format!(
+                    "resource type {} uses {}, which is neither Okta's Role or Entitlement schema nor declared",
+                    t.name, t.schema
+                ));
+            }
+            if !t.endpoint.starts_with('/') || t.endpoint[1..].contains('/') {
+                return Err(format!("resource type {}: endpoint {:?} must be /Name", t.name, t.endpoint));
+            }
+            for v in &t.values {
+                if v.get("id").and_then(Value::as_str).is_none_or(str::is_empty) {
+                    return Err(format!("resource type {}: every value needs an \"id\"", t.name));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The values of the app's own resource types, as stored bodies, by type.
+    pub(crate) fn custom_resources(&self, kinds: &AppKinds) -> Vec<(ResourceKind, Vec<Map<String, Value>>)> {
+        self.resource_types
+            .iter()
+            .filter_map(|t| {
+                let kind = kinds.custom.iter().find(|k| k.name() == t.name)?;
+                let bodies = t
+                    .values
+                    .iter()
+                    .filter_map(|v| {
+                        let mut body = Map::new();
+                        body.insert("schemas".into(), json!([kind.core_schema().id]));
+                        body.extend(v.as_object()?.clone());
+                        Some(body)
+                    })
+                    .collect();
+                Some((*kind, bodies))
+            })
+            .collect()
     }
 
     /// PATCH answers 204 with no body (okta-scim-wire quirk 19).

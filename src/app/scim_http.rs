@@ -20,7 +20,7 @@ use crate::scim::list::{ListQuery, MAX_COUNT, list_response};
 use crate::scim::patch::parse_patch;
 use crate::scim::resource::Projection;
 use crate::scim::schema::{
-    ResourceKind, SERVICE_PROVIDER_CONFIG_SCHEMA, all_schemas, resource_type_json,
+    ResourceKind, SERVICE_PROVIDER_CONFIG_SCHEMA, resource_type_json, schemas_of,
 };
 
 use super::profile::PatchResponse;
@@ -106,7 +106,39 @@ type Result<T> = std::result::Result<T, ScimError>;
 
 /// The SCIM routes, relative to the base path.
 pub fn scim_routes(state: Arc<ScimState>) -> Router {
-    Router::new()
+    let mut router = Router::new();
+    // The app's own resource types (Okta's Roles, Entitlements…): Okta only reads them.
+    for kind in state.store.kinds().custom.clone() {
+        let endpoint = kind.endpoint();
+        router = router
+            .route(
+                endpoint,
+                get(move |State(s): St, RawQuery(q): RawQuery| async move {
+                    flatten(list(&s, kind, q).await)
+                }),
+            )
+            .route(
+                &format!("{endpoint}/.search"),
+                axum::routing::post(move |State(s): St, h: HeaderMap, body: Body| async move {
+                    flatten(search(&s, Some(kind), &h, body).await)
+                }),
+            )
+            .route(
+                &format!("{endpoint}/{{id}}"),
+                get(
+                    move |State(s): St,
+                          ResourceId(id): ResourceId,
+                          RawQuery(q): RawQuery,
+                          h: HeaderMap| async move {
+                        flatten(get_one(&s, kind, &id, q, &h).await)
+                    },
+                ),
+            );
+    }
+    router
+        .route("/.search", axum::routing::post(search_root))
+        .route("/Users/.search", axum::routing::post(search_users))
+        .route("/Groups/.search", axum::routing::post(search_groups))
         .route("/Users", get(list_users).post(create_user))
         .route(
             "/Users/{id}",
@@ -356,6 +388,78 @@ async fn delete(
     Ok(ScimResponse::NoContent)
 }
 
+/// `POST /.search` and `POST {endpoint}/.search` (RFC 7644 §3.4.3): a SearchRequest body with
+/// `filter`, `startIndex`, `count`, `attributes`, `excludedAttributes`, answered as the same
+/// query string would be. On the root, every resource type is searched (users first) and one
+/// ListResponse pages over all of them.
+async fn search(
+    state: &ScimState,
+    kind: Option<ResourceKind>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<ScimResponse> {
+    let v = read_json(headers, body, state.body_timeout).await?;
+    let query = crate::scim::list::search_request_query(&v)?;
+    match kind {
+        Some(k) => list(state, k, Some(query)).await,
+        None => {
+            // Every type parses the query; a filter naming another type's attribute leaves a
+            // type out. Totals first (no resource rendered), then only the asked window.
+            let mut parsed = Vec::new();
+            for k in state.store.kinds().all() {
+                if let Ok(q) = ListQuery::parse(k, Some(&query)) {
+                    let counting = ListQuery {
+                        count: 0,
+                        ..q.clone()
+                    };
+                    let (n, _) = state.store.list(k, &counting, &state.base_url);
+                    parsed.push((k, q, n));
+                }
+            }
+            let Some((_, first, _)) = parsed.first() else {
+                // No type could parse it: report the User type's reason.
+                ListQuery::parse(ResourceKind::User, Some(&query))?;
+                return Err(ScimError::invalid_filter(
+                    "the filter names no attribute of any resource type",
+                ));
+            };
+            let total: usize = parsed.iter().map(|(_, _, n)| n).sum();
+            let (start, window) = (first.start_index, first.page(total));
+            let mut page: Vec<Value> = Vec::new();
+            let mut offset = 0;
+            for (k, q, n) in parsed {
+                let lo = window.start.max(offset);
+                let hi = window.end.min(offset + n);
+                if lo < hi {
+                    let part = ListQuery {
+                        start_index: lo - offset + 1,
+                        count: hi - lo,
+                        ..q
+                    };
+                    let (_, items) = state.store.list(k, &part, &state.base_url);
+                    page.extend(items.into_iter().map(Value::Object));
+                }
+                offset += n;
+            }
+            Ok(ScimResponse::Json(
+                StatusCode::OK,
+                list_response(page, total, start),
+                vec![],
+            ))
+        }
+    }
+}
+
+async fn search_root(State(s): St, h: HeaderMap, body: Body) -> ScimResponse {
+    flatten(search(&s, None, &h, body).await)
+}
+async fn search_users(State(s): St, h: HeaderMap, body: Body) -> ScimResponse {
+    flatten(search(&s, Some(ResourceKind::User), &h, body).await)
+}
+async fn search_groups(State(s): St, h: HeaderMap, body: Body) -> ScimResponse {
+    flatten(search(&s, Some(ResourceKind::Group), &h, body).await)
+}
+
 fn flatten(r: Result<ScimResponse>) -> ScimResponse {
     r.unwrap_or_else(ScimResponse::Error)
 }
@@ -449,12 +553,11 @@ async fn service_provider_config(State(s): St) -> ScimResponse {
     ScimResponse::Json(StatusCode::OK, body, vec![])
 }
 
-fn kinds() -> [ResourceKind; 2] {
-    [ResourceKind::User, ResourceKind::Group]
-}
-
 async fn resource_types(State(s): St) -> ScimResponse {
-    let items: Vec<Value> = kinds()
+    let items: Vec<Value> = s
+        .store
+        .kinds()
+        .all()
         .iter()
         .map(|k| resource_type_json(*k, &format!("{}/ResourceTypes/{}", s.base_url, k.name())))
         .collect();
@@ -463,7 +566,10 @@ async fn resource_types(State(s): St) -> ScimResponse {
 }
 
 async fn resource_type(State(s): St, ResourceId(id): ResourceId) -> ScimResponse {
-    match kinds()
+    match s
+        .store
+        .kinds()
+        .all()
         .into_iter()
         .find(|k| k.name().eq_ignore_ascii_case(&id))
     {
@@ -477,7 +583,7 @@ async fn resource_type(State(s): St, ResourceId(id): ResourceId) -> ScimResponse
 }
 
 async fn schemas(State(s): St) -> ScimResponse {
-    let items: Vec<Value> = all_schemas()
+    let items: Vec<Value> = schemas_of(&s.store.kinds().all())
         .iter()
         .map(|d| d.to_json(&format!("{}/Schemas/{}", s.base_url, d.id)))
         .collect();
@@ -486,7 +592,7 @@ async fn schemas(State(s): St) -> ScimResponse {
 }
 
 async fn schema(State(s): St, ResourceId(id): ResourceId) -> ScimResponse {
-    match all_schemas()
+    match schemas_of(&s.store.kinds().all())
         .into_iter()
         .find(|d| d.id.eq_ignore_ascii_case(&id))
     {

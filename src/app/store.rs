@@ -17,7 +17,7 @@ use crate::scim::filter::FilterTarget;
 use crate::scim::list::ListQuery;
 use crate::scim::patch::{PatchOp, apply_patch};
 use crate::scim::resource::{Projection, ingest, strip_never_returned};
-use crate::scim::schema::{Container, Mutability, ResourceKind};
+use crate::scim::schema::{Base, Container, Mutability, ResourceKind};
 
 use super::profile::AppProfile;
 
@@ -42,6 +42,8 @@ impl Record {
 struct Inner {
     users: IndexMap<String, Record>,
     groups: IndexMap<String, Record>,
+    /// The resources of the app's own resource types (Okta's Roles, Entitlements…), by type name.
+    custom: HashMap<&'static str, IndexMap<String, Record>>,
     /// lower-cased userName -> id (userName is unique and case-insensitive).
     user_names: HashMap<String, String>,
     user_external_ids: HashMap<String, Vec<String>>,
@@ -65,6 +67,37 @@ pub struct Rendered {
 pub struct Store {
     inner: RwLock<Inner>,
     profile: AppProfile,
+    kinds: AppKinds,
+}
+
+/// The resource types an app serves: its User (with the extensions it declares), Group, and
+/// its own resource types.
+#[derive(Debug, Clone)]
+pub struct AppKinds {
+    /// The User type.
+    pub user: ResourceKind,
+    /// The Group type.
+    pub group: ResourceKind,
+    /// The app's own resource types.
+    pub custom: Vec<ResourceKind>,
+}
+
+impl AppKinds {
+    /// Every type, User and Group first.
+    pub fn all(&self) -> Vec<ResourceKind> {
+        let mut v = vec![self.user, self.group];
+        v.extend(self.custom.iter().copied());
+        v
+    }
+    /// The app's type of this name (a caller's `ResourceKind::User` becomes the app's User,
+    /// with its extensions).
+    pub fn own(&self, kind: ResourceKind) -> ResourceKind {
+        match kind.base() {
+            Base::User => self.user,
+            Base::Group => self.group,
+            Base::Custom => kind,
+        }
+    }
 }
 
 fn string_at<'a>(body: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
@@ -99,10 +132,37 @@ fn if_match_allows(header: &str, etag: &str) -> bool {
 impl Store {
     /// An empty store behaving as `profile` says.
     pub fn new(profile: AppProfile) -> Self {
-        Store {
-            inner: RwLock::new(Inner::default()),
-            profile,
+        let kinds = profile.kinds();
+        let mut inner = Inner::default();
+        let ts = crate::timestamp::now();
+        for (kind, values) in profile.custom_resources(&kinds) {
+            let table = inner.custom.entry(kind.name()).or_default();
+            for body in values {
+                let id = string_at(&body, "id").unwrap_or_default().to_string();
+                let mut body = body;
+                body.shift_remove("id");
+                table.insert(
+                    id.clone(),
+                    Record {
+                        id,
+                        version: 1,
+                        created: ts.clone(),
+                        last_modified: ts.clone(),
+                        body,
+                    },
+                );
+            }
         }
+        Store {
+            inner: RwLock::new(inner),
+            profile,
+            kinds,
+        }
+    }
+
+    /// The resource types the store serves.
+    pub fn kinds(&self) -> &AppKinds {
+        &self.kinds
     }
 
     /// The profile the store enforces.
@@ -120,6 +180,7 @@ impl Store {
 
     /// How many resources of this kind it holds.
     pub fn count(&self, kind: ResourceKind) -> usize {
+        let kind = self.kinds.own(kind);
         let inner = self.read();
         inner.table(kind).len()
     }
@@ -131,6 +192,7 @@ impl Store {
         body: &Value,
         base: &str,
     ) -> Result<Rendered, ScimError> {
+        let kind = self.kinds.own(kind);
         let body = prepare(kind, ingest(kind, body)?)?;
         let mut inner = self.write();
         let body = inner.validate(kind, None, None, body, &self.profile)?;
@@ -159,6 +221,7 @@ impl Store {
         base: &str,
         projection: &Projection,
     ) -> Result<Rendered, ScimError> {
+        let kind = self.kinds.own(kind);
         let inner = self.read();
         inner
             .render(kind, id, base, projection)
@@ -174,6 +237,7 @@ impl Store {
         if_match: Option<&str>,
         base: &str,
     ) -> Result<Rendered, ScimError> {
+        let kind = self.kinds.own(kind);
         let body = prepare(kind, ingest(kind, body)?)?;
         let mut inner = self.write();
         let old = inner.existing(kind, id, if_match)?;
@@ -193,6 +257,7 @@ impl Store {
         if_match: Option<&str>,
         base: &str,
     ) -> Result<Rendered, ScimError> {
+        let kind = self.kinds.own(kind);
         if kind == ResourceKind::Group {
             check_member_values(ops)?;
         }
@@ -224,12 +289,14 @@ impl Store {
         id: &str,
         if_match: Option<&str>,
     ) -> Result<(), ScimError> {
+        let kind = self.kinds.own(kind);
         let mut inner = self.write();
         let old = inner.existing(kind, id, if_match)?;
         inner.unindex(kind, &old);
         inner.table_mut(kind).shift_remove(id);
-        match kind {
-            ResourceKind::User => {
+        match kind.base() {
+            Base::Custom => {}
+            Base::User => {
                 // A deleted user leaves every group it was in.
                 let groups: Vec<String> = inner
                     .memberships
@@ -249,7 +316,7 @@ impl Store {
                     }
                 }
             }
-            ResourceKind::Group => {
+            Base::Group => {
                 for uid in member_ids(&old.body) {
                     if let Some(set) = inner.memberships.get_mut(&uid) {
                         set.shift_remove(id);
@@ -267,6 +334,7 @@ impl Store {
         query: &ListQuery,
         base: &str,
     ) -> (usize, Vec<Map<String, Value>>) {
+        let kind = self.kinds.own(kind);
         let inner = self.read();
         let table = inner.table(kind);
         let render = |id: &str| {
@@ -281,9 +349,10 @@ impl Store {
                 .collect();
             return (table.len(), page);
         };
-        let plan = filter.index_plan(match kind {
-            ResourceKind::User => &["id", "userName", "externalId"],
-            ResourceKind::Group => &["id", "displayName", "externalId"],
+        let plan = filter.index_plan(match kind.base() {
+            Base::User => &["id", "userName", "externalId"],
+            Base::Group => &["id", "displayName", "externalId"],
+            Base::Custom => &["id"],
         });
         let matches: Vec<usize> = match plan {
             Some(eqs) => {
@@ -584,16 +653,20 @@ impl FilterTarget for RecordView<'_> {
 
 impl Inner {
     fn table(&self, kind: ResourceKind) -> &IndexMap<String, Record> {
-        match kind {
-            ResourceKind::User => &self.users,
-            ResourceKind::Group => &self.groups,
+        static EMPTY: std::sync::LazyLock<IndexMap<String, Record>> =
+            std::sync::LazyLock::new(IndexMap::new);
+        match kind.base() {
+            Base::User => &self.users,
+            Base::Group => &self.groups,
+            Base::Custom => self.custom.get(kind.name()).unwrap_or(&EMPTY),
         }
     }
 
     fn table_mut(&mut self, kind: ResourceKind) -> &mut IndexMap<String, Record> {
-        match kind {
-            ResourceKind::User => &mut self.users,
-            ResourceKind::Group => &mut self.groups,
+        match kind.base() {
+            Base::User => &mut self.users,
+            Base::Group => &mut self.groups,
+            Base::Custom => self.custom.entry(kind.name()).or_default(),
         }
     }
 
@@ -607,29 +680,29 @@ impl Inner {
     }
 
     fn lookup(&self, kind: ResourceKind, attr: &str, value: &str) -> Vec<String> {
-        match (kind, attr) {
+        match (kind.base(), attr) {
             (_, "id") => self
                 .table(kind)
                 .get(value)
                 .map(|r| vec![r.id.clone()])
                 .unwrap_or_default(),
-            (ResourceKind::User, "userName") => self
+            (Base::User, "userName") => self
                 .user_names
                 .get(&value.to_lowercase())
                 .cloned()
                 .into_iter()
                 .collect(),
-            (ResourceKind::User, "externalId") => self
+            (Base::User, "externalId") => self
                 .user_external_ids
                 .get(value)
                 .cloned()
                 .unwrap_or_default(),
-            (ResourceKind::Group, "displayName") => self
+            (Base::Group, "displayName") => self
                 .group_names
                 .get(&value.to_lowercase())
                 .cloned()
                 .unwrap_or_default(),
-            (ResourceKind::Group, "externalId") => self
+            (Base::Group, "externalId") => self
                 .group_external_ids
                 .get(value)
                 .cloned()
@@ -669,28 +742,37 @@ impl Inner {
         profile: &AppProfile,
     ) -> Result<Map<String, Value>, ScimError> {
         if let Some(old) = old {
-            let immutable = kind
-                .core_schema()
-                .attributes
-                .iter()
-                .filter(|d| d.mutability == Mutability::Immutable)
-                .map(|d| d.name.to_string())
-                .chain(match kind {
-                    ResourceKind::User => profile.immutable_user_attributes.clone(),
-                    ResourceKind::Group => Vec::new(),
-                });
-            for name in immutable {
-                if let Some(before) = old.get(&name)
-                    && body.get(&name) != Some(before)
+            let declared = kind
+                .all_attributes()
+                .filter(|(_, d)| d.mutability == Mutability::Immutable)
+                .map(|(c, d)| (c, d.name.to_string()));
+            let promised = match kind.base() {
+                Base::User => profile.immutable_user_attributes.clone(),
+                _ => Vec::new(),
+            };
+            let immutable =
+                declared.chain(promised.into_iter().map(|n| (Container::Top, n)));
+            for (container, name) in immutable {
+                let at = |b: &Map<String, Value>| match &container {
+                    Container::Top => b.get(&name).cloned(),
+                    Container::Extension(urn) => b.get(urn).and_then(|e| e.get(&name)).cloned(),
+                };
+                if let Some(before) = at(old)
+                    && at(&body).as_ref() != Some(&before)
                 {
+                    let full = match &container {
+                        Container::Top => name.clone(),
+                        Container::Extension(urn) => format!("{urn}:{name}"),
+                    };
                     return Err(ScimError::mutability(format!(
-                        "{name} is immutable: it cannot change once set"
+                        "{full} is immutable: it cannot change once set"
                     )));
                 }
             }
         }
-        match kind {
-            ResourceKind::User => {
+        match kind.base() {
+            Base::Custom => {}
+            Base::User => {
                 let name = string_at(&body, "userName").unwrap_or_default();
                 if let Some(other) = self.user_names.get(&name.to_lowercase())
                     && Some(other.as_str()) != id
@@ -700,7 +782,7 @@ impl Inner {
                     )));
                 }
             }
-            ResourceKind::Group => {
+            Base::Group => {
                 let name = string_at(&body, "displayName").unwrap_or_default();
                 if profile.unique_group_names
                     && let Some(others) = self.group_names.get(&name.to_lowercase())
@@ -742,8 +824,9 @@ impl Inner {
 
     fn index(&mut self, kind: ResourceKind, rec: &Record) {
         let ext = string_at(&rec.body, "externalId").map(String::from);
-        match kind {
-            ResourceKind::User => {
+        match kind.base() {
+            Base::Custom => {}
+            Base::User => {
                 if let Some(n) = string_at(&rec.body, "userName") {
                     self.user_names.insert(n.to_lowercase(), rec.id.clone());
                 }
@@ -754,7 +837,7 @@ impl Inner {
                         .push(rec.id.clone());
                 }
             }
-            ResourceKind::Group => {
+            Base::Group => {
                 if let Some(n) = string_at(&rec.body, "displayName") {
                     self.group_names
                         .entry(n.to_lowercase())
@@ -787,8 +870,9 @@ impl Inner {
             }
         }
         let ext = string_at(&rec.body, "externalId");
-        match kind {
-            ResourceKind::User => {
+        match kind.base() {
+            Base::Custom => {}
+            Base::User => {
                 if let Some(n) = string_at(&rec.body, "userName") {
                     self.user_names.remove(&n.to_lowercase());
                 }
@@ -796,7 +880,7 @@ impl Inner {
                     drop_from(&mut self.user_external_ids, e, &rec.id);
                 }
             }
-            ResourceKind::Group => {
+            Base::Group => {
                 if let Some(n) = string_at(&rec.body, "displayName") {
                     drop_from(&mut self.group_names, &n.to_lowercase(), &rec.id);
                 }

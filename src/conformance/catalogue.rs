@@ -886,6 +886,179 @@ pub mod user_readback {
     };
 }
 
+// ---- Attributes, discovery, entitlements (okta-attributes-entitlements-oauth) -------------
+
+/// Custom and extension attributes, group-assigned values (okta-attributes-entitlements-oauth
+/// §1, §4).
+#[allow(missing_docs)] // each check documents itself: id, needed, why
+pub mod attributes {
+    use super::*;
+
+    pub const STORED: CheckDef = CheckDef {
+        id: "attributes.readback.stored",
+        grade: OktaRequired,
+        cite: &[Attributes("1"), Attributes("4")],
+        needed: "reading the user back shows every attribute Okta pushed, where Okta put it: core ones top level, extension ones under their URN",
+        why: "Okta keeps the app profile in sync and never reads it back: an attribute the app drops or misplaces is lost without a trace",
+    };
+    pub const ECHO_KEPT: CheckDef = CheckDef {
+        id: "attributes.put.echo-kept",
+        grade: RfcMust,
+        cite: &[Wire("4"), Quirk(9), Rfc(7644, "3.5.1")],
+        needed: "after Okta's PUT, the values Okta does not own (echoed from the app's own GET) are still there",
+        why: "Okta's PUT replaces the whole user with the app's own representation plus Okta's attributes; extension data Okta does not own comes back unchanged and must stay",
+    };
+    pub const READONLY_IGNORED: CheckDef = CheckDef {
+        id: "attributes.readonly.ignored",
+        grade: RfcMust,
+        cite: &[Rfc(7644, "3.5.1")],
+        needed: "a value for a readOnly attribute in Okta's body is ignored: the request succeeds and the value is not stored",
+        why: "RFC 7644 §3.5.1: readOnly values a client sends SHALL be ignored; Okta sends every mapped attribute, whatever the app declares",
+    };
+    pub const IMMUTABLE_REFUSED: CheckDef = CheckDef {
+        id: "attributes.immutable.refused",
+        grade: RfcMust,
+        cite: &[Rfc(7644, "3.5.1"), Rfc(7644, "3.12")],
+        needed: "400 with scimType \"mutability\" for a change of an immutable attribute",
+        why: "Okta shows the app's SCIM error to the admin (okta-scim-wire §8.6): a clear mutability error says which value cannot change",
+    };
+    pub const IMMUTABLE_KEPT: CheckDef = CheckDef {
+        id: "attributes.immutable.kept",
+        grade: RfcMust,
+        cite: &[Rfc(7643, "7")],
+        needed: "an immutable attribute keeps the value it was created with",
+        why: "immutable: \"the attribute MAY be defined at resource creation … but SHALL NOT be updated\"",
+    };
+    pub const PATCH_STATUS: CheckDef = CheckDef {
+        id: "attributes.patch.status",
+        grade: OktaRequired,
+        cite: &[Attributes("1")],
+        needed: "200 with the user, or 204, for a path-less replace carrying the whole app profile (extension objects keyed by URN)",
+        why: "with --profile-push patch, Okta sends profile updates this way (its exact body is UNCONFIRMED)",
+    };
+}
+
+/// Import User Schema: what a target declares in `/ResourceTypes` and `/Schemas`, and whether it
+/// behaves as declared (okta-attributes-entitlements-oauth §1, §2; RFC 7643 §6, §7).
+#[allow(missing_docs)] // each check documents itself: id, needed, why
+pub mod discovery {
+    use super::*;
+
+    pub const RESOURCE_TYPES_STATUS: CheckDef = CheckDef {
+        id: "discovery.resource-types.status-200",
+        grade: OktaRequired,
+        cite: &[Attributes("1"), Attributes("2"), Rfc(7644, "4")],
+        needed: "200 with a ListResponse of resource types for GET /ResourceTypes",
+        why: "Import User Schema takes extension attributes from the User resource type's schemaExtensions; entitlement discovery starts here",
+    };
+    pub const RESOURCE_TYPES_VALID: CheckDef = CheckDef {
+        id: "discovery.resource-types.valid",
+        grade: RfcMust,
+        cite: &[Rfc(7643, "6")],
+        needed: "every resource type with name, endpoint and schema; a User type at /Users",
+        why: "clients find endpoints and schemas only through these documents",
+    };
+    pub const SCHEMAS_STATUS: CheckDef = CheckDef {
+        id: "discovery.schemas.status-200",
+        grade: OktaRequired,
+        cite: &[Attributes("1"), Rfc(7644, "4")],
+        needed: "200 with a ListResponse of schemas for GET /Schemas",
+        why: "Import User Schema takes the core attributes from the core User schema in /Schemas",
+    };
+    pub const SCHEMAS_VALID: CheckDef = CheckDef {
+        id: "discovery.schemas.valid",
+        grade: RfcMust,
+        cite: &[Rfc(7643, "7")],
+        needed: "every schema with an id and attributes that name a valid type, mutability and returned; every schema a resource type names is served",
+        why: "a schema that cannot be read gives Okta no attributes to map",
+    };
+    pub const ACCEPTED: CheckDef = CheckDef {
+        id: "discovery.attribute.accepted",
+        grade: RfcMust,
+        cite: &[Rfc(7643, "7"), Attributes("1")],
+        needed: "a create carrying a value of the declared type for a declared writable attribute succeeds",
+        why: "Okta maps discovered attributes and sends them in every create: a declared attribute the app refuses breaks every assignment",
+    };
+    pub const RETURNED: CheckDef = CheckDef {
+        id: "discovery.attribute.returned",
+        grade: RfcMust,
+        cite: &[Rfc(7643, "7")],
+        needed: "an attribute declared returned \"default\" or \"always\" is returned with the value it was given",
+        why: "/Schemas promises it is stored and returned; a behaviour that differs from the document misleads every client that trusts it",
+    };
+    pub const UPDATED: CheckDef = CheckDef {
+        id: "discovery.attribute.updated",
+        grade: RfcMust,
+        cite: &[Rfc(7643, "7"), Attributes("1")],
+        needed: "a PUT with a new value for a declared readWrite attribute stores it",
+        why: "Okta pushes profile changes of mapped attributes with a PUT of the whole user",
+    };
+    pub const NEVER_RETURNED: CheckDef = CheckDef {
+        id: "discovery.attribute.never-returned",
+        grade: RfcMust,
+        cite: &[Rfc(7643, "7")],
+        needed: "an attribute declared returned \"never\" is not returned",
+        why: "returned never: the attribute SHALL NOT be returned (passwords and secrets)",
+    };
+}
+
+/// SCIM with entitlements: discovery of Roles and Entitlements, Okta's Entitlements test, grants
+/// (okta-attributes-entitlements-oauth §2).
+#[allow(missing_docs)] // each check documents itself: id, needed, why
+pub mod entitlements {
+    use super::*;
+
+    pub static VALUES: Subject = Subject::new(
+        "entitlements.values",
+        &list::SHAPE,
+        &[Attributes("2")],
+        "",
+        "Okta reads every Role and Entitlement value from the resource type's endpoint, paged",
+    );
+    pub const TYPES_FOUND: CheckDef = CheckDef {
+        id: "entitlements.types.found",
+        grade: OktaRequired,
+        cite: &[Attributes("2")],
+        needed: "at least one resource type whose schema is urn:okta:scim:schemas:core:1.0:Role or …:Entitlement",
+        why: "Okta discovers grants only through resource types with Okta's Role or Entitlement schema",
+    };
+    pub const COMPLETE: CheckDef = CheckDef {
+        id: "entitlements.values.complete",
+        grade: OktaRequired,
+        cite: &[Attributes("2"), Rfc(7644, "3.4.2.4")],
+        needed: "paging by startIndex and count yields every value exactly once, as many as totalResults says",
+        why: "\"Okta retrieves all values\": a page that repeats or skips values leaves grants Okta cannot offer",
+    };
+    pub const FIELDS: CheckDef = CheckDef {
+        id: "entitlements.values.fields",
+        grade: OktaRequired,
+        cite: &[Attributes("2")],
+        needed: "every value with its id and display name (in the configured field names); an Entitlement's type equal to its resource type's name",
+        why: "Okta stores a grant by its id and shows its display name; an Entitlement's type is its category",
+    };
+    pub const TEST_PAGE: CheckDef = CheckDef {
+        id: "entitlements.test.one-per-page",
+        grade: OktaRequired,
+        cite: &[Attributes("2")],
+        needed: "for ?count=1&startIndex=1: a ListResponse with itemsPerPage 1 and one resource",
+        why: "Okta's Entitlements test (Okta-SCIM-20-Entitlements-Test) asserts exactly this",
+    };
+    pub const GRANTED: CheckDef = CheckDef {
+        id: "entitlements.grant.stored",
+        grade: OktaRequired,
+        cite: &[Attributes("2")],
+        needed: "after Okta's PUT carrying roles and entitlements, the user reads back with those grants",
+        why: "grants travel in the core User roles and entitlements; an app that drops them never grants access",
+    };
+    pub const IMPORTED: CheckDef = CheckDef {
+        id: "entitlements.import.matched",
+        grade: OktaRequired,
+        cite: &[Attributes("2")],
+        needed: "imported users' roles and entitlements name values the app publishes",
+        why: "Okta matches users' existing grants to discovered values on import",
+    };
+}
+
 // ---- Group Push (okta-scim-wire §6, §7) ----------------------------------------------------
 
 #[allow(missing_docs)] // each check documents itself: id, needed, why
@@ -1299,6 +1472,45 @@ pub static GROUPS: &[Group] = &[
             C(&profile::PASSWORD_PATCH),
             C(&profile::PASSWORD_NOT_RETURNED),
             S(&profile::PASSWORD),
+        ],
+    },
+    Group {
+        name: "attributes",
+        title: "Custom and extension attributes, group-assigned values (okta-attributes-entitlements-oauth §1, §4)",
+        entries: &[
+            C(&attributes::STORED),
+            C(&attributes::ECHO_KEPT),
+            C(&attributes::READONLY_IGNORED),
+            C(&attributes::IMMUTABLE_REFUSED),
+            C(&attributes::IMMUTABLE_KEPT),
+            C(&attributes::PATCH_STATUS),
+        ],
+    },
+    Group {
+        name: "discovery",
+        title: "Import User Schema: /ResourceTypes, /Schemas and what the app does with them (okta-attributes-entitlements-oauth §1)",
+        entries: &[
+            C(&discovery::RESOURCE_TYPES_STATUS),
+            C(&discovery::RESOURCE_TYPES_VALID),
+            C(&discovery::SCHEMAS_STATUS),
+            C(&discovery::SCHEMAS_VALID),
+            C(&discovery::ACCEPTED),
+            C(&discovery::RETURNED),
+            C(&discovery::UPDATED),
+            C(&discovery::NEVER_RETURNED),
+        ],
+    },
+    Group {
+        name: "entitlements",
+        title: "SCIM with entitlements: discovery, Okta's Entitlements test, grants (okta-attributes-entitlements-oauth §2)",
+        entries: &[
+            C(&entitlements::TYPES_FOUND),
+            S(&entitlements::VALUES),
+            C(&entitlements::COMPLETE),
+            C(&entitlements::FIELDS),
+            C(&entitlements::TEST_PAGE),
+            C(&entitlements::GRANTED),
+            C(&entitlements::IMPORTED),
         ],
     },
     Group {

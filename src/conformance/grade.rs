@@ -416,6 +416,61 @@ pub fn get_put(op: &Op, s: &Subject, c: &mut Checks) {
     }
 }
 
+/// A profile pushed as one path-less PATCH (`--profile-push patch`).
+pub fn profile_patch(op: &Op, c: &mut Checks) {
+    for ex in op.all(Step::Patch) {
+        c.record(
+            &super::catalogue::attributes::PATCH_STATUS,
+            matches!(ex.status(), Some(200 | 204)),
+            Some(ex),
+        );
+    }
+}
+
+/// A change of assignments (a group assigned with values, a priority changed, a member
+/// leaving): every pre-check, create, GET, PUT and PATCH it made
+/// (okta-attributes-entitlements-oauth §4).
+pub fn assignment_change(op: &Op, c: &mut Checks) {
+    let makes = |s: Step| op.kind.steps().contains(&s);
+    let none: Vec<&crate::okta::Exchange> = Vec::new();
+    let all = |s: Step| if makes(s) { op.all(s).collect() } else { none.clone() };
+    for ex in all(Step::UserNamePrecheck) {
+        list_response(c, &assign::PRECHECK, ex);
+    }
+    for ex in all(Step::Create) {
+        if c.record(&assign::CREATE_ANSWERED, ex.response.is_some(), Some(ex)) {
+            c.record(&assign::CREATE_STATUS, ex.status() == Some(201), Some(ex));
+        }
+    }
+    for step in [Step::LinkGet, Step::Get] {
+        for ex in all(step) {
+            if answered(c, &super::catalogue::profile::UPDATE, &get_put::GET_ANSWERED, ex) {
+                c.record_as(
+                    &super::catalogue::profile::UPDATE,
+                    &get_put::GET_STATUS_200,
+                    ex.status() == Some(200),
+                    Some(ex),
+                    None,
+                );
+            }
+        }
+    }
+    for step in [Step::LinkPut, Step::Put] {
+        for ex in all(step) {
+            if answered(c, &super::catalogue::profile::UPDATE, &get_put::PUT_ANSWERED, ex) {
+                c.record_as(
+                    &super::catalogue::profile::UPDATE,
+                    &get_put::PUT_STATUS_200,
+                    ex.status() == Some(200),
+                    Some(ex),
+                    None,
+                );
+            }
+        }
+    }
+    profile_patch(op, c);
+}
+
 /// Activation changes: a path-less PATCH (OIN) or GET + PUT (AIW) (okta-scim-wire §5).
 pub fn set_active(op: &Op, s: &Subject, active: bool, c: &mut Checks) {
     if let Some(ex) = op.first(Step::Patch) {

@@ -6,8 +6,10 @@
 //! `crate::embedded` starts one and hands its URLs here like any other target's. A run keeps all
 //! its state to itself: two runs in one process go on side by side.
 
+mod attr_steps;
 pub mod catalogue;
 pub mod check;
+mod discovery;
 mod grade;
 mod plan;
 pub mod report;
@@ -486,7 +488,7 @@ async fn run_scenario(
 ) -> ScenarioResult {
     let mut world = OktaWorld::for_run(ctx, &format!("{}/{}", slot.feature, slot.scenario));
     for step in &slot.steps {
-        if world.failure.is_some() {
+        if world.failure.is_some() || world.skipped.is_some() {
             break;
         }
         let found = match steps.find(step) {
@@ -515,6 +517,11 @@ async fn run_scenario(
     }
     let outcome = match world.failure.clone() {
         Some(reason) => Outcome::Failed { reason },
+        None if world.skipped.is_some() && !world.checks.items.iter().any(|c| c.is_blocking_failure()) => {
+            Outcome::Skipped {
+                reason: world.skipped.clone().unwrap_or_default(),
+            }
+        }
         None if world.checks.items.iter().any(|c| c.is_blocking_failure()) => Outcome::Failed {
             reason: "a check that fails the run failed".into(),
         },

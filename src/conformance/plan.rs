@@ -61,6 +61,18 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "11_sso_attacks.feature",
         include_str!("../../features/11_sso_attacks.feature"),
     ),
+    (
+        "12_attributes.feature",
+        include_str!("../../features/12_attributes.feature"),
+    ),
+    (
+        "13_schema_discovery.feature",
+        include_str!("../../features/13_schema_discovery.feature"),
+    ),
+    (
+        "14_entitlements.feature",
+        include_str!("../../features/14_entitlements.feature"),
+    ),
 ];
 
 /// Where the embedded files say they come from, in messages.

@@ -46,7 +46,7 @@ pub(crate) struct RunContext {
 /// What kind of step it is: actions run an operation; assertions must record a check; harness
 /// steps check okta-sim's own behaviour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum StepKind {
+pub(crate) enum StepKind {
     Action,
     Assertion,
     Harness,
@@ -63,13 +63,18 @@ pub struct OktaWorld {
     /// The first app id each user got, to prove reactivation keeps it.
     first_ids: HashMap<String, String>,
     imported: Option<(usize, usize)>,
-    last_op: Option<Op>,
+    pub(crate) last_op: Option<Op>,
     sso: Option<Arc<super::sso::SsoTarget>>,
     sha1_grade: Grade,
     saml_groups: HashMap<String, Vec<String>>,
     last_sso: Option<super::sso::AcsOutcome>,
     /// A line for the report, e.g. who an attack signed in.
     pub note: Option<String>,
+    /// Why the scenario does not apply to this target, once a step found out (it is then
+    /// reported skipped, not failed).
+    pub skipped: Option<String>,
+    /// What the target declared at `/ResourceTypes` and `/Schemas`, once read.
+    pub(crate) discovered: Option<super::discovery::Discovered>,
 }
 
 impl fmt::Debug for OktaWorld {
@@ -112,16 +117,18 @@ impl OktaWorld {
             saml_groups: HashMap::new(),
             last_sso: None,
             note: None,
+            skipped: None,
+            discovered: None,
         }
     }
 
     /// Run one step: skipped once the scenario failed; its failure is kept, never panicked.
-    async fn step(
+    pub(crate) async fn step(
         &mut self,
         kind: StepKind,
         body: impl AsyncFnOnce(&mut OktaWorld) -> Result<(), StepFailure>,
     ) {
-        if self.failure.is_some() {
+        if self.failure.is_some() || self.skipped.is_some() {
             return;
         }
         let mark = self.checks.items.len();
@@ -143,7 +150,7 @@ impl OktaWorld {
 
     /// Fail the step when a blocking check failed since `mark`, when grading missed one of the
     /// operation's exchanges, or when Okta would have stopped.
-    fn verdict(&mut self, mark: usize, op: Option<Op>) -> Result<(), StepFailure> {
+    pub(crate) fn verdict(&mut self, mark: usize, op: Option<Op>) -> Result<(), StepFailure> {
         let failed: Vec<String> = self.checks.items[mark..]
             .iter()
             .filter(|c| c.is_blocking_failure())
@@ -867,7 +874,7 @@ async fn spec_test(w: &mut OktaWorld) {
 // ---- Then ----------------------------------------------------------------------------------
 
 /// Read a user back (`users.readback`) and check it shows `expected`.
-async fn read_user(
+pub(crate) async fn read_user(
     w: &mut OktaWorld,
     label: &str,
     check: &CheckDef,

@@ -24,7 +24,7 @@ const GROUP_WORDS: &[&str] = &[
 ];
 
 /// A generated Okta user profile.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OktaUser {
     /// The Okta user id, e.g. `00ujl29u0le5T6Aj10h7`; Okta sends it as `externalId`.
     pub id: String,
@@ -36,12 +36,33 @@ pub struct OktaUser {
     pub login: String,
     /// Okta's 8-character placeholder password, sent in every POST /Users.
     pub password: String,
+    /// Further attributes of the Okta user profile (`department`, `title`, custom ones), by
+    /// name, as mappings read them (`user.department`).
+    pub profile: indexmap::IndexMap<String, serde_json::Value>,
 }
 
 impl OktaUser {
     /// `given family`, as Okta sends displayName.
     pub fn display_name(&self) -> String {
         format!("{} {}", self.given_name, self.family_name)
+    }
+
+    /// An attribute of the Okta user profile, as a mapping reads `user.name`: the generated
+    /// `firstName`, `lastName`, `email`, `login`, `displayName`, `locale` (`en-US`), or one of
+    /// [`OktaUser::profile`]; null when the user has none.
+    pub fn attribute(&self, name: &str) -> serde_json::Value {
+        use serde_json::Value;
+        match name {
+            "firstName" => Value::String(self.given_name.clone()),
+            "lastName" => Value::String(self.family_name.clone()),
+            "email" | "login" => Value::String(self.login.clone()),
+            "displayName" => Value::String(self.display_name()),
+            _ => match self.profile.get(name) {
+                Some(v) => v.clone(),
+                None if name == "locale" => Value::String("en-US".into()),
+                None => Value::Null,
+            },
+        }
     }
 }
 
@@ -97,6 +118,7 @@ impl OktaIds {
             family_name,
             login,
             password: self.password(),
+            profile: indexmap::IndexMap::new(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! sequences, Okta-format identifiers, the 429 policy, and the bounds of a run (deadline,
 //! timeouts, answer sizes, the credential kept out of everything written).
 
+pub mod appschema;
 pub mod auth;
 pub mod exchange;
 pub mod ids;

@@ -13,6 +13,13 @@ use std::cell::Cell;
 use indexmap::IndexMap;
 use serde_json::{Map, Value, json};
 
+mod discover;
+
+pub use discover::{
+    EntitlementSettings, GrantKind, GrantType, GrantValue, resource_types_of,
+};
+
+use super::appschema::{AppProfileValues, AppUserSchema, GroupAssignment};
 use super::ids::{OktaIds, OktaUser};
 use super::limits::OP_ANSWER_BUDGET;
 use super::wire::{AppKind, Exchange, WireClient, WireRequest};
@@ -43,6 +50,21 @@ pub enum PasswordSyncBody {
     WithPath,
 }
 
+/// How a changed app profile is pushed (okta-attributes-entitlements-oauth §1: the PATCH body
+/// for "Support PATCH for User" is UNCONFIRMED, so a choice).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ProfilePush {
+    /// GET the user, then PUT the whole representation with the app profile written over it
+    /// (what Okta is seen to send; okta-scim-wire §4).
+    #[default]
+    #[value(name = "put")]
+    GetPut,
+    /// One path-less `{"op":"replace","value":{…}}` PATCH with the whole app profile,
+    /// extension objects keyed by URN (inferred from the deactivate PATCH).
+    #[value(name = "patch")]
+    Patch,
+}
+
 /// The settings of the simulated Okta app instance.
 #[derive(Debug, Clone)]
 pub struct OktaSettings {
@@ -56,6 +78,18 @@ pub struct OktaSettings {
     pub existing_group_on_push: ExistingGroupOnPush,
     /// The body of an OIN password-sync PATCH (UNCONFIRMED: a choice).
     pub password_sync_body: PasswordSyncBody,
+    /// The app user schema: attributes, namespaces, scopes and To-App mappings.
+    pub app_schema: AppUserSchema,
+    /// How a changed app profile is pushed (UNCONFIRMED: a choice).
+    pub profile_push: ProfilePush,
+    /// Whether a change of group assignment (a group assigned, its values or priority changed,
+    /// a user leaving a group) pushes every member whose app profile changed at once
+    /// (okta-attributes-entitlements-oauth §4: UNCONFIRMED, so a choice; on by default).
+    pub push_on_assignment_change: bool,
+    /// The OIN Wizard properties of grant resource types (defaults for the ones not listed).
+    pub entitlements: Vec<EntitlementSettings>,
+    /// The page size of entitlement discovery (the production query is UNCONFIRMED).
+    pub grant_page_size: usize,
 }
 
 impl Default for OktaSettings {
@@ -66,6 +100,11 @@ impl Default for OktaSettings {
             rename_app_groups: false,
             existing_group_on_push: ExistingGroupOnPush::Link,
             password_sync_body: PasswordSyncBody::PathlessValue,
+            app_schema: AppUserSchema::default(),
+            profile_push: ProfilePush::GetPut,
+            push_on_assignment_change: true,
+            entitlements: Vec::new(),
+            grant_page_size: 100,
         }
     }
 }
@@ -77,6 +116,12 @@ pub struct AppUser {
     pub okta: OktaUser,
     /// The id the app returned (what Okta stores after assignment).
     pub app_id: Option<String>,
+    /// Whether the user is assigned to the app directly (scope USER), and with which values.
+    pub direct: Option<Map<String, Value>>,
+    /// The app profile last pushed, to know when it changed.
+    pub pushed: Option<AppProfileValues>,
+    /// The user's grants: (resource type name, value id).
+    pub grants: Vec<(String, String)>,
 }
 
 /// An Okta group and its pushed app group.
@@ -136,6 +181,14 @@ pub enum Step {
     Delete,
     /// A step of Okta's SCIM 2.0 SPEC test (okta-scim-wire §10.1), by its number.
     Spec(u8),
+    /// `GET /ResourceTypes`.
+    ResourceTypes,
+    /// `GET /Schemas`.
+    Schemas,
+    /// A page of a Role or Entitlement resource type.
+    GrantPage,
+    /// Okta's Entitlements test: `?count=1&startIndex=1`.
+    EntitlementsTest,
 }
 
 impl Step {
@@ -160,6 +213,10 @@ impl Step {
             Step::ReplacePatch => "replace PATCH".into(),
             Step::Delete => "DELETE".into(),
             Step::Spec(n) => format!("step {n}"),
+            Step::ResourceTypes => "resource types".into(),
+            Step::Schemas => "schemas".into(),
+            Step::GrantPage => "grant page".into(),
+            Step::EntitlementsTest => "entitlements test".into(),
         }
     }
 }
@@ -211,6 +268,20 @@ pub enum OpKind {
     /// Unlink a group and leave the app group (§6.5).
     UnlinkGroupLeave,
 
+    /// Assign a group to the app with values (okta-attributes-entitlements-oauth §4).
+    AssignGroupToApp,
+    /// A group assignment changed: priority, or a member left (§4).
+    ChangeGroupAssignment,
+
+    /// Import User Schema (okta-attributes-entitlements-oauth §1).
+    ImportUserSchema,
+    /// Discover Roles and Entitlements (okta-attributes-entitlements-oauth §2).
+    DiscoverEntitlements,
+    /// Okta's Entitlements test (§2).
+    EntitlementsTest,
+    /// Grant a role or entitlement (§2).
+    Grant,
+
     /// Okta's SCIM 2.0 SPEC test (§10.1).
     SpecTest,
     /// One push that both removes and adds members: one PATCH, removes first (§6.2).
@@ -231,6 +302,8 @@ pub enum OpKind {
     ReadBackUserByName,
     /// Read-back, not Okta: a group read to see what the app stored.
     ReadBackGroup,
+    /// Setup, not Okta: the vendor changed a user in the app itself.
+    SetupUserChange,
 }
 
 impl OpKind {
@@ -260,6 +333,12 @@ impl OpKind {
             OpKind::UnlinkGroupDelete => "unlink group (delete)",
             OpKind::UnlinkGroupLeave => "unlink group (leave)",
 
+            OpKind::AssignGroupToApp => "assign group to app",
+            OpKind::ChangeGroupAssignment => "change group assignment",
+            OpKind::ImportUserSchema => "import user schema",
+            OpKind::DiscoverEntitlements => "discover entitlements",
+            OpKind::EntitlementsTest => "Okta SCIM 2.0 Entitlements test",
+            OpKind::Grant => "grant role or entitlement",
             OpKind::SpecTest => "Okta SCIM 2.0 SPEC test",
             OpKind::ChangeMembers => "push memberships: remove and add",
             OpKind::MoveMember => "push memberships: move a user between groups",
@@ -270,6 +349,7 @@ impl OpKind {
             OpKind::ReadBackUser => "read-back: user",
             OpKind::ReadBackUserByName => "read-back: user by userName",
             OpKind::ReadBackGroup => "read-back: group",
+            OpKind::SetupUserChange => "setup: the app changed a user itself",
         }
     }
 
@@ -284,6 +364,7 @@ impl OpKind {
                 | OpKind::ReadBackUser
                 | OpKind::ReadBackUserByName
                 | OpKind::ReadBackGroup
+                | OpKind::SetupUserChange
         )
     }
 
@@ -297,10 +378,17 @@ impl OpKind {
             OpKind::ImportUsers | OpKind::ImportGroups => &[Page, PastTheEnd],
             OpKind::AssignUser => &[UserNamePrecheck, Create, LinkGet, LinkPut],
             OpKind::CreateUserAgain | OpKind::SetupUsers | OpKind::SetupGroup => &[Create],
-            OpKind::PushProfile | OpKind::ChangeUserName => &[Get, Put],
+            OpKind::PushProfile => &[Get, Put, Patch],
+            OpKind::ChangeUserName => &[Get, Put],
+            OpKind::AssignGroupToApp => &[UserNamePrecheck, Create, LinkGet, LinkPut, Get, Put, Patch],
+            OpKind::ChangeGroupAssignment | OpKind::Grant => &[Get, Put, Patch],
+            OpKind::ImportUserSchema => &[ResourceTypes, Schemas],
+            OpKind::DiscoverEntitlements => &[ResourceTypes, Schemas, GrantPage],
+            OpKind::EntitlementsTest => &[EntitlementsTest],
             OpKind::ReadBackUser | OpKind::ReadBackGroup => &[Get],
             OpKind::ReadBackUserByName => &[Filter],
             OpKind::SetupDeleteUser => &[Delete],
+            OpKind::SetupUserChange => &[Patch],
             OpKind::DeactivateUser
             | OpKind::ReactivateUser
             | OpKind::UnassignUser
@@ -528,6 +616,10 @@ pub struct Session {
     pub users: IndexMap<String, AppUser>,
     /// The Okta groups, by label.
     pub groups: IndexMap<String, AppGroup>,
+    /// The groups assigned to the app, with their priority and values (§4).
+    pub group_assignments: Vec<GroupAssignment>,
+    /// The Role and Entitlement types Okta discovered, with their values.
+    pub grant_types: Vec<GrantType>,
 }
 
 impl Session {
@@ -540,7 +632,37 @@ impl Session {
             ids,
             users: IndexMap::new(),
             groups: IndexMap::new(),
+            group_assignments: Vec::new(),
+            grant_types: Vec::new(),
         }
+    }
+
+    /// The group assignments that apply to a user: those of the groups it is in.
+    fn assignments_of(&self, label: &str) -> Vec<&GroupAssignment> {
+        self.group_assignments
+            .iter()
+            .filter(|a| {
+                self.groups
+                    .get(&a.group)
+                    .is_some_and(|g| g.members.iter().any(|m| m == label))
+            })
+            .collect()
+    }
+
+    /// A user's app profile, resolved as Okta does (okta-attributes-entitlements-oauth §4).
+    pub fn app_profile(&self, label: &str) -> AppProfileValues {
+        let Some(u) = self.users.get(label) else {
+            return AppProfileValues::new();
+        };
+        self.settings
+            .app_schema
+            .resolve(&u.okta, u.direct.as_ref(), &self.assignments_of(label))
+    }
+
+    /// Whether the user is assigned to the app, directly or through a group.
+    pub fn is_assigned(&self, label: &str) -> bool {
+        self.users.get(label).is_some_and(|u| u.direct.is_some())
+            || !self.assignments_of(label).is_empty()
     }
 
     async fn send_with(&self, wire: &WireClient, op: &mut Op, step: Step, req: WireRequest) {
@@ -606,8 +728,16 @@ impl Session {
     pub fn user(&mut self, label: &str) -> &mut AppUser {
         if !self.users.contains_key(label) {
             let okta = self.ids.user();
-            self.users
-                .insert(label.to_string(), AppUser { okta, app_id: None });
+            self.users.insert(
+                label.to_string(),
+                AppUser {
+                    okta,
+                    app_id: None,
+                    direct: None,
+                    pushed: None,
+                    grants: Vec::new(),
+                },
+            );
         }
         self.users.get_mut(label).expect("just inserted")
     }
@@ -734,30 +864,87 @@ impl Session {
 
     // ---- §3 Assign ---------------------------------------------------------------------------
 
-    /// Okta's POST /Users body, in Okta's key order (okta-scim-wire §3.2, §8.2).
+    /// Okta's POST /Users body for an app on Okta's SCIM 2.0 template, in Okta's key order
+    /// (okta-scim-wire §3.2, §8.2).
     pub fn create_body(user: &OktaUser) -> Value {
-        json!({
-            "schemas": [USER_SCHEMA],
-            "userName": user.login,
-            "name": {"givenName": user.given_name, "familyName": user.family_name},
-            "emails": [{"primary": true, "value": user.login, "type": "work"}],
-            "displayName": user.display_name(),
-            "locale": "en-US",
-            "externalId": user.id,
-            "groups": [],
-            "password": user.password,
-            "active": true
-        })
+        let schema = AppUserSchema::default();
+        Self::create_body_with(&schema, user, &schema.resolve(user, None, &[]))
+    }
+
+    /// Okta's POST /Users body with an app user schema and a resolved app profile: `schemas`,
+    /// `userName`, the core-namespace attributes, `externalId`, `groups`, `password`, `active`,
+    /// then each extension object under its URN (okta-attributes-entitlements-oauth §1).
+    pub fn create_body_with(
+        schema: &AppUserSchema,
+        user: &OktaUser,
+        values: &AppProfileValues,
+    ) -> Value {
+        let (top, exts) = schema.place(values);
+        let mut body = Map::new();
+        body.insert("schemas".into(), json!([USER_SCHEMA]));
+        body.insert("userName".into(), json!(user.login));
+        body.extend(top);
+        body.insert("externalId".into(), json!(user.id));
+        body.insert("groups".into(), json!([]));
+        body.insert("password".into(), json!(user.password));
+        body.insert("active".into(), json!(true));
+        body.extend(exts);
+        if schema.list_extension_schemas {
+            super::appschema::list_schemas(&mut body);
+        }
+        Value::Object(body)
+    }
+
+    /// The POST body for an assigned user, with its resolved app profile.
+    fn create_body_for(&self, label: &str) -> Value {
+        let user = &self.users[label].okta;
+        let mut body =
+            Self::create_body_with(&self.settings.app_schema, user, &self.app_profile(label));
+        let (roles, entitlements) = self.grant_values(label);
+        if let Some(o) = body.as_object_mut() {
+            for (k, v) in [("roles", roles), ("entitlements", entitlements)] {
+                if !v.is_empty() {
+                    o.insert(k.into(), Value::Array(v));
+                }
+            }
+        }
+        body
     }
 
     /// Assign a user to the app: userName pre-check, then POST, or link an existing user with
     /// GET + PUT (okta-scim-wire §3).
     pub async fn assign_user(&mut self, label: &str) -> Op {
-        let user = self.user(label).okta.clone();
+        self.user(label);
+        if self.users[label].direct.is_none() {
+            self.users[label].direct = Some(Map::new());
+        }
         let mut op = Op::new(OpKind::AssignUser);
+        self.assign_into(&mut op, label).await;
+        op
+    }
+
+    /// Assign a user directly with values for its app profile (scope USER, §4).
+    pub async fn assign_user_with(&mut self, label: &str, values: Map<String, Value>) -> Op {
+        self.user(label);
+        self.users[label].direct = Some(values);
+        let mut op = Op::new(OpKind::AssignUser);
+        self.assign_into(&mut op, label).await;
+        op
+    }
+
+    /// The pre-check and the POST, or the link, of one assignment, into `op`.
+    async fn assign_into(&mut self, op: &mut Op, label: &str) {
+        let user = self.user(label).okta.clone();
+        if let Some(t) = self.missing_required_grant(label) {
+            op.fail(format!(
+                "{} cannot be assigned without a {t}: the app requires one (Required)",
+                user.login
+            ));
+            return;
+        }
         let pre = self
             .lookup(
-                &mut op,
+                op,
                 Step::UserNamePrecheck,
                 "/Users",
                 "userName",
@@ -770,24 +957,26 @@ impl Session {
                 user.login,
                 pre.got()
             ));
-            return op;
+            return;
         };
         match found {
             Some(id) => {
                 self.users[label].app_id = Some(id.clone());
-                self.push_profile_to(&mut op, label, &id, Step::LinkGet, Step::LinkPut, |_| {})
+                self.push_profile_to(op, label, &id, Step::LinkGet, Step::LinkPut, |_| {})
                     .await;
+                self.users[label].pushed = Some(self.app_profile(label));
             }
             None => {
                 let ex = self
                     .with_body(
-                        &mut op,
+                        op,
                         Step::Create,
                         "POST",
                         "/Users",
-                        &Self::create_body(&user),
+                        &self.create_body_for(label),
                     )
                     .await;
+                self.users[label].pushed = Some(self.app_profile(label));
                 match (ex.status(), ex.json()) {
                     (Some(201), Some(body)) => match body
                         .get("id")
@@ -806,7 +995,6 @@ impl Session {
                 }
             }
         }
-        op
     }
 
     /// POST the user without the pre-check (the duplicate check of Okta's SPEC test, step 14).
@@ -825,36 +1013,25 @@ impl Session {
     }
 
     /// Overwrite the attributes Okta maps onto the app's own representation (okta-scim-wire §4,
-    /// quirk 9): everything Okta does not own is echoed back unchanged.
+    /// quirk 9), for an app on Okta's template: everything Okta does not own is echoed back
+    /// unchanged.
     pub fn merge_profile(server: &Value, user: &OktaUser) -> Value {
+        let schema = AppUserSchema::default();
+        Self::merge_profile_with(&schema, server, user, &schema.resolve(user, None, &[]))
+    }
+
+    /// [`Session::merge_profile`] with an app user schema and a resolved app profile: the
+    /// whole app profile is written ("Okta does not support partial profile push",
+    /// okta-attributes-entitlements-oauth §1).
+    pub fn merge_profile_with(
+        schema: &AppUserSchema,
+        server: &Value,
+        user: &OktaUser,
+        values: &AppProfileValues,
+    ) -> Value {
         let mut out = server.as_object().cloned().unwrap_or_default();
         out.insert("userName".into(), json!(user.login));
-        let mut name = out
-            .get("name")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        name.insert("givenName".into(), json!(user.given_name));
-        name.insert("familyName".into(), json!(user.family_name));
-        out.insert("name".into(), Value::Object(name));
-        let mut emails: Vec<Value> = out
-            .get("emails")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        match emails.iter_mut().find(|e| {
-            e.get("primary") == Some(&json!(true)) || e.get("type") == Some(&json!("work"))
-        }) {
-            Some(Value::Object(e)) => {
-                e.insert("value".into(), json!(user.login));
-            }
-            _ => emails.insert(
-                0,
-                json!({"primary": true, "value": user.login, "type": "work"}),
-            ),
-        }
-        out.insert("emails".into(), Value::Array(emails));
-        out.insert("displayName".into(), json!(user.display_name()));
+        schema.overwrite(&mut out, values);
         out.insert("externalId".into(), json!(user.id));
         Value::Object(out)
     }
@@ -879,7 +1056,9 @@ impl Session {
             ));
             return None;
         };
-        let mut merged = Self::merge_profile(&body, &user);
+        let values = self.app_profile(label);
+        let mut merged =
+            Self::merge_profile_with(&self.settings.app_schema, &body, &user, &values);
         if let Some(m) = merged.as_object_mut() {
             edit(m);
         }
@@ -895,9 +1074,190 @@ impl Session {
         };
         let u = &mut self.users[label].okta;
         u.given_name = format!("{}update", u.given_name);
-        self.push_profile_to(&mut op, label, &id, Step::Get, Step::Put, |_| {})
+        self.push_app_profile(&mut op, label, &id).await;
+        op
+    }
+
+    /// Push a change of one Okta profile attribute (`department`, a custom one…): the whole
+    /// app profile goes out, not the one attribute (okta-attributes-entitlements-oauth §1).
+    pub async fn push_attribute(&mut self, label: &str, attribute: &str, value: Value) -> Op {
+        let mut op = Op::new(OpKind::PushProfile);
+        let Some(id) = self.app_id(label) else {
+            op.fail(format!("{label} is not assigned"));
+            return op;
+        };
+        self.users[label]
+            .okta
+            .profile
+            .insert(attribute.to_string(), value);
+        self.push_app_profile(&mut op, label, &id).await;
+        op
+    }
+
+    /// The vendor changes a user in its app (not Okta): `PATCH` replace of one path.
+    pub async fn app_changes_user(&mut self, label: &str, path: &str, value: Value) -> Op {
+        let mut op = Op::new(OpKind::SetupUserChange);
+        let Some(id) = self.app_id(label) else {
+            op.fail(format!("{label} is not assigned"));
+            return op;
+        };
+        let body = json!({"schemas": [PATCH_OP_SCHEMA],
+            "Operations": [{"op": "replace", "path": path, "value": value}]});
+        self.with_body(&mut op, Step::Patch, "PATCH", &format!("/Users/{id}"), &body)
             .await;
         op
+    }
+
+    /// Push the user's current app profile as a profile update (after a change of mappings).
+    pub async fn push_current_profile(&mut self, label: &str) -> Op {
+        let mut op = Op::new(OpKind::PushProfile);
+        let Some(id) = self.app_id(label) else {
+            op.fail(format!("{label} is not assigned"));
+            return op;
+        };
+        self.push_app_profile(&mut op, label, &id).await;
+        op
+    }
+
+    /// Push the user's whole app profile: GET + PUT, or one path-less PATCH (settings).
+    async fn push_app_profile(&mut self, op: &mut Op, label: &str, id: &str) {
+        let values = self.app_profile(label);
+        match self.settings.profile_push {
+            ProfilePush::GetPut => {
+                self.push_profile_to(op, label, id, Step::Get, Step::Put, |_| {})
+                    .await;
+            }
+            ProfilePush::Patch => {
+                let user = &self.users[label].okta;
+                let (top, exts) = self.settings.app_schema.place(&values);
+                let mut value = Map::new();
+                value.insert("userName".into(), json!(user.login));
+                value.extend(top);
+                value.extend(exts);
+                let body = json!({"schemas": [PATCH_OP_SCHEMA],
+                    "Operations": [{"op": "replace", "value": value}]});
+                self.with_body(op, Step::Patch, "PATCH", &format!("/Users/{id}"), &body)
+                    .await;
+            }
+        }
+        self.users[label].pushed = Some(values);
+    }
+
+    // ---- Group assignments (okta-attributes-entitlements-oauth §4) ------------------------------
+
+    /// Assign a group to the app with a priority (0 is the top, at most 100) and values for
+    /// group-assignable attributes. Members not yet assigned are assigned (pre-check, POST or
+    /// link); assigned members whose app profile changed are pushed, when the settings say so.
+    pub async fn assign_group_to_app(
+        &mut self,
+        group: &str,
+        priority: u8,
+        profile: Map<String, Value>,
+    ) -> Op {
+        let mut op = Op::new(OpKind::AssignGroupToApp);
+        if priority > super::appschema::MAX_PRIORITY {
+            op.fail(format!("priority {priority} is not in 0–100"));
+            return op;
+        }
+        self.group(group);
+        let members = self.groups[group].members.clone();
+        for m in &members {
+            self.user(m);
+        }
+        self.group_assignments.retain(|a| a.group != group);
+        self.group_assignments.push(GroupAssignment {
+            group: group.to_string(),
+            priority,
+            profile,
+        });
+        self.make_room(group, priority);
+        for m in &members {
+            if self.app_id(m).is_none() {
+                self.assign_into(&mut op, m).await;
+            }
+        }
+        self.push_changed(&mut op, &members).await;
+        op
+    }
+
+    /// Give an assigned group a new priority (drag it in the list); members whose app profile
+    /// changed are pushed, when the settings say so.
+    pub async fn set_group_priority(&mut self, group: &str, priority: u8) -> Op {
+        let mut op = Op::new(OpKind::ChangeGroupAssignment);
+        if priority > super::appschema::MAX_PRIORITY {
+            op.fail(format!("priority {priority} is not in 0–100"));
+            return op;
+        }
+        let Some(a) = self.group_assignments.iter_mut().find(|a| a.group == group) else {
+            op.fail(format!("group {group} is not assigned to the app"));
+            return op;
+        };
+        a.priority = priority;
+        self.make_room(group, priority);
+        // Every member of every assigned group may see another top group now.
+        let mut members: Vec<String> = Vec::new();
+        for a in &self.group_assignments {
+            for m in self.groups.get(&a.group).map(|g| g.members.clone()).unwrap_or_default() {
+                if !members.contains(&m) {
+                    members.push(m);
+                }
+            }
+        }
+        self.push_changed(&mut op, &members).await;
+        op
+    }
+
+    /// Priorities are places in one list (the admin drags a group): a group put at a taken
+    /// place moves the groups from there down by one.
+    fn make_room(&mut self, group: &str, priority: u8) {
+        let taken = self
+            .group_assignments
+            .iter()
+            .any(|a| a.group != group && a.priority == priority);
+        if taken {
+            for a in self.group_assignments.iter_mut() {
+                if a.group != group && a.priority >= priority {
+                    a.priority = a.priority.saturating_add(1).min(super::appschema::MAX_PRIORITY);
+                }
+            }
+        }
+    }
+
+    /// A user leaves an Okta group: when it was its only way to the app, the user is
+    /// unassigned (deactivated, okta-scim-wire §5.3); otherwise its app profile is resolved
+    /// again and pushed when it changed.
+    pub async fn leave_group(&mut self, user: &str, group: &str) -> Op {
+        let mut op = Op::new(OpKind::ChangeGroupAssignment);
+        if let Some(g) = self.groups.get_mut(group) {
+            g.members.retain(|m| m != user);
+        }
+        if !self.is_assigned(user) {
+            if let Some(id) = self.app_id(user) {
+                let operation = json!({"op": "replace", "value": {"active": false}});
+                self.update_user(&mut op, user, &id, operation, |m| {
+                    m.insert("active".into(), json!(false));
+                })
+                .await;
+            }
+            return op;
+        }
+        self.push_changed(&mut op, &[user.to_string()]).await;
+        op
+    }
+
+    /// Push every assigned user among `labels` whose resolved app profile differs from the
+    /// one last pushed.
+    async fn push_changed(&mut self, op: &mut Op, labels: &[String]) {
+        if !self.settings.push_on_assignment_change {
+            return;
+        }
+        for l in labels {
+            let Some(id) = self.app_id(l) else { continue };
+            let now = self.app_profile(l);
+            if self.users[l].pushed.as_ref() != Some(&now) {
+                self.push_app_profile(op, l, &id).await;
+            }
+        }
     }
 
     // ---- §5 Deactivate / reactivate ----------------------------------------------------------
@@ -1574,6 +1934,9 @@ impl Session {
             AppUser {
                 okta: user,
                 app_id: Some(id_one),
+                direct: Some(Map::new()),
+                pushed: None,
+                grants: Vec::new(),
             },
         );
         op
@@ -1606,6 +1969,9 @@ impl Session {
                 AppUser {
                     okta: u,
                     app_id: id,
+                    direct: None,
+                    pushed: None,
+                    grants: Vec::new(),
                 },
             );
         }
@@ -1676,6 +2042,7 @@ mod tests {
             family_name: "Smith".into(),
             login: "jane@test.com".into(),
             password: "p".into(),
+            profile: Default::default(),
         };
         let merged = Session::merge_profile(&server, &user);
         assert_eq!(merged["meta"]["version"], "W/\"1\"");

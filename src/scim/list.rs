@@ -69,6 +69,63 @@ impl ListQuery {
     }
 }
 
+/// The SearchRequest message (RFC 7644 §3.4.3).
+pub const SEARCH_REQUEST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+
+/// The query string a SearchRequest body (RFC 7644 §3.4.3) stands for: `filter`, `startIndex`,
+/// `count`, `attributes` and `excludedAttributes` (arrays or comma-separated strings), so a
+/// POST to `.search` is answered exactly as the GET would be. Other members are ignored
+/// (`sortBy`: sorting is not supported, as `/ServiceProviderConfig` says).
+pub fn search_request_query(body: &Value) -> Result<String, ScimError> {
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    let obj = body
+        .as_object()
+        .ok_or_else(|| ScimError::invalid_syntax("a SearchRequest must be a JSON object"))?;
+    let member = |name: &str| {
+        obj.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    };
+    let mut parts = Vec::new();
+    let mut put = |k: &str, v: &str| {
+        parts.push(format!("{k}={}", utf8_percent_encode(v, NON_ALPHANUMERIC)));
+    };
+    if let Some(f) = member("filter") {
+        match f {
+            Value::String(f) => put("filter", f),
+            Value::Null => {}
+            _ => return Err(ScimError::invalid_value("\"filter\" must be a string")),
+        }
+    }
+    for name in ["startIndex", "count"] {
+        match member(name) {
+            None | Some(Value::Null) => {}
+            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => put(name, &n.to_string()),
+            Some(other) => {
+                return Err(ScimError::invalid_value(format!(
+                    "\"{name}\" must be an integer, got {other}"
+                )));
+            }
+        }
+    }
+    for name in ["attributes", "excludedAttributes"] {
+        match member(name) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) => put(name, s),
+            Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
+                let list: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
+                put(name, &list.join(","));
+            }
+            Some(other) => {
+                return Err(ScimError::invalid_value(format!(
+                    "\"{name}\" must be an array of attribute names, got {other}"
+                )));
+            }
+        }
+    }
+    Ok(parts.join("&"))
+}
+
 fn parse_int(name: &str, s: &str) -> Result<i64, ScimError> {
     s.trim().parse::<i64>().or_else(|_| {
         // Very large integers are still integers: clamp them.

@@ -219,6 +219,10 @@ fn apply_extension_object(
         ScimError::invalid_value(format!("the value for {urn} must be an object"))
     })?;
     for (k, v) in obj {
+        // General SCIM clients send the extension object with its own `schemas` member.
+        if k.eq_ignore_ascii_case("schemas") {
+            continue;
+        }
         let r = resolve_attr(kind, Some(urn), k)
             .ok_or_else(|| ScimError::invalid_path(format!("{urn} has no attribute {k:?}")))?;
         if r.def.is_some_and(|d| d.mutability == Mutability::ReadOnly) {
@@ -824,6 +828,16 @@ mod tests {
                 .iter()
                 .any(|s| s == "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User")
         );
+    }
+
+    #[test]
+    fn extension_urn_path_with_the_whole_object_tolerates_its_schemas_member() {
+        let urn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        let out = patch(ResourceKind::User, user(), ops(json!([
+            {"op":"add","path":urn,"value":{"schemas":[urn],"department":"Ops","employeeNumber":"7"}},
+            {"op":"replace","path":urn,"value":{"schemas":[urn],"department":"Sales"}}
+        ]))).unwrap();
+        assert_eq!(out[urn], json!({"employeeNumber":"7","department":"Sales"}));
     }
 
     #[test]

@@ -412,6 +412,16 @@ pub fn strip_never_returned(kind: ResourceKind, resource: &mut Map<String, Value
             resource.remove(def.name);
         }
     }
+    for ext in kind.extensions() {
+        for def in ext.attributes.iter().filter(|d| d.returned == Returned::Never) {
+            if let Some(Value::Object(o)) = resource.get_mut(ext.id) {
+                o.remove(def.name);
+                if o.is_empty() {
+                    resource.remove(ext.id);
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

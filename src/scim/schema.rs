@@ -24,48 +24,176 @@ pub const RESOURCE_TYPE_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Re
 pub const SERVICE_PROVIDER_CONFIG_SCHEMA: &str =
     "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
 
-/// The two resource types of RFC 7643 §4.
+/// What a resource type is built on: the two of RFC 7643 §4, or one the app declares (Okta's
+/// Role and Entitlement types of okta-attributes-entitlements-oauth §2, or any other).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ResourceKind {
-    /// A user.
+pub enum Base {
+    /// The core User.
     User,
-    /// A group.
+    /// The core Group.
     Group,
+    /// A resource type the app declares (read-only to clients: Okta only reads them).
+    Custom,
 }
 
-impl ResourceKind {
-    /// The resource type's name: `User` or `Group`.
-    pub fn name(self) -> &'static str {
-        match self {
-            ResourceKind::User => "User",
-            ResourceKind::Group => "Group",
-        }
+/// A resource type (RFC 7643 §6): its name, endpoint, core schema and schema extensions.
+#[derive(Debug)]
+pub struct ResourceTypeDef {
+    /// Its name, e.g. `User`, `Role`, `License`.
+    pub name: &'static str,
+    /// Its endpoint, e.g. `/Users`.
+    pub endpoint: &'static str,
+    /// Its description.
+    pub description: &'static str,
+    /// Its core schema.
+    pub schema: &'static SchemaDef,
+    /// Its schema extensions.
+    pub extensions: &'static [&'static SchemaDef],
+    /// What it is built on.
+    pub base: Base,
+}
+
+static USER_TYPE: ResourceTypeDef = ResourceTypeDef {
+    name: "User",
+    endpoint: "/Users",
+    description: "User Account",
+    schema: &USER,
+    extensions: &USER_EXTENSIONS,
+    base: Base::User,
+};
+
+static GROUP_TYPE: ResourceTypeDef = ResourceTypeDef {
+    name: "Group",
+    endpoint: "/Groups",
+    description: "Group",
+    schema: &GROUP,
+    extensions: &[],
+    base: Base::Group,
+};
+
+/// A resource type, as a cheap handle to its definition. `ResourceKind::User` and
+/// `ResourceKind::Group` are the RFC's; an app with custom extensions or resource types makes
+/// its own with [`ResourceKind::user_with`] and [`ResourceKind::custom`].
+#[derive(Clone, Copy)]
+pub struct ResourceKind(&'static ResourceTypeDef);
+
+impl PartialEq for ResourceKind {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.0, other.0) || self.0.name == other.0.name
     }
-    /// The endpoint: `/Users` or `/Groups`.
+}
+impl Eq for ResourceKind {}
+impl std::hash::Hash for ResourceKind {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.name.hash(state)
+    }
+}
+impl std::fmt::Debug for ResourceKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.name)
+    }
+}
+
+#[allow(non_upper_case_globals)]
+impl ResourceKind {
+    /// The core User with the enterprise extension (RFC 7643 §4.1, §4.3).
+    pub const User: ResourceKind = ResourceKind(&USER_TYPE);
+    /// The core Group (RFC 7643 §4.2).
+    pub const Group: ResourceKind = ResourceKind(&GROUP_TYPE);
+
+    /// The User type with these extensions (the enterprise one first when listed).
+    pub fn user_with(extensions: &[&'static SchemaDef]) -> ResourceKind {
+        let key = format!(
+            "User|{}",
+            extensions.iter().map(|e| e.id).collect::<Vec<_>>().join("|")
+        );
+        let exts: Vec<&'static SchemaDef> = extensions.to_vec();
+        ResourceKind(intern_type(key, move || ResourceTypeDef {
+            extensions: Box::leak(exts.into_boxed_slice()),
+            ..USER_TYPE
+        }))
+    }
+
+    /// A resource type the app declares, e.g. `Role` at `/Roles` with Okta's Role schema.
+    pub fn custom(
+        name: &str,
+        endpoint: &str,
+        description: &str,
+        schema: &'static SchemaDef,
+    ) -> ResourceKind {
+        let key = format!("{name}|{endpoint}|{description}|{}", schema.id);
+        let (name, endpoint, description) = (
+            name.to_string(),
+            endpoint.to_string(),
+            description.to_string(),
+        );
+        ResourceKind(intern_type(key, move || ResourceTypeDef {
+            name: leak(name),
+            endpoint: leak(endpoint),
+            description: leak(description),
+            schema,
+            extensions: &[],
+            base: Base::Custom,
+        }))
+    }
+
+    /// What it is built on.
+    pub fn base(self) -> Base {
+        self.0.base
+    }
+    /// The resource type's name: `User`, `Group`, `Role`…
+    pub fn name(self) -> &'static str {
+        self.0.name
+    }
+    /// The endpoint: `/Users`, `/Groups`, `/Roles`…
     pub fn endpoint(self) -> &'static str {
-        match self {
-            ResourceKind::User => "/Users",
-            ResourceKind::Group => "/Groups",
-        }
+        self.0.endpoint
+    }
+    /// The description `/ResourceTypes` shows.
+    pub fn description(self) -> &'static str {
+        self.0.description
     }
     /// The core schema.
     pub fn core_schema(self) -> &'static SchemaDef {
-        match self {
-            ResourceKind::User => &USER,
-            ResourceKind::Group => &GROUP,
-        }
+        self.0.schema
     }
     /// The schema extensions the resource type declares.
     pub fn extensions(self) -> &'static [&'static SchemaDef] {
-        match self {
-            ResourceKind::User => &USER_EXTENSIONS,
-            ResourceKind::Group => &[],
-        }
+        self.0.extensions
+    }
+    /// Every attribute definition of the core schema and the extensions, with its container.
+    pub fn all_attributes(self) -> impl Iterator<Item = (Container, &'static AttrDef)> {
+        let core = self.0.schema.attributes.iter().map(|a| (Container::Top, a));
+        let exts = self.0.extensions.iter().flat_map(|e| {
+            e.attributes
+                .iter()
+                .map(move |a| (Container::Extension(e.id.to_string()), a))
+        });
+        core.chain(exts)
     }
 }
 
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+/// Definitions made at run time live as long as the process: each distinct one is made once
+/// (keyed by its canonical description), so starting many apps with one configuration costs
+/// one copy.
+fn intern_type(
+    key: String,
+    make: impl FnOnce() -> ResourceTypeDef,
+) -> &'static ResourceTypeDef {
+    static TYPES: std::sync::LazyLock<
+        std::sync::Mutex<std::collections::HashMap<String, &'static ResourceTypeDef>>,
+    > = std::sync::LazyLock::new(Default::default);
+    let mut m = TYPES.lock().unwrap_or_else(|e| e.into_inner());
+    m.entry(key).or_insert_with(|| Box::leak(Box::new(make())))
+}
+
 /// An attribute's data type (RFC 7643 §2.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum AttrType {
     /// `string`.
     String,
@@ -86,7 +214,8 @@ pub enum AttrType {
 }
 
 impl AttrType {
-    fn as_str(self) -> &'static str {
+    /// The name RFC 7643 §2.3 gives it.
+    pub fn as_str(self) -> &'static str {
         match self {
             AttrType::String => "string",
             AttrType::Boolean => "boolean",
@@ -101,7 +230,8 @@ impl AttrType {
 }
 
 /// Whether and how an attribute can be written (RFC 7643 §7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum Mutability {
     /// `readOnly`.
     ReadOnly,
@@ -114,7 +244,8 @@ pub enum Mutability {
 }
 
 /// When an attribute is returned (RFC 7643 §7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum Returned {
     /// `always`.
     Always,
@@ -129,7 +260,7 @@ pub enum Returned {
 static USER_EXTENSIONS: [&SchemaDef; 1] = [&ENTERPRISE_USER];
 
 /// One attribute definition (RFC 7643 §7).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct AttrDef {
     /// The attribute's name.
     pub name: &'static str,
@@ -588,7 +719,36 @@ pub static GROUP: SchemaDef = SchemaDef {
     ],
 };
 
-/// Every schema served at `/Schemas`.
+/// Okta's Role schema (okta-attributes-entitlements-oauth §2).
+pub const OKTA_ROLE_SCHEMA: &str = "urn:okta:scim:schemas:core:1.0:Role";
+/// Okta's Entitlement schema (okta-attributes-entitlements-oauth §2).
+pub const OKTA_ENTITLEMENT_SCHEMA: &str = "urn:okta:scim:schemas:core:1.0:Entitlement";
+
+/// Okta's Role: `id`, `displayName`, `description` (okta-attributes-entitlements-oauth §2).
+pub static OKTA_ROLE: SchemaDef = SchemaDef {
+    id: OKTA_ROLE_SCHEMA,
+    name: "Role",
+    description: "A role Okta Identity Governance can grant",
+    attributes: &[
+        string("displayName", "The role's name.").required(),
+        string("description", "What the role allows."),
+    ],
+};
+
+/// Okta's Entitlement: `id`, `displayName`, `type` (the resource type's name), `description`
+/// (okta-attributes-entitlements-oauth §2).
+pub static OKTA_ENTITLEMENT: SchemaDef = SchemaDef {
+    id: OKTA_ENTITLEMENT_SCHEMA,
+    name: "Entitlement",
+    description: "An entitlement Okta Identity Governance can grant",
+    attributes: &[
+        string("displayName", "The entitlement's name.").required(),
+        string("type", "The entitlement's type: the resource type's name.").required(),
+        string("description", "What the entitlement allows (at most 1000 characters)."),
+    ],
+};
+
+/// The schemas of the RFC's User (with the enterprise extension) and Group.
 pub fn all_schemas() -> [&'static SchemaDef; 3] {
     [&USER, &GROUP, &ENTERPRISE_USER]
 }
@@ -710,7 +870,7 @@ pub fn resource_type_json(kind: ResourceKind, location: &str) -> Value {
         "id": kind.name(),
         "name": kind.name(),
         "endpoint": kind.endpoint(),
-        "description": match kind { ResourceKind::User => "User Account", ResourceKind::Group => "Group" },
+        "description": kind.description(),
         "schema": kind.core_schema().id,
     });
     let exts: Vec<Value> = kind
@@ -723,6 +883,19 @@ pub fn resource_type_json(kind: ResourceKind, location: &str) -> Value {
     }
     v["meta"] = json!({"resourceType": "ResourceType", "location": location});
     v
+}
+
+/// Every schema the resource types use, each once, in order of first use.
+pub fn schemas_of(kinds: &[ResourceKind]) -> Vec<&'static SchemaDef> {
+    let mut out: Vec<&'static SchemaDef> = Vec::new();
+    for k in kinds {
+        for s in std::iter::once(k.core_schema()).chain(k.extensions().iter().copied()) {
+            if !out.iter().any(|o| o.id == s.id) {
+                out.push(s);
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
