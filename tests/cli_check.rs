@@ -107,7 +107,7 @@ fn a_default_run_passes_and_writes_every_report() {
         scenarios.len()
     );
     assert_eq!(doc.attr("failures"), Some("0"));
-    assert_eq!(xml.matches("<testsuite ").count(), 11);
+    assert_eq!(xml.matches("<testsuite ").count(), 14, "one per feature");
 
     let t: Value = serde_json::from_str(&std::fs::read_to_string(&transcript).unwrap()).unwrap();
     let ex = t.as_array().unwrap();

@@ -565,19 +565,193 @@ async fn discovery_endpoints() {
     assert_eq!(spc["filter"]["supported"], true);
     assert_eq!(spc["etag"]["supported"], true);
     let rt = c.get("/ResourceTypes").await.json();
-    assert_eq!(rt["totalResults"], 2);
+    // User, Group, and the reference app's Roles and Licenses (okta-attributes-entitlements-oauth §2).
+    assert_eq!(rt["totalResults"], 4);
     assert_eq!(rt["Resources"][0]["endpoint"], "/Users");
+    assert_eq!(
+        rt["Resources"][0]["schemaExtensions"],
+        json!([
+            {"schema": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", "required": false},
+            {"schema": "urn:ietf:params:scim:schemas:extension:oktasim:2.0:User", "required": false}
+        ])
+    );
     assert_eq!(
         c.get("/ResourceTypes/Group").await.json()["schema"],
         "urn:ietf:params:scim:schemas:core:2.0:Group"
     );
+    assert_eq!(
+        c.get("/ResourceTypes/License").await.json()["schema"],
+        "urn:okta:scim:schemas:core:1.0:Entitlement"
+    );
     let s = c.get("/Schemas").await.json();
-    assert_eq!(s["totalResults"], 3);
+    // User, enterprise, the app's own extension, Group, Okta's Role and Entitlement.
+    assert_eq!(s["totalResults"], 6);
+    let ext = c
+        .get("/Schemas/urn:ietf:params:scim:schemas:extension:oktasim:2.0:User")
+        .await
+        .json();
+    let by_name = |n: &str| {
+        ext["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == n)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(by_name("startDate")["mutability"], "immutable");
+    assert_eq!(by_name("badgeId")["mutability"], "readOnly");
+    assert_eq!(by_name("skills")["multiValued"], true);
     let u = c
         .get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:User")
         .await
         .json();
     assert_eq!(u["attributes"][0]["name"], "userName");
+}
+
+#[tokio::test]
+async fn custom_extension_attributes_are_typed_stored_filtered_and_guarded() {
+    let (_app, c) = app().await;
+    let ext = "urn:ietf:params:scim:schemas:extension:oktasim:2.0:User";
+    let mut body = user("ext@example.com");
+    body[ext] = json!({"role": "admin", "isContractor": "True", "seniority": 4, "skills": ["a", "b"],
+                       "startDate": "2024-01-01T00:00:00Z", "badgeId": "forged"});
+    let created = c.post("/Users", &body).await;
+    assert_eq!(created.status, 201, "{:?}", created.json());
+    let u = created.json();
+    let id = u["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        u[ext]["isContractor"], true,
+        "Entra-style string booleans are taken"
+    );
+    assert!(
+        u[ext].get("badgeId").is_none(),
+        "readOnly values a client sends are ignored"
+    );
+    // Wrong types are 400 invalidValue naming the attribute.
+    let mut bad = user("bad@example.com");
+    bad[ext] = json!({"seniority": "four"});
+    let a = c.post("/Users", &bad).await;
+    assert_scim_error(&a, 400, Some("invalidValue"));
+    assert!(a.json()["detail"].as_str().unwrap().contains("seniority"));
+    // Filters reach into the extension.
+    let f = c
+        .get(&format!(
+            "/Users?filter={}",
+            form_urlencoded::byte_serialize(format!("{ext}:role eq \"admin\"").as_bytes())
+                .collect::<String>()
+        ))
+        .await
+        .json();
+    assert_eq!(f["totalResults"], 1);
+    // An immutable extension attribute cannot change; PATCH with the URN as path and the whole
+    // object as value (with its own schemas member) works for the others.
+    let patch = c
+        .patch(
+            &format!("/Users/{id}"),
+            &patch_ops(json!([{"op": "replace", "path": ext, "value": {"schemas": [ext], "role": "viewer"}}])),
+        )
+        .await;
+    assert_eq!(patch.status, 200, "{:?}", patch.json());
+    assert_eq!(patch.json()[ext]["role"], "viewer");
+    assert_eq!(
+        patch.json()[ext]["skills"],
+        json!(["a", "b"]),
+        "a replace of the object merges"
+    );
+    let change = c
+        .patch(
+            &format!("/Users/{id}"),
+            &patch_ops(json!([{"op": "replace", "path": format!("{ext}:startDate"), "value": "2025-01-01T00:00:00Z"}])),
+        )
+        .await;
+    assert_scim_error(&change, 400, Some("mutability"));
+}
+
+#[tokio::test]
+async fn roles_and_entitlements_are_read_only_lists_that_page() {
+    let (_app, c) = app().await;
+    let p1 = c.get("/Licenses?startIndex=1&count=100").await.json();
+    assert_eq!(p1["totalResults"], 120);
+    assert_eq!(p1["itemsPerPage"], 100);
+    let p2 = c.get("/Licenses?startIndex=101&count=100").await.json();
+    assert_eq!(p2["itemsPerPage"], 20);
+    assert_eq!(p2["Resources"][0]["id"], "lic-101");
+    assert_eq!(p2["Resources"][0]["type"], "License");
+    let one = c.get("/Roles/admin").await.json();
+    assert_eq!(one["displayName"], "Administrator");
+    assert_eq!(
+        one["schemas"],
+        json!(["urn:okta:scim:schemas:core:1.0:Role"])
+    );
+    let by_name = c
+        .get("/Roles?filter=displayName%20eq%20%22Viewer%22")
+        .await
+        .json();
+    assert_eq!(by_name["Resources"][0]["id"], "viewer");
+    // Okta only reads them: writes are 405 with a SCIM body.
+    assert_scim_error(
+        &c.post("/Roles", &json!({"displayName": "x"})).await,
+        405,
+        None,
+    );
+    assert_scim_error(&c.get("/Roles/nosuch").await, 404, None);
+}
+
+#[tokio::test]
+async fn search_with_post_on_the_root_and_on_each_endpoint() {
+    let (_app, c) = app().await;
+    for n in ["s1@example.com", "s2@example.com", "s3@example.com"] {
+        assert_eq!(c.post("/Users", &user(n)).await.status, 201);
+    }
+    let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": "userName sw \"s\"", "startIndex": 2, "count": 1, "attributes": ["userName"]});
+    let r = c.post("/Users/.search", &body).await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    let v = r.json();
+    assert_eq!(v["totalResults"], 3);
+    assert_eq!(v["itemsPerPage"], 1);
+    assert_eq!(v["Resources"][0]["userName"], "s2@example.com");
+    assert!(v["Resources"][0].get("emails").is_none());
+    // The root searches every resource type: users, groups, roles, licenses.
+    let all = c.post("/.search", &json!({"count": 0})).await.json();
+    assert_eq!(
+        all["totalResults"],
+        3 + 3 + 120,
+        "3 users, no group, 3 roles, 120 licenses"
+    );
+    let page = c
+        .post("/.search", &json!({"startIndex": 3, "count": 2}))
+        .await
+        .json();
+    assert_eq!(page["itemsPerPage"], 2);
+    assert_eq!(page["Resources"][0]["userName"], "s3@example.com");
+    assert_eq!(
+        page["Resources"][1]["id"], "admin",
+        "after the users come the roles"
+    );
+    let roles = c
+        .post("/Roles/.search", &json!({"filter": "id eq \"member\""}))
+        .await
+        .json();
+    assert_eq!(roles["totalResults"], 1);
+    // Bad search bodies are 400 with a SCIM error.
+    assert_scim_error(
+        &c.post("/Users/.search", &json!({"count": "ten"})).await,
+        400,
+        Some("invalidValue"),
+    );
+    assert_scim_error(
+        &c.post("/Users/.search", &json!({"filter": "userName xx 1"}))
+            .await,
+        400,
+        Some("invalidFilter"),
+    );
+    assert_scim_error(
+        &c.post("/Users/.search", &json!([1])).await,
+        400,
+        Some("invalidSyntax"),
+    );
 }
 
 #[tokio::test]

@@ -568,3 +568,64 @@ async fn the_reference_sp_refuses_every_case_and_accepts_every_valid_login() {
         );
     }
 }
+
+/// The SP maps the attribute statements its profile names onto the user it provisions: a
+/// single `name` (first + " " + last), an enterprise attribute, and the reference extension's
+/// role and multi-valued skills; SSO and SCIM then agree on one user.
+#[tokio::test]
+async fn attribute_statements_map_onto_the_scim_user() {
+    let s = setup().await;
+    let user = SamlUser {
+        name_id: "nat.oma@example.com".into(),
+        email: "nat.oma@example.com".into(),
+        first_name: String::new(),
+        last_name: String::new(),
+        groups: vec![],
+        custom: vec![],
+    };
+    let mut spec = okta_sim::saml::idp::ResponseSpec::for_user(&s.idp, &user, None);
+    let fmt = "urn:oasis:names:tc:SAML:2.0:attrname-format:basic".to_string();
+    let attr = |n: &str, v: &[&str]| {
+        (
+            n.to_string(),
+            fmt.clone(),
+            v.iter().map(|x| x.to_string()).collect::<Vec<_>>(),
+        )
+    };
+    spec.attributes = vec![
+        attr("name", &["Nat Oma"]),
+        attr("email", &["nat.oma@example.com"]),
+        attr("department", &["Research"]),
+        attr("role", &["admin"]),
+        attr("skills", &["rust", "saml"]),
+        attr("unmapped", &["ignored"]),
+    ];
+    let key = SigningKey::test_fixture();
+    let assertion = spec.signed_assertion(&key).unwrap();
+    let xml = spec.response_around(&assertion, &key).unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(xml);
+    let acs = s.app.saml_sp().unwrap().acs_url.clone();
+    let resp = post_form(&s.http, acs, &[("SAMLResponse", b64.as_str())]).await;
+    assert_eq!(resp.status(), 200);
+    let body = json(resp).await;
+    assert_eq!(body["status"], "accepted", "{body}");
+    let rec = s
+        .app
+        .store()
+        .find_user_by_name("nat.oma@example.com")
+        .unwrap();
+    let u = serde_json::Value::Object(rec.body);
+    assert_eq!(u["displayName"], "Nat Oma");
+    assert_eq!(u["name"]["givenName"], "Nat");
+    assert_eq!(u["name"]["familyName"], "Oma");
+    assert_eq!(u["name"]["formatted"], "Nat Oma");
+    assert_eq!(u["emails"][0]["value"], "nat.oma@example.com");
+    assert_eq!(
+        u["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["department"],
+        "Research"
+    );
+    let ext = &u["urn:ietf:params:scim:schemas:extension:oktasim:2.0:User"];
+    assert_eq!(ext["role"], "admin");
+    assert_eq!(ext["skills"], serde_json::json!(["rust", "saml"]));
+    assert!(!u.to_string().contains("ignored"));
+}

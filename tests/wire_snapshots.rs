@@ -243,3 +243,203 @@ async fn okta_spec_test_requests() {
     s.spec_test().await;
     snap("okta_spec_test", server.transcript());
 }
+
+/// The app user schema of a customised app: enterprise attributes (with `manager.value`), the
+/// app's own extension with a group-assignable role and array, a boolean and an integer, and an
+/// attribute without a namespace (never sent).
+fn customised(kind: AppKind) -> OktaSettings {
+    use okta_sim::okta::appschema::{AppAttribute, ArrayMode, Expr, PropertyType, Scope};
+    let ext = "urn:ietf:params:scim:schemas:extension:oktasim:2.0:User";
+    let ent = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    let mut s = settings(kind);
+    let attr =
+        |v: &str, ty, name: &str, ns: Option<&str>, scope, mapping: Option<&str>| AppAttribute {
+            variable: v.into(),
+            ty,
+            external_name: name.into(),
+            namespace: ns.map(String::from),
+            scope,
+            mapping: mapping.map(|m| Expr::parse(m).unwrap()),
+            array_mode: ArrayMode::GroupPriority,
+        };
+    for a in [
+        attr(
+            "department",
+            PropertyType::String,
+            "department",
+            Some(ent),
+            Scope::Personal,
+            Some("user.department"),
+        ),
+        attr(
+            "employeeId",
+            PropertyType::String,
+            "employeeNumber",
+            Some(ent),
+            Scope::Personal,
+            Some("user.employeeId"),
+        ),
+        attr(
+            "manager",
+            PropertyType::String,
+            "manager.value",
+            Some(ent),
+            Scope::Personal,
+            Some("user.managerId"),
+        ),
+        attr(
+            "role",
+            PropertyType::String,
+            "role",
+            Some(ext),
+            Scope::Group,
+            None,
+        ),
+        attr(
+            "skills",
+            PropertyType::StringArray,
+            "skills",
+            Some(ext),
+            Scope::Group,
+            None,
+        ),
+        attr(
+            "isContractor",
+            PropertyType::Boolean,
+            "isContractor",
+            Some(ext),
+            Scope::Personal,
+            Some("user.isContractor"),
+        ),
+        attr(
+            "seniority",
+            PropertyType::Integer,
+            "seniority",
+            Some(ext),
+            Scope::Personal,
+            Some("user.seniority"),
+        ),
+        attr(
+            "nickname",
+            PropertyType::String,
+            "nickName",
+            None,
+            Scope::Personal,
+            Some("String.toLowerCase(user.firstName)"),
+        ),
+    ] {
+        s.app_schema.upsert(a);
+    }
+    s
+}
+
+fn profile(s: &mut Session, label: &str, values: serde_json::Value) {
+    let u = &mut s.user(label).okta;
+    for (k, v) in values.as_object().unwrap() {
+        u.profile.insert(k.clone(), v.clone());
+    }
+}
+
+#[tokio::test]
+async fn assign_user_with_enterprise_and_custom_attributes() {
+    let server = CaptureServer::start(vec![answer(200, EMPTY_LIST), answer(201, USER)]).await;
+    let mut s = session(&server, AppKind::Oin).await;
+    s.settings = customised(AppKind::Oin);
+    profile(
+        &mut s,
+        "ada",
+        serde_json::json!({"department": "Research", "employeeId": "E-1042", "managerId": "m-7",
+                           "isContractor": true, "seniority": 12, "title": "unmapped"}),
+    );
+    let direct = serde_json::json!({"role": "admin", "skills": ["rust", "scim"]});
+    let op = s
+        .assign_user_with("ada", direct.as_object().unwrap().clone())
+        .await;
+    assert!(op.error.is_none(), "{:?}", op.error);
+    let t = server.transcript();
+    assert!(
+        !t.contains("nickName"),
+        "an attribute without a namespace is not sent"
+    );
+    snap("assign_user_attributes", t);
+}
+
+#[tokio::test]
+async fn extension_urns_listed_in_schemas_when_asked() {
+    let server = CaptureServer::start(vec![answer(200, EMPTY_LIST), answer(201, USER)]).await;
+    let mut s = session(&server, AppKind::Oin).await;
+    s.settings = customised(AppKind::Oin);
+    s.settings.app_schema.list_extension_schemas = true;
+    profile(&mut s, "ada", serde_json::json!({"department": "Research"}));
+    s.assign_user("ada").await;
+    let t = server.transcript();
+    assert!(
+        t.contains(r#""schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]"#),
+        "{t}"
+    );
+}
+
+#[tokio::test]
+async fn group_assignment_by_priority_pushes_the_top_group_role() {
+    let server = CaptureServer::start(vec![
+        answer(200, EMPTY_LIST),
+        answer(201, USER),
+        answer(200, USER),
+        answer(200, USER),
+        answer(200, USER),
+        answer(200, USER),
+    ])
+    .await;
+    let mut s = session(&server, AppKind::Aiw).await;
+    s.settings = customised(AppKind::Aiw);
+    s.group("sales").members = vec!["gus".into()];
+    s.group("eng").members = vec!["gus".into()];
+    let v = |j: serde_json::Value| j.as_object().unwrap().clone();
+    // sales first: gus is created with sales' role; eng above it: one GET + PUT with admin;
+    // sales dragged to the top: one GET + PUT with viewer.
+    s.assign_group_to_app("sales", 1, v(serde_json::json!({"role": "viewer"})))
+        .await;
+    s.assign_group_to_app(
+        "eng",
+        0,
+        v(serde_json::json!({"role": "admin", "skills": ["rust"]})),
+    )
+    .await;
+    let op = s.set_group_priority("sales", 0).await;
+    assert!(op.error.is_none(), "{:?}", op.error);
+    snap("group_assignment_priority", server.transcript());
+}
+
+#[tokio::test]
+async fn entitlement_discovery_test_and_grant() {
+    let types = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":3,"startIndex":1,"itemsPerPage":3,"Resources":[
+        {"schemas":["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],"id":"User","name":"User","endpoint":"/Users","schema":"urn:ietf:params:scim:schemas:core:2.0:User","schemaExtensions":[{"schema":"urn:acme:User","required":false}]},
+        {"schemas":["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],"id":"Role","name":"Role","endpoint":"/Roles","schema":"urn:okta:scim:schemas:core:1.0:Role"},
+        {"schemas":["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],"id":"License","name":"License","endpoint":"/Licenses","schema":"urn:okta:scim:schemas:core:1.0:Entitlement"}]}"#;
+    let roles = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"startIndex":1,"itemsPerPage":1,"Resources":[{"id":"admin","displayName":"Administrator"}]}"#;
+    let licenses = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"startIndex":1,"itemsPerPage":1,"Resources":[{"id":"lic-1","displayName":"License 1","type":"License"}]}"#;
+    let server = CaptureServer::start(vec![
+        answer(200, types),
+        answer(200, EMPTY_LIST),
+        answer(200, roles),
+        answer(200, licenses),
+        answer(200, licenses),
+        answer(200, EMPTY_LIST),
+        answer(201, USER),
+        answer(200, USER),
+        answer(200, USER),
+        answer(200, USER),
+        answer(200, USER),
+    ])
+    .await;
+    let mut s = session(&server, AppKind::Oin).await;
+    let op = s.discover_entitlements().await;
+    assert!(op.error.is_none(), "{:?}", op.error);
+    assert_eq!(s.grant_types.len(), 2);
+    s.entitlements_test("/Licenses").await;
+    s.assign_user("lea").await;
+    s.grant("lea", "Role", "admin").await;
+    let op = s.grant("lea", "License", "lic-1").await;
+    assert!(op.error.is_none(), "{:?}", op.error);
+    snap("entitlements_discovery_test_grant", server.transcript());
+}

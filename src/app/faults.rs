@@ -20,12 +20,13 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::profile::AppKinds;
+use super::profile::REFERENCE_EXTENSION;
 pub use super::saml_sp::SpFault;
 use super::scim_http::{ScimResponse, ScimState, error_response};
 use crate::scim::error::ScimError;
 use crate::scim::resource::Projection;
-use crate::scim::schema::{Base, ResourceKind};
-use super::store::AppKinds;
+use crate::scim::schema::{Base, ENTERPRISE_USER_SCHEMA, ResourceKind};
 
 /// The request a fault looks at.
 pub struct FaultRequest<'a> {
@@ -1598,6 +1599,197 @@ pub static FAULTS: &[FaultDef] = &[
         after: None,
         sp: Some(SpFault::AssertionIdOptional),
     },
+    FaultDef {
+        name: "declared-attribute-not-stored",
+        describe: "/Schemas declares the enterprise division, but the app drops it on every write",
+        seen: "okta-attributes-entitlements-oauth §1: Import User Schema trusts /Schemas; servers that serve the RFC's whole schema but store a subset",
+        caught_by: Catch {
+            check: "discovery.attribute.returned",
+            grade: "rfc-must",
+            tags: "@discovery",
+        },
+        before: Some(|r| strip_user_attribute(r, ENTERPRISE_USER_SCHEMA, "division")),
+        after: None,
+        sp: None,
+    },
+    FaultDef {
+        name: "custom-extension-not-stored",
+        describe: "the app answers writes carrying its own User extension with 2xx but stores none of it",
+        seen: "okta-attributes-entitlements-oauth §1: extension attributes travel under their URN; servers that read only top-level attributes",
+        caught_by: Catch {
+            check: "attributes.readback.stored",
+            grade: "okta-required",
+            tags: "@attributes",
+        },
+        before: Some(|r| strip_user_attribute(r, REFERENCE_EXTENSION, "")),
+        after: None,
+        sp: None,
+    },
+    FaultDef {
+        name: "immutable-change-ignored",
+        describe: "a change of the immutable startDate is answered 200 and silently not applied",
+        seen: "RFC 7644 §3.5.1: servers that keep the old value instead of answering 400 mutability",
+        caught_by: Catch {
+            check: "attributes.immutable.refused",
+            grade: "rfc-must",
+            tags: "@attributes",
+        },
+        before: Some(|r| {
+            let Some((Base::User, Some(id))) = r.target_base() else {
+                return Before::Pass;
+            };
+            if r.method != Method::PUT || !r.authorized {
+                return Before::Pass;
+            }
+            let Ok(stored) = r.state.store.get(
+                ResourceKind::User,
+                id,
+                &r.state.base_url,
+                &Projection::default(),
+            ) else {
+                return Before::Pass;
+            };
+            let Some(old) = stored
+                .body
+                .get(REFERENCE_EXTENSION)
+                .and_then(|e| e.get("startDate"))
+                .cloned()
+            else {
+                return Before::Pass;
+            };
+            let mut body = r.body.clone();
+            if let Some(Value::Object(e)) = body.get_mut(REFERENCE_EXTENSION) {
+                e.insert("startDate".into(), old);
+            }
+            Before::Body(body)
+        }),
+        after: None,
+        sp: None,
+    },
+    FaultDef {
+        name: "readonly-attribute-stored",
+        describe: "the app stores the badgeId a client sends, although it declares it readOnly",
+        seen: "RFC 7644 §3.5.1: readOnly values a client sends SHALL be ignored; servers that store whatever comes",
+        caught_by: Catch {
+            check: "attributes.readonly.ignored",
+            grade: "rfc-must",
+            tags: "@attributes",
+        },
+        before: None,
+        after: Some(|r, a| {
+            if !a.status.is_success() {
+                return;
+            }
+            let key = |id: &str| format!("badge/{id}");
+            let sent = r
+                .body
+                .get(REFERENCE_EXTENSION)
+                .and_then(|e| e.get("badgeId"))
+                .cloned();
+            let id = match r.target_base() {
+                Some((Base::User, Some(id))) => Some(id.to_string()),
+                Some((Base::User, None)) if r.method == Method::POST => a
+                    .body
+                    .as_ref()
+                    .and_then(|b| b.get("id"))
+                    .and_then(Value::as_str)
+                    .map(String::from),
+                _ => None,
+            };
+            let Some(id) = id else { return };
+            let mut memory = r.memory.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(Value::String(b)) = sent {
+                memory.insert(key(&id), b);
+            }
+            if let (Some(badge), Some(body)) = (memory.get(&key(&id)).cloned(), a.body.as_mut())
+                && let Some(o) = body.as_object_mut()
+            {
+                let e = o.entry(REFERENCE_EXTENSION).or_insert_with(|| json!({}));
+                if let Value::Object(e) = e {
+                    e.insert("badgeId".into(), json!(badge));
+                }
+            }
+        }),
+        sp: None,
+    },
+    FaultDef {
+        name: "entitlements-ignore-start-index",
+        describe: "the app's Roles and Entitlements lists always start at the first value",
+        seen: "okta-attributes-entitlements-oauth §2: \"Okta retrieves all values\", paged; list endpoints written for one page",
+        caught_by: Catch {
+            check: "entitlements.values.complete",
+            grade: "okta-required",
+            tags: "@entitlements",
+        },
+        before: Some(|r| {
+            if !(r.authorized && r.is_list() && matches!(r.target_base(), Some((Base::Custom, _))))
+            {
+                return Before::Pass;
+            }
+            let mut q = form_urlencoded::Serializer::new(String::new());
+            q.extend_pairs(
+                form_urlencoded::parse(r.query.as_bytes())
+                    .filter(|(k, _)| !k.eq_ignore_ascii_case("startIndex")),
+            );
+            Before::Query(q.finish())
+        }),
+        after: None,
+        sp: None,
+    },
+    FaultDef {
+        name: "entitlements-ignore-count",
+        describe: "the app's Roles and Entitlements lists return every value whatever count says",
+        seen: "okta-attributes-entitlements-oauth §2: B1's server ignored count (Okta's own discovery tolerated it; its Entitlements test does not)",
+        caught_by: Catch {
+            check: "entitlements.test.one-per-page",
+            grade: "okta-required",
+            tags: "@entitlements",
+        },
+        before: Some(|r| {
+            if !(r.authorized && r.is_list() && matches!(r.target_base(), Some((Base::Custom, _))))
+            {
+                return Before::Pass;
+            }
+            let mut q = form_urlencoded::Serializer::new(String::new());
+            q.extend_pairs(
+                form_urlencoded::parse(r.query.as_bytes())
+                    .filter(|(k, _)| !k.eq_ignore_ascii_case("count")),
+            );
+            q.append_pair("count", "1000");
+            Before::Query(q.finish())
+        }),
+        after: None,
+        sp: None,
+    },
+    FaultDef {
+        name: "grants-not-stored",
+        describe: "the app drops the roles and entitlements of a user write",
+        seen: "okta-attributes-entitlements-oauth §2: grants travel in the core User roles and entitlements, which many servers never store",
+        caught_by: Catch {
+            check: "entitlements.grant.stored",
+            grade: "okta-required",
+            tags: "@entitlements",
+        },
+        before: Some(|r| {
+            let Some((Base::User, _)) = r.target_base() else {
+                return Before::Pass;
+            };
+            if !(r.method == Method::PUT || r.method == Method::POST) {
+                return Before::Pass;
+            }
+            let mut body = r.body.clone();
+            match body.as_object_mut() {
+                Some(o) if o.contains_key("roles") || o.contains_key("entitlements") => {
+                    o.remove("roles");
+                    o.remove("entitlements");
+                    Before::Body(body)
+                }
+                _ => Before::Pass,
+            }
+        }),
+        after: None,
+        sp: None,
+    },
 ];
 
 /// The table as Markdown (`docs/faults.md`, held to the table by a test): each fault, what it
@@ -1840,6 +2032,69 @@ fn unknown_members(r: &FaultRequest<'_>) -> Vec<Value> {
                 .is_some_and(|id| !r.state.store.has_user(id))
         })
         .collect()
+}
+
+/// Drop one attribute of an extension (or, with an empty name, the whole extension object) from
+/// a user write: POST and PUT bodies, and PATCH operations (by path or inside a value).
+fn strip_user_attribute(r: &FaultRequest<'_>, urn: &str, name: &str) -> Before {
+    if !matches!(r.target_base(), Some((Base::User, _))) || !r.authorized {
+        return Before::Pass;
+    }
+    let strip = |container: &mut serde_json::Map<String, Value>| -> bool {
+        let Some(key) = container
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case(urn))
+            .cloned()
+        else {
+            return false;
+        };
+        if name.is_empty() {
+            container.remove(&key);
+            return true;
+        }
+        match container.get_mut(&key) {
+            Some(Value::Object(e)) => {
+                let before = e.len();
+                e.retain(|k, _| !k.eq_ignore_ascii_case(name));
+                e.len() != before
+            }
+            _ => false,
+        }
+    };
+    let mut body = r.body.clone();
+    let changed = match r.method {
+        &Method::POST | &Method::PUT => body.as_object_mut().is_some_and(strip),
+        &Method::PATCH => {
+            let mut changed = false;
+            if let Some(Value::Array(ops)) = body.get_mut("Operations") {
+                let full = if name.is_empty() {
+                    urn.to_string()
+                } else {
+                    format!("{urn}:{name}")
+                };
+                let before = ops.len();
+                ops.retain(|op| {
+                    !op.get("path").and_then(Value::as_str).is_some_and(|p| {
+                        p.to_ascii_lowercase()
+                            .starts_with(&full.to_ascii_lowercase())
+                    })
+                });
+                changed = ops.len() != before;
+                for op in ops.iter_mut() {
+                    if let Some(Value::Object(v)) = op.get_mut("value") {
+                        changed |= strip(v);
+                    }
+                }
+            }
+            changed
+        }
+        _ => false,
+    };
+    if changed {
+        Before::Body(body)
+    } else {
+        Before::Pass
+    }
 }
 
 /// The id of the group a request wrote: from the path, or from the 201 body.

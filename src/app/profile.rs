@@ -11,12 +11,42 @@
 
 use serde_json::{Map, Value, json};
 
-use super::store::AppKinds;
 use crate::scim::declared::{AttributeDecl, SchemaDecl};
+use crate::scim::schema::Base;
 use crate::scim::schema::{
     AttrType, ENTERPRISE_USER, Mutability, OKTA_ENTITLEMENT, OKTA_ENTITLEMENT_SCHEMA, OKTA_ROLE,
     OKTA_ROLE_SCHEMA, ResourceKind, SchemaDef,
 };
+
+/// The resource types an app serves: its User (with the extensions it declares), Group, and
+/// its own resource types.
+#[derive(Debug, Clone)]
+pub struct AppKinds {
+    /// The User type.
+    pub user: ResourceKind,
+    /// The Group type.
+    pub group: ResourceKind,
+    /// The app's own resource types.
+    pub custom: Vec<ResourceKind>,
+}
+
+impl AppKinds {
+    /// Every type, User and Group first.
+    pub fn all(&self) -> Vec<ResourceKind> {
+        let mut v = vec![self.user, self.group];
+        v.extend(self.custom.iter().copied());
+        v
+    }
+    /// The app's type of this name (a caller's `ResourceKind::User` becomes the app's User,
+    /// with its extensions).
+    pub fn own(&self, kind: ResourceKind) -> ResourceKind {
+        match kind.base() {
+            Base::User => self.user,
+            Base::Group => self.group,
+            Base::Custom => kind,
+        }
+    }
+}
 
 /// How the reference app answers a successful PATCH.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -71,7 +101,11 @@ pub fn reference_extension() -> SchemaDecl {
         description: "The reference app's own user attributes".into(),
         attributes: vec![
             attr("role", AttrType::String, "The user's role in the app."),
-            attr("isContractor", AttrType::Boolean, "Whether the user is a contractor."),
+            attr(
+                "isContractor",
+                AttrType::Boolean,
+                "Whether the user is a contractor.",
+            ),
             attr("seniority", AttrType::Integer, "Years at the company."),
             AttributeDecl {
                 multi_valued: true,
@@ -79,11 +113,19 @@ pub fn reference_extension() -> SchemaDecl {
             },
             AttributeDecl {
                 mutability: Mutability::Immutable,
-                ..attr("startDate", AttrType::DateTime, "When the user started; set once.")
+                ..attr(
+                    "startDate",
+                    AttrType::DateTime,
+                    "When the user started; set once.",
+                )
             },
             AttributeDecl {
                 mutability: Mutability::ReadOnly,
-                ..attr("badgeId", AttrType::String, "The badge the app issues; clients cannot set it.")
+                ..attr(
+                    "badgeId",
+                    AttrType::String,
+                    "The badge the app issues; clients cannot set it.",
+                )
             },
         ],
     }
@@ -125,6 +167,52 @@ pub fn reference_grants() -> Vec<CustomResourceType> {
     ]
 }
 
+/// The target of a full-name statement (`name` = first + " " + last): `displayName` and
+/// `name.formatted`, and the given and family names when they are not asserted on their own.
+pub const FULL_NAME: &str = "fullName";
+
+/// Which SAML attribute statement the reference SP writes where on the user it provisions
+/// just in time: a SCIM path (`name.givenName`, `emails`, `urn:…:User:department`), or
+/// [`FULL_NAME`]. A multi-valued SCIM attribute takes every value of the statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SamlAttributeMap {
+    /// The attribute statement's Name.
+    pub name: String,
+    /// Where its values go.
+    pub target: String,
+}
+
+/// The reference SP's attribute statements: Okta's usual names and their common variants, a
+/// full `name`, the enterprise department, and the reference extension's role and skills.
+pub fn reference_saml_attributes() -> Vec<SamlAttributeMap> {
+    let m = |name: &str, target: &str| SamlAttributeMap {
+        name: name.into(),
+        target: target.into(),
+    };
+    let ext = |a: &str| format!("{REFERENCE_EXTENSION}:{a}");
+    vec![
+        m("firstName", "name.givenName"),
+        m("givenName", "name.givenName"),
+        m("first_name", "name.givenName"),
+        m("lastName", "name.familyName"),
+        m("familyName", "name.familyName"),
+        m("surname", "name.familyName"),
+        m("last_name", "name.familyName"),
+        m("email", "emails"),
+        m("mail", "emails"),
+        m("emailAddress", "emails"),
+        m("name", FULL_NAME),
+        m("fullName", FULL_NAME),
+        m("displayName", FULL_NAME),
+        m(
+            "department",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+        ),
+        m("role", &ext("role")),
+        m("skills", &ext("skills")),
+    ]
+}
+
 /// How many licenses the reference app publishes.
 pub const REFERENCE_LICENSES: usize = 120;
 
@@ -144,6 +232,8 @@ pub struct AppProfile {
     pub user_extensions: Vec<SchemaDecl>,
     /// The resource types it publishes besides User and Group, with their values.
     pub resource_types: Vec<CustomResourceType>,
+    /// Where the SP writes each SAML attribute statement on the user it provisions.
+    pub saml_attributes: Vec<SamlAttributeMap>,
 }
 
 impl Default for AppProfile {
@@ -162,6 +252,7 @@ impl AppProfile {
             unique_group_names: true,
             user_extensions: vec![reference_extension()],
             resource_types: reference_grants(),
+            saml_attributes: reference_saml_attributes(),
         }
     }
 
@@ -178,9 +269,8 @@ impl AppProfile {
                 .resource_types
                 .iter()
                 .filter_map(|t| {
-                    t.schema_def().map(|def| {
-                        ResourceKind::custom(&t.name, &t.endpoint, &t.description, def)
-                    })
+                    t.schema_def()
+                        .map(|def| ResourceKind::custom(&t.name, &t.endpoint, &t.description, def))
                 })
                 .collect(),
         }
@@ -199,11 +289,20 @@ impl AppProfile {
                 ));
             }
             if !t.endpoint.starts_with('/') || t.endpoint[1..].contains('/') {
-                return Err(format!("resource type {}: endpoint {:?} must be /Name", t.name, t.endpoint));
+                return Err(format!(
+                    "resource type {}: endpoint {:?} must be /Name",
+                    t.name, t.endpoint
+                ));
             }
             for v in &t.values {
-                if v.get("id").and_then(Value::as_str).is_none_or(str::is_empty) {
-                    return Err(format!("resource type {}: every value needs an \"id\"", t.name));
+                if v.get("id")
+                    .and_then(Value::as_str)
+                    .is_none_or(str::is_empty)
+                {
+                    return Err(format!(
+                        "resource type {}: every value needs an \"id\"",
+                        t.name
+                    ));
                 }
             }
         }
@@ -211,7 +310,10 @@ impl AppProfile {
     }
 
     /// The values of the app's own resource types, as stored bodies, by type.
-    pub(crate) fn custom_resources(&self, kinds: &AppKinds) -> Vec<(ResourceKind, Vec<Map<String, Value>>)> {
+    pub(crate) fn custom_resources(
+        &self,
+        kinds: &AppKinds,
+    ) -> Vec<(ResourceKind, Vec<Map<String, Value>>)> {
         self.resource_types
             .iter()
             .filter_map(|t| {

@@ -717,13 +717,16 @@ impl SpState {
 
     /// Provision the user and open a session; returns the session id.
     fn sign_in(&self, login: &Login) -> Result<(String, SpSession), Rejection> {
-        let first = |k: &[&str]| {
-            k.iter()
-                .find_map(|n| login.attributes.get(*n).and_then(|v| v.first()).cloned())
-        };
-        let given = first(&["firstName", "givenName", "first_name"]);
-        let family = first(&["lastName", "familyName", "surname", "last_name"]);
-        let email = first(&["email", "mail", "emailAddress"]);
+        // Each statement the profile maps, the first of several names for one target winning.
+        let mut asserted: Vec<(String, Vec<String>)> = Vec::new();
+        for m in &self.store.profile().saml_attributes {
+            if asserted.iter().any(|(t, _)| t == &m.target) {
+                continue;
+            }
+            if let Some(v) = login.attributes.get(&m.name).filter(|v| !v.is_empty()) {
+                asserted.push((m.target.clone(), v.clone()));
+            }
+        }
         if let Some(existing) = self.store.find_user_by_name(&login.name_id)
             && existing.body.get("active") == Some(&json!(false))
         {
@@ -734,13 +737,7 @@ impl SpState {
         }
         let user_id = self
             .store
-            .jit_upsert(
-                &login.name_id,
-                given.as_deref(),
-                family.as_deref(),
-                email.as_deref(),
-                &self.scim_base,
-            )
+            .jit_upsert(&login.name_id, &asserted, &self.scim_base)
             .map(|(id, _)| id)
             .map_err(|e| {
                 reject(
@@ -777,7 +774,9 @@ impl SpState {
             (Some(f), Some(l)) => Some(format!("{f} {l}")),
             (Some(f), None) => Some(f),
             (None, Some(l)) => Some(l),
-            _ => None,
+            _ => first("name")
+                .or_else(|| first("fullName"))
+                .or_else(|| first("displayName")),
         };
         json!({
             "nameId": s.name_id,

@@ -19,7 +19,7 @@ use crate::scim::patch::{PatchOp, apply_patch};
 use crate::scim::resource::{Projection, ingest, strip_never_returned};
 use crate::scim::schema::{Base, Container, Mutability, ResourceKind};
 
-use super::profile::AppProfile;
+use super::profile::{AppKinds, AppProfile, FULL_NAME};
 
 /// One stored resource. `body` holds the client-owned attributes in schema order.
 #[derive(Debug, Clone)]
@@ -68,36 +68,6 @@ pub struct Store {
     inner: RwLock<Inner>,
     profile: AppProfile,
     kinds: AppKinds,
-}
-
-/// The resource types an app serves: its User (with the extensions it declares), Group, and
-/// its own resource types.
-#[derive(Debug, Clone)]
-pub struct AppKinds {
-    /// The User type.
-    pub user: ResourceKind,
-    /// The Group type.
-    pub group: ResourceKind,
-    /// The app's own resource types.
-    pub custom: Vec<ResourceKind>,
-}
-
-impl AppKinds {
-    /// Every type, User and Group first.
-    pub fn all(&self) -> Vec<ResourceKind> {
-        let mut v = vec![self.user, self.group];
-        v.extend(self.custom.iter().copied());
-        v
-    }
-    /// The app's type of this name (a caller's `ResourceKind::User` becomes the app's User,
-    /// with its extensions).
-    pub fn own(&self, kind: ResourceKind) -> ResourceKind {
-        match kind.base() {
-            Base::User => self.user,
-            Base::Group => self.group,
-            Base::Custom => kind,
-        }
-    }
 }
 
 fn string_at<'a>(body: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
@@ -407,47 +377,136 @@ impl Store {
         inner.users.get(id).cloned()
     }
 
-    /// Just-in-time provisioning from a SAML login: create the user, or update the profile
-    /// attributes the IdP asserts. Returns the user's id and whether it was created.
+    /// Just-in-time provisioning from a SAML login: create the user, or update the attributes
+    /// the IdP asserts. `asserted` pairs a target (see [`SamlAttributeMap`]) with the values of
+    /// its attribute statement. Returns the user's id and whether it was created.
     pub fn jit_upsert(
         &self,
         user_name: &str,
-        given: Option<&str>,
-        family: Option<&str>,
-        email: Option<&str>,
+        asserted: &[(String, Vec<String>)],
         base: &str,
     ) -> Result<(String, bool), ScimError> {
+        let user = self.kinds.user;
         let (existing, mut body) = match self.find_user_by_name(user_name) {
-            Some(rec) => (Some(rec.id), Value::Object(rec.body)),
+            Some(rec) => (Some(rec.id), rec.body),
             None => (
                 None,
-                json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": user_name, "active": true}),
+                json!({"schemas": [crate::scim::schema::USER_SCHEMA], "userName": user_name, "active": true})
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
             ),
         };
-        if given.is_some() || family.is_some() {
-            let name = body
-                .as_object_mut()
-                .map(|o| o.entry("name").or_insert_with(|| json!({})));
-            if let Some(Value::Object(n)) = name {
-                if let Some(g) = given {
-                    n.insert("givenName".into(), json!(g));
-                }
-                if let Some(f) = family {
-                    n.insert("familyName".into(), json!(f));
-                }
+        let first = |t: &str| {
+            asserted
+                .iter()
+                .find(|(k, v)| k == t && !v.is_empty())
+                .and_then(|(_, v)| v.first().cloned())
+        };
+        let (mut given, mut family) = (first("name.givenName"), first("name.familyName"));
+        if let Some(full) = first(FULL_NAME) {
+            // One `name` statement, first + " " + last (Natoma's): split at the first space
+            // unless the parts are asserted too.
+            let (g, f) = full.split_once(' ').unwrap_or((full.as_str(), ""));
+            given = given.or_else(|| Some(g.to_string()));
+            family = family.or_else(|| (!f.trim().is_empty()).then(|| f.trim().to_string()));
+            body.insert("displayName".into(), json!(full));
+            let name = body.entry("name").or_insert_with(|| json!({}));
+            if let Value::Object(n) = name {
+                n.insert("formatted".into(), json!(full));
             }
+        } else if given.is_some() || family.is_some() {
             let display = format!(
                 "{} {}",
-                given.unwrap_or_default(),
-                family.unwrap_or_default()
+                given.clone().unwrap_or_default(),
+                family.clone().unwrap_or_default()
             )
             .trim()
             .to_string();
-            body["displayName"] = json!(display);
+            body.insert("displayName".into(), json!(display));
         }
-        if let Some(e) = email {
-            body["emails"] = json!([{"value": e, "type": "work", "primary": true}]);
+        if given.is_some() || family.is_some() {
+            let name = body.entry("name").or_insert_with(|| json!({}));
+            if let Value::Object(n) = name {
+                if let Some(g) = &given {
+                    n.insert("givenName".into(), json!(g));
+                }
+                if let Some(f) = &family {
+                    n.insert("familyName".into(), json!(f));
+                }
+            }
         }
+        for (target, values) in asserted {
+            if values.is_empty() || target == FULL_NAME || target.starts_with("name.") {
+                continue;
+            }
+            if target == "emails" {
+                body.insert(
+                    "emails".into(),
+                    json!([{"value": values[0], "type": "work", "primary": true}]),
+                );
+                continue;
+            }
+            let (urn, path) = crate::scim::schema::split_urn_path(target);
+            let (top, sub) = match path.split_once('.') {
+                Some((t, s)) => (t, Some(s)),
+                None => (path, None),
+            };
+            let Some(r) = crate::scim::schema::resolve_attr(user, urn, top) else {
+                continue;
+            };
+            let def = match (r.def, sub) {
+                (Some(d), Some(s)) => d.sub_attribute(s),
+                (d, _) => d,
+            };
+            let typed = |v: &str| match def.map(|d| d.ty) {
+                Some(crate::scim::schema::AttrType::Integer) => v
+                    .trim()
+                    .parse::<i64>()
+                    .map(|n| json!(n))
+                    .unwrap_or(json!(v)),
+                Some(crate::scim::schema::AttrType::Decimal) => v
+                    .trim()
+                    .parse::<f64>()
+                    .map(|n| json!(n))
+                    .unwrap_or(json!(v)),
+                _ => json!(v),
+            };
+            let multi = def.is_some_and(|d| d.multi_valued);
+            let complex_multi = multi && def.is_some_and(|d| d.is_complex());
+            let value = if complex_multi {
+                Value::Array(values.iter().map(|v| json!({"value": v})).collect())
+            } else if multi {
+                Value::Array(values.iter().map(|v| typed(v)).collect())
+            } else {
+                typed(&values[0])
+            };
+            let container = match &r.container {
+                Container::Top => &mut body,
+                Container::Extension(u) => {
+                    let e = body.entry(u.clone()).or_insert_with(|| json!({}));
+                    if !e.is_object() {
+                        *e = json!({});
+                    }
+                    match e {
+                        Value::Object(m) => m,
+                        _ => continue,
+                    }
+                }
+            };
+            match sub {
+                None => {
+                    container.insert(r.name.clone(), value);
+                }
+                Some(s) => {
+                    let parent = container.entry(r.name.clone()).or_insert_with(|| json!({}));
+                    if let Value::Object(p) = parent {
+                        p.insert(s.to_string(), value);
+                    }
+                }
+            }
+        }
+        let body = Value::Object(body);
         match existing {
             Some(id) => self
                 .replace(ResourceKind::User, &id, &body, None, base)
@@ -750,8 +809,7 @@ impl Inner {
                 Base::User => profile.immutable_user_attributes.clone(),
                 _ => Vec::new(),
             };
-            let immutable =
-                declared.chain(promised.into_iter().map(|n| (Container::Top, n)));
+            let immutable = declared.chain(promised.into_iter().map(|n| (Container::Top, n)));
             for (container, name) in immutable {
                 let at = |b: &Map<String, Value>| match &container {
                     Container::Top => b.get(&name).cloned(),

@@ -72,10 +72,9 @@ impl OktaWorld {
                 .app_schema
                 .attribute(name)
                 .ok_or_else(|| StepFailure(format!("the app user schema has no {name:?}")))?;
-            let v = a
-                .ty
-                .value_from_text(cell(&row, "value"))
-                .map_err(|e| StepFailure(format!("{name}: {e}")))?;
+            let v =
+                a.ty.value_from_text(cell(&row, "value"))
+                    .map_err(|e| StepFailure(format!("{name}: {e}")))?;
             out.insert(name.to_string(), v);
         }
         Ok(out)
@@ -187,7 +186,7 @@ async fn declares_extension(w: &mut OktaWorld, urn: String) {
             .filter(|e| e.status() == Some(200))
             .and_then(|e| e.json());
         let declared = types.as_ref().is_some_and(|b| {
-            crate::okta::ops::resource_types_of(b).iter().any(|t| {
+            crate::okta::grants::resource_types_of(b).iter().any(|t| {
                 t.get("schemaExtensions")
                     .and_then(Value::as_array)
                     .into_iter()
@@ -238,10 +237,7 @@ async fn assign_group(
         .filter(|p| *p <= MAX_PRIORITY)
         .ok_or_else(|| StepFailure(format!("priority {priority} is not in 0–100")))?;
     let mark = w.checks.items.len();
-    let op = w
-        .session
-        .assign_group_to_app(group, priority, values)
-        .await;
+    let op = w.session.assign_group_to_app(group, priority, values).await;
     grade::assignment_change(&op, &mut w.checks);
     w.verdict(mark, Some(op))
 }
@@ -252,7 +248,12 @@ async fn given_assign_with(w: &mut OktaWorld, label: String, step: &GherkinStep)
 }
 
 #[when(expr = "group {string} is assigned to the app with priority {int} and:")]
-async fn group_assigned_with(w: &mut OktaWorld, group: String, priority: usize, step: &GherkinStep) {
+async fn group_assigned_with(
+    w: &mut OktaWorld,
+    group: String,
+    priority: usize,
+    step: &GherkinStep,
+) {
     w.step(StepKind::Action, async |w| {
         let values = w.typed_values(step)?;
         assign_group(w, &group, priority, values).await
@@ -311,7 +312,9 @@ async fn push_attribute(w: &mut OktaWorld, label: String, attribute: String, val
     .await
 }
 
-#[when(expr = "Okta pushes a change of {string} for {string} to {string}, which the app must refuse")]
+#[when(
+    expr = "Okta pushes a change of {string} for {string} to {string}, which the app must refuse"
+)]
 async fn push_refused(w: &mut OktaWorld, attribute: String, label: String, value: String) {
     w.step(StepKind::Action, async |w| {
         let mark = w.checks.items.len();
@@ -418,7 +421,10 @@ async fn readonly_ignored(w: &mut OktaWorld, path: String, label: String) {
                 &ac::READONLY_IGNORED,
                 ex.status() == Some(200) && got.as_ref() != Some(&sent),
                 Some(ex),
-                Some(format!("Okta sent {path} {sent}; the app stored {}", got.unwrap_or_default())),
+                Some(format!(
+                    "Okta sent {path} {sent}; the app stored {}",
+                    got.unwrap_or_default()
+                )),
             );
         }
         w.verdict(mark, Some(op))

@@ -1008,13 +1008,13 @@ pub mod discovery {
 pub mod entitlements {
     use super::*;
 
-    pub static VALUES: Subject = Subject::new(
-        "entitlements.values",
-        &list::SHAPE,
-        &[Attributes("2")],
-        "",
-        "Okta reads every Role and Entitlement value from the resource type's endpoint, paged",
-    );
+    pub const PAGE: CheckDef = CheckDef {
+        id: "entitlements.values.page",
+        grade: OktaRequired,
+        cite: &[Attributes("2")],
+        needed: "200 with a JSON body listing the values in Resources, for every page",
+        why: "Okta reads every Role and Entitlement value, paged; it tolerates an itemsPerPage or ListResponse schemas that differ (B1), not a page it cannot read",
+    };
     pub const TYPES_FOUND: CheckDef = CheckDef {
         id: "entitlements.types.found",
         grade: OktaRequired,
@@ -1505,7 +1505,7 @@ pub static GROUPS: &[Group] = &[
         title: "SCIM with entitlements: discovery, Okta's Entitlements test, grants (okta-attributes-entitlements-oauth §2)",
         entries: &[
             C(&entitlements::TYPES_FOUND),
-            S(&entitlements::VALUES),
+            C(&entitlements::PAGE),
             C(&entitlements::COMPLETE),
             C(&entitlements::FIELDS),
             C(&entitlements::TEST_PAGE),

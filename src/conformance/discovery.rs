@@ -12,11 +12,12 @@ use serde_json::{Value, json};
 use super::catalogue::{discovery as dc, entitlements as ec, profile, user_readback};
 use super::check::json_diff;
 use super::grade;
-use super::world::{OktaWorld, StepFailure, StepKind};
+use super::world::{Discovered, OktaWorld, StepFailure, StepKind};
 use crate::okta::Exchange;
 use crate::okta::appschema::{AppAttribute, ArrayMode, Expr, PropertyType, Scope};
-use crate::okta::ops::{GrantKind, Step};
-use crate::okta::ops::resource_types_of;
+use crate::okta::grants::GrantKind;
+use crate::okta::grants::resource_types_of;
+use crate::okta::ops::Step;
 use crate::scim::declared::{AttributeDecl, SchemaDecl};
 use crate::scim::list::resources_of;
 use crate::scim::schema::{AttrType, LIST_RESPONSE_SCHEMA, Mutability, Returned, USER_SCHEMA};
@@ -24,15 +25,6 @@ use crate::scim::schema::{AttrType, LIST_RESPONSE_SCHEMA, Mutability, Returned, 
 /// At most this many declared attributes are tried one by one (each costs a user and about six
 /// requests); the rest are named in the report.
 pub const MAX_PROBED: usize = 100;
-
-/// What a target declared, as Import User Schema reads it.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Discovered {
-    /// Every schema served at `/Schemas` that could be read.
-    pub schemas: Vec<SchemaDecl>,
-    /// The User resource type's core schema and extension URNs.
-    pub user_schemas: Vec<String>,
-}
 
 /// The core User attributes Okta's template sends in every create: other scenarios grade them.
 const TEMPLATE: [&str; 9] = [
@@ -92,7 +84,11 @@ fn single(a: &AttributeDecl, n: u8) -> Option<Value> {
         AttrType::Decimal => json!(1.5 + n as f64),
         AttrType::DateTime => json!(format!("2026-0{n}-15T09:30:00Z")),
         AttrType::Reference => json!(format!("https://example.com/okta-sim/{}/{n}", a.name)),
-        AttrType::Binary => json!(if n == 1 { "b2t0YS1zaW0tMQ==" } else { "b2t0YS1zaW0tMg==" }),
+        AttrType::Binary => json!(if n == 1 {
+            "b2t0YS1zaW0tMQ=="
+        } else {
+            "b2t0YS1zaW0tMg=="
+        }),
         AttrType::Complex => {
             let mut m = serde_json::Map::new();
             for sub in &a.sub_attributes {
@@ -200,7 +196,9 @@ impl OktaWorld {
         }
         if let Some(ex) = op.first(Step::Schemas) {
             let body = ex.json().filter(|_| ex.status() == Some(200));
-            if self.checks.record(&dc::SCHEMAS_STATUS, body.is_some(), Some(ex))
+            if self
+                .checks
+                .record(&dc::SCHEMAS_STATUS, body.is_some(), Some(ex))
                 && let Some(body) = body
             {
                 let mut problems = Vec::new();
@@ -213,7 +211,9 @@ impl OktaWorld {
                         Ok(d) => found.schemas.push(d),
                         Err(e) => problems.push(format!(
                             "{}: {}",
-                            doc.get("id").and_then(Value::as_str).unwrap_or("a schema without id"),
+                            doc.get("id")
+                                .and_then(Value::as_str)
+                                .unwrap_or("a schema without id"),
                             e.0
                         )),
                     }
@@ -247,7 +247,11 @@ impl OktaWorld {
         };
         let mut declared: Vec<(String, AttributeDecl)> = Vec::new();
         for urn in &found.user_schemas {
-            let Some(s) = found.schemas.iter().find(|s| s.id.eq_ignore_ascii_case(urn)) else {
+            let Some(s) = found
+                .schemas
+                .iter()
+                .find(|s| s.id.eq_ignore_ascii_case(urn))
+            else {
                 continue;
             };
             for a in &s.attributes {
@@ -278,7 +282,9 @@ impl OktaWorld {
             schema.upsert(attr(v1.clone()));
             self.session.settings.app_schema = schema.clone();
             let what = describe(&urn, &a);
-            let result = self.probe_one(&label, &urn, &a, &what, &v1, &v2, &mut schema).await;
+            let result = self
+                .probe_one(&label, &urn, &a, &what, &v1, &v2, &mut schema)
+                .await;
             self.session.settings.app_schema = template.clone();
             result?;
         }
@@ -308,7 +314,11 @@ impl OktaWorld {
         let created = op.first(Step::Create).cloned();
         let ok = created.as_ref().is_some_and(|e| e.status() == Some(201));
         if let Some(ex) = &created {
-            let detail = format!("{what}; POST /Users with {} answered {}", shown(Some(v1)), ex.got());
+            let detail = format!(
+                "{what}; POST /Users with {} answered {}",
+                shown(Some(v1)),
+                ex.got()
+            );
             let def = if a.mutability == Mutability::ReadOnly {
                 &super::catalogue::attributes::READONLY_IGNORED
             } else {
@@ -318,9 +328,8 @@ impl OktaWorld {
         }
         // A failed create is graded above; the attribute's other checks need the user.
         let created_failed = !ok;
-        self.verdict(mark, Some(op)).or_else(|e| {
-            if created_failed { Ok(()) } else { Err(e) }
-        })?;
+        self.verdict(mark, Some(op))
+            .or_else(|e| if created_failed { Ok(()) } else { Err(e) })?;
         if created_failed {
             return Ok(());
         }
@@ -340,7 +349,12 @@ impl OktaWorld {
                 return Ok(());
             }
             (_, Returned::Never) | (Mutability::WriteOnly, _) => {
-                self.checks.record_detail(&dc::NEVER_RETURNED, got.is_none(), Some(&ex), Some(readback));
+                self.checks.record_detail(
+                    &dc::NEVER_RETURNED,
+                    got.is_none(),
+                    Some(&ex),
+                    Some(readback),
+                );
                 return Ok(());
             }
             (_, Returned::Request) => return Ok(()),
@@ -357,14 +371,23 @@ impl OktaWorld {
         // The update.
         schema.upsert(AppAttribute {
             mapping: Some(Expr::Const(v2.clone())),
-            ..schema.attribute("declared").cloned().ok_or_else(|| StepFailure("lost the probe".into()))?
+            ..schema
+                .attribute("declared")
+                .cloned()
+                .ok_or_else(|| StepFailure("lost the probe".into()))?
         });
         self.session.settings.app_schema = schema.clone();
         let mark = self.checks.items.len();
         let op = self.session.push_current_profile(label).await;
         if a.mutability == Mutability::Immutable {
             if let Some(g) = op.first(Step::Get) {
-                self.checks.record_as(&profile::UPDATE, &super::catalogue::get_put::GET_STATUS_200, g.status() == Some(200), Some(g), None);
+                self.checks.record_as(
+                    &profile::UPDATE,
+                    &super::catalogue::get_put::GET_STATUS_200,
+                    g.status() == Some(200),
+                    Some(g),
+                    None,
+                );
             }
             if let Some(p) = op.first(Step::Put) {
                 let scim_type = p
@@ -384,7 +407,10 @@ impl OktaWorld {
                     &super::catalogue::attributes::IMMUTABLE_KEPT,
                     holds(got, v1, a.case_exact),
                     Some(&ex),
-                    Some(format!("{what}; after the refused change GET returned {}", shown(got))),
+                    Some(format!(
+                        "{what}; after the refused change GET returned {}",
+                        shown(got)
+                    )),
                 );
             }
             return Ok(());
@@ -421,19 +447,27 @@ impl OktaWorld {
             self.checks.record(&dc::SCHEMAS_STATUS, ok, Some(ex));
         }
         for ex in op.all(Step::GrantPage) {
-            grade::list_response(&mut self.checks, &ec::VALUES, ex);
+            let listed = ex.json().is_some_and(|b| resources_of(&b).is_some());
+            self.checks.record_detail(
+                &ec::PAGE,
+                ex.status() == Some(200) && listed,
+                Some(ex),
+                Some(format!("{} answered {}", ex.request.path, ex.got())),
+            );
         }
         let types = self.session.grant_types.clone();
         let last_page = op.all(Step::GrantPage).last().cloned();
         for t in &types {
-            let complete = t.repeated.is_empty()
-                && t.total.is_none_or(|n| n == t.values.len() as u64);
+            let complete =
+                t.repeated.is_empty() && t.total.is_none_or(|n| n == t.values.len() as u64);
             let detail = format!(
                 "{} at {}: {} values read{}{}",
                 t.name,
                 t.endpoint,
                 t.values.len(),
-                t.total.map(|n| format!(", totalResults {n}")).unwrap_or_default(),
+                t.total
+                    .map(|n| format!(", totalResults {n}"))
+                    .unwrap_or_default(),
                 if t.repeated.is_empty() {
                     String::new()
                 } else {
@@ -444,7 +478,8 @@ impl OktaWorld {
                     )
                 }
             );
-            self.checks.record_detail(&ec::COMPLETE, complete, last_page.as_ref(), Some(detail));
+            self.checks
+                .record_detail(&ec::COMPLETE, complete, last_page.as_ref(), Some(detail));
             let fields = self.session.entitlement_settings(&t.name);
             self.checks.record_detail(
                 &ec::FIELDS,
@@ -452,7 +487,12 @@ impl OktaWorld {
                 last_page.as_ref(),
                 Some(format!(
                     "{}: {} values without {} or {}; {} entitlements whose type is not {:?}",
-                    t.name, t.incomplete, fields.id_field, fields.display_field, t.wrong_type, t.name
+                    t.name,
+                    t.incomplete,
+                    fields.id_field,
+                    fields.display_field,
+                    t.wrong_type,
+                    t.name
                 )),
             );
         }
@@ -536,7 +576,12 @@ async fn given_discovered(w: &mut OktaWorld) {
 
 #[given("every discovered type is required and single-valued")]
 fn required_grants(w: &mut OktaWorld) {
-    let names: Vec<String> = w.session.grant_types.iter().map(|t| t.name.clone()).collect();
+    let names: Vec<String> = w
+        .session
+        .grant_types
+        .iter()
+        .map(|t| t.name.clone())
+        .collect();
     for type_name in names {
         let mut e = w.session.entitlement_settings(&type_name);
         e.required = true;
@@ -559,13 +604,18 @@ async fn discovered_once(w: &mut OktaWorld) {
             return Err(StepFailure("Okta discovered no grants".into()));
         }
         for t in types {
-            let complete = t.repeated.is_empty()
-                && t.total.is_none_or(|n| n == t.values.len() as u64);
+            let complete =
+                t.repeated.is_empty() && t.total.is_none_or(|n| n == t.values.len() as u64);
             w.checks.record_detail(
                 &ec::COMPLETE,
                 complete,
                 None,
-                Some(format!("{}: {} values, totalResults {:?}", t.name, t.values.len(), t.total)),
+                Some(format!(
+                    "{}: {} values, totalResults {:?}",
+                    t.name,
+                    t.values.len(),
+                    t.total
+                )),
             );
         }
         Ok(())
@@ -610,8 +660,10 @@ async fn entitlements_test(w: &mut OktaWorld) {
 
 #[when(expr = "Okta grants {string} the {string} {string}")]
 async fn grant(w: &mut OktaWorld, label: String, type_name: String, value: String) {
-    w.step(StepKind::Action, async |w| w.grant_one(&label, &type_name, &value).await)
-        .await
+    w.step(StepKind::Action, async |w| {
+        w.grant_one(&label, &type_name, &value).await
+    })
+    .await
 }
 
 #[when(expr = "Okta grants {string} a value of every discovered type")]
@@ -637,7 +689,12 @@ async fn grant_each(w: &mut OktaWorld, label: String) {
 }
 
 impl OktaWorld {
-    async fn grant_one(&mut self, label: &str, type_name: &str, value: &str) -> Result<(), StepFailure> {
+    async fn grant_one(
+        &mut self,
+        label: &str,
+        type_name: &str,
+        value: &str,
+    ) -> Result<(), StepFailure> {
         let mark = self.checks.items.len();
         let op = self.session.grant(label, type_name, value).await;
         grade::get_put(&op, &profile::UPDATE, &mut self.checks);
@@ -686,7 +743,10 @@ async fn shows_grants(w: &mut OktaWorld, label: String) {
 async fn imported_grants(w: &mut OktaWorld, label: String) {
     w.step(StepKind::Assertion, async |w| {
         let mark = w.checks.items.len();
-        let (op, all) = w.session.import(crate::okta::ops::OpKind::ImportUsers).await;
+        let (op, all) = w
+            .session
+            .import(crate::okta::ops::OpKind::ImportUsers)
+            .await;
         for ex in op.all(Step::Page) {
             grade::list_response(&mut w.checks, &super::catalogue::import::USERS_PAGE, ex);
         }
@@ -694,7 +754,9 @@ async fn imported_grants(w: &mut OktaWorld, label: String) {
             grade::list_response(&mut w.checks, &super::catalogue::import::USERS_PAGE, ex);
         }
         let id = w.session.app_id(&label).unwrap_or_default();
-        let me = all.iter().find(|u| u.get("id").and_then(Value::as_str) == Some(&id));
+        let me = all
+            .iter()
+            .find(|u| u.get("id").and_then(Value::as_str) == Some(&id));
         let known = |kind: GrantKind, v: &str| {
             w.session
                 .grant_types
@@ -752,11 +814,7 @@ async fn cannot_assign(w: &mut OktaWorld, label: String) {
     w.step(StepKind::Harness, async |w| {
         let op = w.session.assign_user(&label).await;
         let type_name = "(Required)";
-        let refused = op.is_empty()
-            && op
-                .error
-                .as_ref()
-                .is_some_and(|e| e.0.contains(type_name));
+        let refused = op.is_empty() && op.error.as_ref().is_some_and(|e| e.0.contains(type_name));
         w.last_op = Some(op);
         if refused {
             Ok(())

@@ -433,7 +433,13 @@ pub fn profile_patch(op: &Op, c: &mut Checks) {
 pub fn assignment_change(op: &Op, c: &mut Checks) {
     let makes = |s: Step| op.kind.steps().contains(&s);
     let none: Vec<&crate::okta::Exchange> = Vec::new();
-    let all = |s: Step| if makes(s) { op.all(s).collect() } else { none.clone() };
+    let all = |s: Step| {
+        if makes(s) {
+            op.all(s).collect()
+        } else {
+            none.clone()
+        }
+    };
     for ex in all(Step::UserNamePrecheck) {
         list_response(c, &assign::PRECHECK, ex);
     }
@@ -444,7 +450,12 @@ pub fn assignment_change(op: &Op, c: &mut Checks) {
     }
     for step in [Step::LinkGet, Step::Get] {
         for ex in all(step) {
-            if answered(c, &super::catalogue::profile::UPDATE, &get_put::GET_ANSWERED, ex) {
+            if answered(
+                c,
+                &super::catalogue::profile::UPDATE,
+                &get_put::GET_ANSWERED,
+                ex,
+            ) {
                 c.record_as(
                     &super::catalogue::profile::UPDATE,
                     &get_put::GET_STATUS_200,
@@ -457,7 +468,12 @@ pub fn assignment_change(op: &Op, c: &mut Checks) {
     }
     for step in [Step::LinkPut, Step::Put] {
         for ex in all(step) {
-            if answered(c, &super::catalogue::profile::UPDATE, &get_put::PUT_ANSWERED, ex) {
+            if answered(
+                c,
+                &super::catalogue::profile::UPDATE,
+                &get_put::PUT_ANSWERED,
+                ex,
+            ) {
                 c.record_as(
                     &super::catalogue::profile::UPDATE,
                     &get_put::PUT_STATUS_200,

@@ -517,7 +517,9 @@ async fn run_scenario(
     }
     let outcome = match world.failure.clone() {
         Some(reason) => Outcome::Failed { reason },
-        None if world.skipped.is_some() && !world.checks.items.iter().any(|c| c.is_blocking_failure()) => {
+        None if world.skipped.is_some()
+            && !world.checks.items.iter().any(|c| c.is_blocking_failure()) =>
+        {
             Outcome::Skipped {
                 reason: world.skipped.clone().unwrap_or_default(),
             }

@@ -26,6 +26,7 @@ use crate::okta::limits::RunLimits;
 use crate::okta::log::ExchangeLog;
 use crate::okta::ops::{OktaSettings, Op, OpKind, SPEC_TEST_USER, Session, Step};
 use crate::okta::{OktaIds, WireClient};
+use crate::scim::declared::SchemaDecl;
 use crate::scim::list::{resources_of, total_results_of};
 
 /// Everything the scenarios of one run share.
@@ -41,6 +42,15 @@ pub(crate) struct RunContext {
     pub sso: Option<Arc<super::sso::SsoTarget>>,
     /// The grade of an SP accepting SHA-1 (policy).
     pub sha1_grade: Grade,
+}
+
+/// What a target declared, as Import User Schema reads it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Discovered {
+    /// Every schema served at `/Schemas` that could be read.
+    pub schemas: Vec<SchemaDecl>,
+    /// The User resource type's core schema and extension URNs.
+    pub user_schemas: Vec<String>,
 }
 
 /// What kind of step it is: actions run an operation; assertions must record a check; harness
@@ -74,7 +84,7 @@ pub struct OktaWorld {
     /// reported skipped, not failed).
     pub skipped: Option<String>,
     /// What the target declared at `/ResourceTypes` and `/Schemas`, once read.
-    pub(crate) discovered: Option<super::discovery::Discovered>,
+    pub(crate) discovered: Option<Discovered>,
 }
 
 impl fmt::Debug for OktaWorld {

@@ -255,7 +255,9 @@ impl AppUserSchema {
         for a in &self.attributes {
             let v = if let Some(m) = &a.mapping {
                 m.eval(user)
-            } else if let Some(v) = direct.and_then(|d| d.get(&a.variable)).filter(|v| !v.is_null())
+            } else if let Some(v) = direct
+                .and_then(|d| d.get(&a.variable))
+                .filter(|v| !v.is_null())
             {
                 v.clone()
             } else if a.scope == Scope::Group {
@@ -294,7 +296,10 @@ impl AppUserSchema {
     /// The SCIM attributes of a resolved profile, placed as Okta places them: the core
     /// namespace top level, other namespaces under their URN; nulls and empty containers left
     /// out. Returns the top-level attributes and the extension objects by URN.
-    pub fn place(&self, values: &AppProfileValues) -> (Map<String, Value>, IndexMap<String, Value>) {
+    pub fn place(
+        &self,
+        values: &AppProfileValues,
+    ) -> (Map<String, Value>, IndexMap<String, Value>) {
         let mut top = Map::new();
         let mut exts: IndexMap<String, Value> = IndexMap::new();
         for a in &self.attributes {
@@ -479,7 +484,11 @@ fn set_in(obj: &mut Map<String, Value>, steps: &[PathStep], value: Value) {
                 .position(|i| i.get(sk.as_str()) == Some(sv))
                 .or_else(|| {
                     (sk == "primary" && sv == &Value::Bool(true))
-                        .then(|| items.iter().position(|i| i.get("type") == Some(&json!("work"))))
+                        .then(|| {
+                            items
+                                .iter()
+                                .position(|i| i.get("type") == Some(&json!("work")))
+                        })
                         .flatten()
                 })
                 .unwrap_or_else(|| {
@@ -806,9 +815,10 @@ impl ExprParser<'_> {
                     }
                 }
                 let arity_ok = match f {
-                    StringFn::ToLowerCase | StringFn::ToUpperCase | StringFn::Trim | StringFn::Len => {
-                        args.len() == 1
-                    }
+                    StringFn::ToLowerCase
+                    | StringFn::ToUpperCase
+                    | StringFn::Trim
+                    | StringFn::Len => args.len() == 1,
                     StringFn::SubstringBefore | StringFn::SubstringAfter => args.len() == 2,
                     StringFn::Join => !args.is_empty(),
                 };
@@ -848,18 +858,38 @@ mod tests {
         let u = user();
         let e = |s: &str| Expr::parse(s).unwrap().eval(&u);
         assert_eq!(e("user.firstName"), json!(u.given_name));
-        assert_eq!(e("String.toLowerCase(user.email)"), json!(u.login.to_lowercase()));
+        assert_eq!(
+            e("String.toLowerCase(user.email)"),
+            json!(u.login.to_lowercase())
+        );
         assert_eq!(
             e("user.firstName + \" \" + user.lastName"),
             json!(u.display_name())
         );
-        assert_eq!(e("'eng-' + String.toUpperCase(user.department)"), json!("eng-RESEARCH"));
+        assert_eq!(
+            e("'eng-' + String.toUpperCase(user.department)"),
+            json!("eng-RESEARCH")
+        );
         assert_eq!(e("user.level + 2"), json!(5));
-        assert_eq!(e("String.substringBefore(user.email, \"@\")"), json!(u.login.split('@').next().unwrap()));
-        assert_eq!(e("String.join(\",\", user.department, user.nosuch, 'x')"), json!("Research,x"));
+        assert_eq!(
+            e("String.substringBefore(user.email, \"@\")"),
+            json!(u.login.split('@').next().unwrap())
+        );
+        assert_eq!(
+            e("String.join(\",\", user.department, user.nosuch, 'x')"),
+            json!("Research,x")
+        );
         assert_eq!(e("user.nosuch"), Value::Null);
         assert_eq!(e("true"), json!(true));
-        for bad in ["user.", "String.nope(1)", "(1", "'open", "String.trim(1, 2)", "1 +", "user.a.b"] {
+        for bad in [
+            "user.",
+            "String.nope(1)",
+            "(1",
+            "'open",
+            "String.trim(1, 2)",
+            "1 +",
+            "user.a.b",
+        ] {
             assert!(Expr::parse(bad).is_err(), "{bad}");
         }
         let deep = "(".repeat(100) + "1" + &")".repeat(100);
@@ -892,13 +922,41 @@ mod tests {
             mapping: expr.map(|e| Expr::parse(e).unwrap()),
             array_mode: ArrayMode::GroupPriority,
         };
-        schema.upsert(attr("department", "department", Some(ENTERPRISE_USER_SCHEMA), PropertyType::String, Some("user.department")));
-        schema.upsert(attr("manager", "manager.value", Some(ENTERPRISE_USER_SCHEMA), PropertyType::String, Some("user.managerId")));
-        schema.upsert(attr("internal", "internal", None, PropertyType::String, Some("'never sent'")));
-        schema.upsert(attr("role", "roles.^[type=='base'].value", Some(USER_SCHEMA), PropertyType::String, Some("'admin'")));
+        schema.upsert(attr(
+            "department",
+            "department",
+            Some(ENTERPRISE_USER_SCHEMA),
+            PropertyType::String,
+            Some("user.department"),
+        ));
+        schema.upsert(attr(
+            "manager",
+            "manager.value",
+            Some(ENTERPRISE_USER_SCHEMA),
+            PropertyType::String,
+            Some("user.managerId"),
+        ));
+        schema.upsert(attr(
+            "internal",
+            "internal",
+            None,
+            PropertyType::String,
+            Some("'never sent'"),
+        ));
+        schema.upsert(attr(
+            "role",
+            "roles.^[type=='base'].value",
+            Some(USER_SCHEMA),
+            PropertyType::String,
+            Some("'admin'"),
+        ));
         let u = user();
         let (top, exts) = schema.place(&schema.resolve(&u, None, &[]));
-        assert_eq!(exts[ENTERPRISE_USER_SCHEMA], json!({"department": "Research"}), "a null manager is left out");
+        assert_eq!(
+            exts[ENTERPRISE_USER_SCHEMA],
+            json!({"department": "Research"}),
+            "a null manager is left out"
+        );
         assert_eq!(top["roles"], json!([{"type": "base", "value": "admin"}]));
         assert!(!top.contains_key("internal"));
 
@@ -910,7 +968,10 @@ mod tests {
         assert_eq!(body["title"], "Boss");
         assert_eq!(body["emails"][1]["value"], "home@x");
         assert_eq!(body["emails"][0]["value"], json!(u.login));
-        assert_eq!(body[ENTERPRISE_USER_SCHEMA], json!({"department": "Research", "costCenter": "42", "manager": {"displayName": "M"}}));
+        assert_eq!(
+            body[ENTERPRISE_USER_SCHEMA],
+            json!({"department": "Research", "costCenter": "42", "manager": {"displayName": "M"}})
+        );
     }
 
     #[test]
@@ -925,13 +986,28 @@ mod tests {
             mapping: None,
             array_mode: mode,
         };
-        schema.upsert(group_attr("role", PropertyType::String, ArrayMode::GroupPriority));
-        schema.upsert(group_attr("licenses", PropertyType::StringArray, ArrayMode::Combine));
-        schema.upsert(group_attr("tags", PropertyType::StringArray, ArrayMode::GroupPriority));
+        schema.upsert(group_attr(
+            "role",
+            PropertyType::String,
+            ArrayMode::GroupPriority,
+        ));
+        schema.upsert(group_attr(
+            "licenses",
+            PropertyType::StringArray,
+            ArrayMode::Combine,
+        ));
+        schema.upsert(group_attr(
+            "tags",
+            PropertyType::StringArray,
+            ArrayMode::GroupPriority,
+        ));
         let g = |name: &str, p: u8, role: &str, lic: &[&str]| GroupAssignment {
             group: name.into(),
             priority: p,
-            profile: json!({"role": role, "licenses": lic, "tags": lic}).as_object().cloned().unwrap(),
+            profile: json!({"role": role, "licenses": lic, "tags": lic})
+                .as_object()
+                .cloned()
+                .unwrap(),
         };
         let eng = g("eng", 0, "admin", &["a", "b"]);
         let sales = g("sales", 1, "viewer", &["b", "c"]);
@@ -943,17 +1019,30 @@ mod tests {
         let direct = json!({"role": "owner"}).as_object().cloned().unwrap();
         assert_eq!(schema.resolve(&u, Some(&direct), &[&eng])["role"], "owner");
         // A mapping overrides all.
-        schema.attributes.iter_mut().find(|a| a.variable == "role").unwrap().mapping =
-            Some(Expr::parse("'mapped'").unwrap());
+        schema
+            .attributes
+            .iter_mut()
+            .find(|a| a.variable == "role")
+            .unwrap()
+            .mapping = Some(Expr::parse("'mapped'").unwrap());
         assert_eq!(schema.resolve(&u, Some(&direct), &[&eng])["role"], "mapped");
     }
 
     #[test]
     fn feature_file_values_by_type() {
         assert_eq!(PropertyType::Integer.value_from_text("42"), Ok(json!(42)));
-        assert_eq!(PropertyType::Boolean.value_from_text("true"), Ok(json!(true)));
-        assert_eq!(PropertyType::StringArray.value_from_text("a, b"), Ok(json!(["a", "b"])));
-        assert_eq!(PropertyType::IntegerArray.value_from_text("[1,2]"), Ok(json!([1, 2])));
+        assert_eq!(
+            PropertyType::Boolean.value_from_text("true"),
+            Ok(json!(true))
+        );
+        assert_eq!(
+            PropertyType::StringArray.value_from_text("a, b"),
+            Ok(json!(["a", "b"]))
+        );
+        assert_eq!(
+            PropertyType::IntegerArray.value_from_text("[1,2]"),
+            Ok(json!([1, 2]))
+        );
         assert!(PropertyType::Integer.value_from_text("x").is_err());
         assert_eq!(PropertyType::String.value_from_text(""), Ok(Value::Null));
     }

@@ -4,7 +4,9 @@
 
 pub mod appschema;
 pub mod auth;
+pub mod discover;
 pub mod exchange;
+pub mod grants;
 pub mod ids;
 pub mod limits;
 pub mod log;

@@ -13,11 +13,7 @@ use std::cell::Cell;
 use indexmap::IndexMap;
 use serde_json::{Map, Value, json};
 
-mod discover;
-
-pub use discover::{
-    EntitlementSettings, GrantKind, GrantType, GrantValue, resource_types_of,
-};
+use super::grants::{EntitlementSettings, GrantKind, GrantType};
 
 use super::appschema::{AppProfileValues, AppUserSchema, GroupAssignment};
 use super::ids::{OktaIds, OktaUser};
@@ -380,7 +376,9 @@ impl OpKind {
             OpKind::CreateUserAgain | OpKind::SetupUsers | OpKind::SetupGroup => &[Create],
             OpKind::PushProfile => &[Get, Put, Patch],
             OpKind::ChangeUserName => &[Get, Put],
-            OpKind::AssignGroupToApp => &[UserNamePrecheck, Create, LinkGet, LinkPut, Get, Put, Patch],
+            OpKind::AssignGroupToApp => {
+                &[UserNamePrecheck, Create, LinkGet, LinkPut, Get, Put, Patch]
+            }
             OpKind::ChangeGroupAssignment | OpKind::Grant => &[Get, Put, Patch],
             OpKind::ImportUserSchema => &[ResourceTypes, Schemas],
             OpKind::DiscoverEntitlements => &[ResourceTypes, Schemas, GrantPage],
@@ -505,7 +503,7 @@ impl Op {
         self.graded.push(Cell::new(false));
     }
 
-    fn fail(&mut self, msg: impl Into<String>) {
+    pub(crate) fn fail(&mut self, msg: impl Into<String>) {
         if self.error.is_none() {
             self.error = Some(OpError(msg.into()));
         }
@@ -680,7 +678,7 @@ impl Session {
         }
     }
 
-    async fn send(&self, op: &mut Op, step: Step, req: WireRequest) -> Exchange {
+    pub(crate) async fn send(&self, op: &mut Op, step: Step, req: WireRequest) -> Exchange {
         self.send_with(self.client(op), op, step, req).await;
         op.exchanges
             .last()
@@ -688,7 +686,13 @@ impl Session {
             .expect("just pushed")
     }
 
-    async fn get(&self, op: &mut Op, step: Step, path: &str, query: &[(&str, &str)]) -> Exchange {
+    pub(crate) async fn get(
+        &self,
+        op: &mut Op,
+        step: Step,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Exchange {
         let req = self.client(op).request("GET", path, query, None);
         self.send(op, step, req).await
     }
@@ -712,7 +716,7 @@ impl Session {
         .await
     }
 
-    async fn with_body(
+    pub(crate) async fn with_body(
         &self,
         op: &mut Op,
         step: Step,
@@ -1036,7 +1040,7 @@ impl Session {
         Value::Object(out)
     }
 
-    async fn push_profile_to(
+    pub(crate) async fn push_profile_to(
         &self,
         op: &mut Op,
         label: &str,
@@ -1057,8 +1061,7 @@ impl Session {
             return None;
         };
         let values = self.app_profile(label);
-        let mut merged =
-            Self::merge_profile_with(&self.settings.app_schema, &body, &user, &values);
+        let mut merged = Self::merge_profile_with(&self.settings.app_schema, &body, &user, &values);
         if let Some(m) = merged.as_object_mut() {
             edit(m);
         }
@@ -1094,6 +1097,46 @@ impl Session {
         op
     }
 
+    /// A user's grants as Okta sends them: `roles` `[{value, display}]` and `entitlements`
+    /// `[{value, display, type}]` (whether Okta sends `display` and `type` is UNCONFIRMED; the
+    /// shape follows D1's user example).
+    pub fn grant_values(&self, label: &str) -> (Vec<Value>, Vec<Value>) {
+        let mut roles = Vec::new();
+        let mut entitlements = Vec::new();
+        let Some(u) = self.users.get(label) else {
+            return (roles, entitlements);
+        };
+        for (type_name, value_id) in &u.grants {
+            let Some(t) = self.grant_types.iter().find(|t| &t.name == type_name) else {
+                continue;
+            };
+            let display = t
+                .values
+                .iter()
+                .find(|v| &v.id == value_id)
+                .map(|v| v.display.clone())
+                .unwrap_or_default();
+            match t.kind {
+                GrantKind::Role => roles.push(json!({"value": value_id, "display": display})),
+                GrantKind::Entitlement => entitlements
+                    .push(json!({"value": value_id, "display": display, "type": type_name})),
+            }
+        }
+        (roles, entitlements)
+    }
+
+    /// Whether a user may be assigned: every required grant type has a grant (§2, "Required":
+    /// Okta refuses the assignment in its admin UI, so nothing is sent).
+    pub fn missing_required_grant(&self, label: &str) -> Option<String> {
+        let u = self.users.get(label)?;
+        self.settings
+            .entitlements
+            .iter()
+            .filter(|e| e.required)
+            .find(|e| !u.grants.iter().any(|(t, _)| t == &e.resource_type))
+            .map(|e| e.resource_type.clone())
+    }
+
     /// The vendor changes a user in its app (not Okta): `PATCH` replace of one path.
     pub async fn app_changes_user(&mut self, label: &str, path: &str, value: Value) -> Op {
         let mut op = Op::new(OpKind::SetupUserChange);
@@ -1103,8 +1146,14 @@ impl Session {
         };
         let body = json!({"schemas": [PATCH_OP_SCHEMA],
             "Operations": [{"op": "replace", "path": path, "value": value}]});
-        self.with_body(&mut op, Step::Patch, "PATCH", &format!("/Users/{id}"), &body)
-            .await;
+        self.with_body(
+            &mut op,
+            Step::Patch,
+            "PATCH",
+            &format!("/Users/{id}"),
+            &body,
+        )
+        .await;
         op
     }
 
@@ -1197,7 +1246,12 @@ impl Session {
         // Every member of every assigned group may see another top group now.
         let mut members: Vec<String> = Vec::new();
         for a in &self.group_assignments {
-            for m in self.groups.get(&a.group).map(|g| g.members.clone()).unwrap_or_default() {
+            for m in self
+                .groups
+                .get(&a.group)
+                .map(|g| g.members.clone())
+                .unwrap_or_default()
+            {
                 if !members.contains(&m) {
                     members.push(m);
                 }
@@ -1217,7 +1271,10 @@ impl Session {
         if taken {
             for a in self.group_assignments.iter_mut() {
                 if a.group != group && a.priority >= priority {
-                    a.priority = a.priority.saturating_add(1).min(super::appschema::MAX_PRIORITY);
+                    a.priority = a
+                        .priority
+                        .saturating_add(1)
+                        .min(super::appschema::MAX_PRIORITY);
                 }
             }
         }
@@ -1994,6 +2051,7 @@ mod tests {
             family_name: "User".into(),
             login: "test.user@okta.local".into(),
             password: "1mz050nq".into(),
+            profile: Default::default(),
         };
         // okta-scim-wire §3.2, byte for byte.
         assert_eq!(

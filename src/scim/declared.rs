@@ -88,7 +88,11 @@ impl AttributeDecl {
     }
 
     fn count(&self) -> usize {
-        1 + self.sub_attributes.iter().map(AttributeDecl::count).sum::<usize>()
+        1 + self
+            .sub_attributes
+            .iter()
+            .map(AttributeDecl::count)
+            .sum::<usize>()
     }
 
     fn define(&self) -> AttrDef {
@@ -158,14 +162,19 @@ impl SchemaDecl {
         fn check(list: &[AttributeDecl], at: &str) -> Result<(), DeclError> {
             for (i, a) in list.iter().enumerate() {
                 let ok = !a.name.is_empty()
-                    && a
-                        .name
+                    && a.name
                         .chars()
                         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$');
                 if !ok {
-                    return Err(DeclError(format!("{at}: {:?} is not an attribute name", a.name)));
+                    return Err(DeclError(format!(
+                        "{at}: {:?} is not an attribute name",
+                        a.name
+                    )));
                 }
-                if list[..i].iter().any(|b| b.name.eq_ignore_ascii_case(&a.name)) {
+                if list[..i]
+                    .iter()
+                    .any(|b| b.name.eq_ignore_ascii_case(&a.name))
+                {
                     return Err(DeclError(format!("{at}: {} is declared twice", a.name)));
                 }
                 if !a.sub_attributes.is_empty() && a.ty != AttrType::Complex {
@@ -232,7 +241,10 @@ mod tests {
         let decl = SchemaDecl::parse_served(&doc).unwrap();
         let def = decl.define().unwrap();
         assert_eq!(def.attributes.len(), 4);
-        assert_eq!(def.attribute("LEVEL").unwrap().mutability, Mutability::Immutable);
+        assert_eq!(
+            def.attribute("LEVEL").unwrap().mutability,
+            Mutability::Immutable
+        );
         assert!(def.attribute("skills").unwrap().multi_valued);
         let served = def.to_json("http://x/Schemas/acme");
         let again = SchemaDecl::parse_served(&served).unwrap();
@@ -254,7 +266,9 @@ mod tests {
         }
         let wrong_type = json!({"id": "urn:x:y", "attributes": [{"name": "a", "type": "text"}]});
         assert!(SchemaDecl::parse_served(&wrong_type).is_err());
-        let many: Vec<Value> = (0..1001).map(|i| json!({"name": format!("a{i}")})).collect();
+        let many: Vec<Value> = (0..1001)
+            .map(|i| json!({"name": format!("a{i}")}))
+            .collect();
         let d = SchemaDecl::parse_served(&json!({"id": "urn:x:y", "attributes": many})).unwrap();
         assert!(d.define().unwrap_err().0.contains("more than"));
     }

@@ -413,7 +413,11 @@ pub fn strip_never_returned(kind: ResourceKind, resource: &mut Map<String, Value
         }
     }
     for ext in kind.extensions() {
-        for def in ext.attributes.iter().filter(|d| d.returned == Returned::Never) {
+        for def in ext
+            .attributes
+            .iter()
+            .filter(|d| d.returned == Returned::Never)
+        {
             if let Some(Value::Object(o)) = resource.get_mut(ext.id) {
                 o.remove(def.name);
                 if o.is_empty() {

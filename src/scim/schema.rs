@@ -105,7 +105,11 @@ impl ResourceKind {
     pub fn user_with(extensions: &[&'static SchemaDef]) -> ResourceKind {
         let key = format!(
             "User|{}",
-            extensions.iter().map(|e| e.id).collect::<Vec<_>>().join("|")
+            extensions
+                .iter()
+                .map(|e| e.id)
+                .collect::<Vec<_>>()
+                .join("|")
         );
         let exts: Vec<&'static SchemaDef> = extensions.to_vec();
         ResourceKind(intern_type(key, move || ResourceTypeDef {
@@ -180,10 +184,7 @@ fn leak(s: String) -> &'static str {
 /// Definitions made at run time live as long as the process: each distinct one is made once
 /// (keyed by its canonical description), so starting many apps with one configuration costs
 /// one copy.
-fn intern_type(
-    key: String,
-    make: impl FnOnce() -> ResourceTypeDef,
-) -> &'static ResourceTypeDef {
+fn intern_type(key: String, make: impl FnOnce() -> ResourceTypeDef) -> &'static ResourceTypeDef {
     static TYPES: std::sync::LazyLock<
         std::sync::Mutex<std::collections::HashMap<String, &'static ResourceTypeDef>>,
     > = std::sync::LazyLock::new(Default::default);
@@ -744,7 +745,10 @@ pub static OKTA_ENTITLEMENT: SchemaDef = SchemaDef {
     attributes: &[
         string("displayName", "The entitlement's name.").required(),
         string("type", "The entitlement's type: the resource type's name.").required(),
-        string("description", "What the entitlement allows (at most 1000 characters)."),
+        string(
+            "description",
+            "What the entitlement allows (at most 1000 characters).",
+        ),
     ],
 };
 

@@ -6,120 +6,14 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{MAX_IMPORT_PAGES, Op, OpKind, ProfilePush, Session, Step};
-use crate::okta::wire::WireRequest;
-use crate::scim::list::{resources_of, total_results_of};
-use crate::scim::schema::{
-    ENTERPRISE_USER_SCHEMA, OKTA_ENTITLEMENT_SCHEMA, OKTA_ROLE_SCHEMA, PATCH_OP_SCHEMA,
-    USER_SCHEMA,
+use super::grants::{
+    BUILT_IN_SCHEMAS, EntitlementSettings, GrantKind, GrantType, GrantValue, put_grants,
+    resource_types_of,
 };
-
-/// Whether a grant type holds roles or entitlements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GrantKind {
-    /// Okta's Role schema: grants go in the user's `roles`.
-    Role,
-    /// Okta's Entitlement schema: grants go in the user's `entitlements`, with `type`.
-    Entitlement,
-}
-
-impl GrantKind {
-    /// The kind a resource type's schema URN names, if it is one of Okta's.
-    pub fn of_schema(urn: &str) -> Option<GrantKind> {
-        if urn.eq_ignore_ascii_case(OKTA_ROLE_SCHEMA) {
-            Some(GrantKind::Role)
-        } else if urn.eq_ignore_ascii_case(OKTA_ENTITLEMENT_SCHEMA) {
-            Some(GrantKind::Entitlement)
-        } else {
-            None
-        }
-    }
-    /// The core User attribute the grants travel in.
-    pub fn user_attribute(self) -> &'static str {
-        match self {
-            GrantKind::Role => "roles",
-            GrantKind::Entitlement => "entitlements",
-        }
-    }
-}
-
-/// The OIN Wizard's "SCIM Entitlement Management properties" of one resource type (§2).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EntitlementSettings {
-    /// The resource type's name.
-    pub resource_type: String,
-    /// A user cannot be assigned without a grant of this type.
-    pub required: bool,
-    /// A user may hold more than one grant of this type.
-    pub multi_valued: bool,
-    /// The field holding a value's id (`id` unless renamed).
-    pub id_field: String,
-    /// The field holding its display name (`displayName` unless renamed).
-    pub display_field: String,
-    /// The field holding its description (`description` unless renamed).
-    pub description_field: String,
-}
-
-impl EntitlementSettings {
-    /// The defaults for a resource type: optional, multi-valued, fields not renamed.
-    pub fn defaults(resource_type: &str) -> EntitlementSettings {
-        EntitlementSettings {
-            resource_type: resource_type.into(),
-            required: false,
-            multi_valued: true,
-            id_field: "id".into(),
-            display_field: "displayName".into(),
-            description_field: "description".into(),
-        }
-    }
-}
-
-/// One value Okta discovered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GrantValue {
-    /// Its id.
-    pub id: String,
-    /// Its display name.
-    pub display: String,
-}
-
-/// A resource type of grants Okta discovered, with its values.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GrantType {
-    /// The resource type's name (an Entitlement's `type`).
-    pub name: String,
-    /// Its endpoint.
-    pub endpoint: String,
-    /// Role or Entitlement.
-    pub kind: GrantKind,
-    /// The values, in the order the app listed them (each once).
-    pub values: Vec<GrantValue>,
-    /// How many the app said there are (`totalResults`), when it said.
-    pub total: Option<u64>,
-    /// Values seen more than once while paging.
-    pub repeated: Vec<String>,
-    /// Values missing their id or display name in the configured fields.
-    pub incomplete: usize,
-    /// Entitlements whose `type` is not the resource type's name.
-    pub wrong_type: usize,
-}
-
-/// The schema URNs Okta knows without asking (§2: "Entitlement, Role, User core and User
-/// enterprise are built in").
-pub const BUILT_IN_SCHEMAS: [&str; 4] = [
-    USER_SCHEMA,
-    ENTERPRISE_USER_SCHEMA,
-    OKTA_ROLE_SCHEMA,
-    OKTA_ENTITLEMENT_SCHEMA,
-];
-
-/// The resource types of a `/ResourceTypes` answer (a ListResponse, or a bare array).
-pub fn resource_types_of(body: &Value) -> Vec<Value> {
-    match body {
-        Value::Array(a) => a.clone(),
-        _ => resources_of(body).cloned().unwrap_or_default(),
-    }
-}
+use super::ops::{MAX_IMPORT_PAGES, Op, OpKind, ProfilePush, Session, Step};
+use super::wire::WireRequest;
+use crate::scim::list::{resources_of, total_results_of};
+use crate::scim::schema::PATCH_OP_SCHEMA;
 
 impl Session {
     /// Import User Schema (§1): `GET /ResourceTypes`, then `GET /Schemas`.
@@ -141,7 +35,10 @@ impl Session {
             .get(&mut op, Step::ResourceTypes, "/ResourceTypes", &[])
             .await;
         let Some(body) = rt.json().filter(|_| rt.status() == Some(200)) else {
-            op.fail(format!("Error while discovering resource types: {}", rt.got()));
+            op.fail(format!(
+                "Error while discovering resource types: {}",
+                rt.got()
+            ));
             return op;
         };
         let types = resource_types_of(&body);
@@ -165,7 +62,11 @@ impl Session {
             else {
                 continue;
             };
-            let name = t.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+            let name = t
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
             let Some(endpoint) = t
                 .get("endpoint")
                 .and_then(Value::as_str)
@@ -197,11 +98,7 @@ impl Session {
                     )
                     .await;
                 let Some(body) = ex.json().filter(|_| ex.status() == Some(200)) else {
-                    op.fail(format!(
-                        "Error while discovering {}: {}",
-                        g.name,
-                        ex.got()
-                    ));
+                    op.fail(format!("Error while discovering {}: {}", g.name, ex.got()));
                     break;
                 };
                 let items = resources_of(&body).cloned().unwrap_or_default();
@@ -248,9 +145,12 @@ impl Session {
     /// runner's User-Agent.
     pub async fn entitlements_test(&self, endpoint: &str) -> Op {
         let mut op = Op::new(OpKind::EntitlementsTest);
-        let mut req: WireRequest =
-            self.wire
-                .request("GET", &format!("{endpoint}?count=1&startIndex=1"), &[], None);
+        let mut req: WireRequest = self.wire.request(
+            "GET",
+            &format!("{endpoint}?count=1&startIndex=1"),
+            &[],
+            None,
+        );
         for (k, v) in req.headers.iter_mut() {
             if k.eq_ignore_ascii_case("User-Agent") {
                 *v = "OKTA SCIM Integration".into();
@@ -310,81 +210,16 @@ impl Session {
                 put_grants(&mut value, "entitlements", entitlements);
                 let body = json!({"schemas": [PATCH_OP_SCHEMA],
                     "Operations": [{"op": "replace", "value": value}]});
-                self.with_body(&mut op, Step::Patch, "PATCH", &format!("/Users/{id}"), &body)
-                    .await;
+                self.with_body(
+                    &mut op,
+                    Step::Patch,
+                    "PATCH",
+                    &format!("/Users/{id}"),
+                    &body,
+                )
+                .await;
             }
         }
         op
-    }
-
-    /// A user's grants as Okta sends them: `roles` `[{value, display}]` and `entitlements`
-    /// `[{value, display, type}]` (whether Okta sends `display` and `type` is UNCONFIRMED; the
-    /// shape follows D1's user example).
-    pub fn grant_values(&self, label: &str) -> (Vec<Value>, Vec<Value>) {
-        let mut roles = Vec::new();
-        let mut entitlements = Vec::new();
-        let Some(u) = self.users.get(label) else {
-            return (roles, entitlements);
-        };
-        for (type_name, value_id) in &u.grants {
-            let Some(t) = self.grant_types.iter().find(|t| &t.name == type_name) else {
-                continue;
-            };
-            let display = t
-                .values
-                .iter()
-                .find(|v| &v.id == value_id)
-                .map(|v| v.display.clone())
-                .unwrap_or_default();
-            match t.kind {
-                GrantKind::Role => roles.push(json!({"value": value_id, "display": display})),
-                GrantKind::Entitlement => entitlements
-                    .push(json!({"value": value_id, "display": display, "type": type_name})),
-            }
-        }
-        (roles, entitlements)
-    }
-
-    /// Whether a user may be assigned: every required grant type has a grant (§2, "Required":
-    /// Okta refuses the assignment in its admin UI, so nothing is sent).
-    pub fn missing_required_grant(&self, label: &str) -> Option<String> {
-        let u = self.users.get(label)?;
-        self.settings
-            .entitlements
-            .iter()
-            .filter(|e| e.required)
-            .find(|e| !u.grants.iter().any(|(t, _)| t == &e.resource_type))
-            .map(|e| e.resource_type.clone())
-    }
-}
-
-fn put_grants(m: &mut Map<String, Value>, attr: &str, values: Vec<Value>) {
-    if values.is_empty() {
-        m.remove(attr);
-    } else {
-        m.insert(attr.into(), Value::Array(values));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn okta_schemas_name_grant_kinds() {
-        assert_eq!(
-            GrantKind::of_schema("urn:okta:scim:schemas:core:1.0:Role"),
-            Some(GrantKind::Role)
-        );
-        assert_eq!(
-            GrantKind::of_schema("URN:okta:scim:schemas:core:1.0:Entitlement"),
-            Some(GrantKind::Entitlement)
-        );
-        assert_eq!(GrantKind::of_schema(USER_SCHEMA), None);
-        assert_eq!(
-            resource_types_of(&json!({"Resources": [{"name": "User"}]})).len(),
-            1
-        );
-        assert_eq!(resource_types_of(&json!([{"name": "User"}, {}])).len(), 2);
     }
 }
