@@ -10,7 +10,7 @@ use okta_sim::app::faults::{FAULTS, FaultDef};
 use okta_sim::app::profile::{AppProfile, PROFILES, profile_named};
 use okta_sim::app::saml_sp::SpConfig;
 use okta_sim::conformance::{CheckOptions, Grade, SpTarget, Target};
-use okta_sim::okta::ops::{ExistingGroupOnPush, OktaSettings, PasswordSyncBody};
+use okta_sim::okta::ops::{ExistingGroupOnPush, OktaSettings, PasswordSyncBody, ProfilePush};
 use okta_sim::okta::{AppKind, Auth};
 use okta_sim::saml::idp::{IdpError, ResponseSpec, SamlApp, SamlUser, SignParts, base64_encode};
 use okta_sim::saml::keys::SigningKey;
@@ -278,6 +278,25 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = PasswordSyncBody::PathlessValue)]
     pub password_body: PasswordSyncBody,
 
+    /// List each extension URN a user body carries in its `schemas` too (UNCONFIRMED for SCIM
+    /// 2.0; off by default: Okta's documented create example lists only the core URN).
+    #[arg(long)]
+    pub extension_urns_in_schemas: bool,
+
+    /// How a changed app profile (and a grant) is pushed (UNCONFIRMED): GET + whole-user PUT, or
+    /// one path-less PATCH replace with the whole app profile.
+    #[arg(long, value_enum, default_value_t = ProfilePush::GetPut)]
+    pub profile_push: ProfilePush,
+
+    /// Do not push members' changed app profiles when a group assignment changes (a group
+    /// assigned, its priority changed, a member leaving); UNCONFIRMED whether Okta pushes at once.
+    #[arg(long)]
+    pub no_push_on_assignment_change: bool,
+
+    /// Page size of entitlement discovery (the production query is UNCONFIRMED).
+    #[arg(long, default_value_t = 100, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub grant_page_size: u16,
+
     /// The SP's Assertion Consumer Service URL: runs the @saml scenarios against that SP.
     #[arg(long, value_name = "URL", requires = "sp_audience")]
     pub sp_acs: Option<String>,
@@ -382,6 +401,13 @@ impl CheckArgs {
                 rename_app_groups: self.rename_groups,
                 existing_group_on_push: self.existing_group,
                 password_sync_body: self.password_body,
+                profile_push: self.profile_push,
+                push_on_assignment_change: !self.no_push_on_assignment_change,
+                grant_page_size: usize::from(self.grant_page_size),
+                app_schema: okta_sim::okta::appschema::AppUserSchema {
+                    list_extension_schemas: self.extension_urns_in_schemas,
+                    ..Default::default()
+                },
                 ..OktaSettings::default()
             },
             print: true,

@@ -443,3 +443,41 @@ async fn entitlement_discovery_test_and_grant() {
     assert!(op.error.is_none(), "{:?}", op.error);
     snap("entitlements_discovery_test_grant", server.transcript());
 }
+
+/// What `okta-sim check` sends the embedded reference app when it assigns a user with
+/// enterprise and custom attributes (features/12_attributes.feature, its first scenario): the
+/// same seed gives the same bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_against_the_embedded_app_sends_attributes_in_okta_wire_shape() {
+    let outcome = okta_sim::embedded::run_embedded(okta_sim::conformance::CheckOptions {
+        tags: Some("@attributes".into()),
+        seed: Some(11),
+        print: false,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(outcome.exit_code(), 0);
+    let post = outcome
+        .exchanges
+        .iter()
+        .find(|e| {
+            e.request.method == "POST"
+                && e.request
+                    .body
+                    .as_deref()
+                    .is_some_and(|b| b.contains("E-1042"))
+        })
+        .expect("the assignment of ada");
+    let body: serde_json::Value =
+        serde_json::from_str(post.request.body.as_deref().unwrap()).unwrap();
+    snap(
+        "check_assign_with_attributes",
+        format!(
+            "{} {}\n{}",
+            post.request.method,
+            post.request.path,
+            serde_json::to_string_pretty(&body).unwrap()
+        ),
+    );
+}

@@ -98,6 +98,9 @@ impl ReferenceAppBuilder {
 
     /// Bind, seed and serve in the background.
     pub async fn start(self) -> std::io::Result<ReferenceApp> {
+        self.profile
+            .validate()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let base_path = normalize_base_path(&self.base_path);
         let listener = tokio::net::TcpListener::bind(self.addr).await?;
         let addr = listener.local_addr()?;

@@ -554,6 +554,21 @@ fn prepare(
             }
         }
     }
+    // Attributes an extension declares required must be there once the extension is.
+    for ext in kind.extensions() {
+        for def in ext.attributes.iter().filter(|d| d.required) {
+            let present = body
+                .get(ext.id)
+                .and_then(|e| e.get(def.name))
+                .is_some_and(|v| !v.is_null());
+            if !present {
+                return Err(ScimError::invalid_value(format!(
+                    "{}:{} is required",
+                    ext.id, def.name
+                )));
+            }
+        }
+    }
     for (name, value) in &body {
         if let Value::Array(items) = value {
             let primaries = items

@@ -62,6 +62,41 @@ fn describe(urn: &str, a: &AttributeDecl) -> String {
     .replace("Request", "request")
 }
 
+/// Every attribute the User type declares, with its schema URN, except the template's.
+fn declared_attributes(found: &Discovered) -> Vec<(String, AttributeDecl)> {
+    let mut declared = Vec::new();
+    for urn in &found.user_schemas {
+        let Some(s) = found
+            .schemas
+            .iter()
+            .find(|s| s.id.eq_ignore_ascii_case(urn))
+        else {
+            continue;
+        };
+        for a in &s.attributes {
+            let core = urn.eq_ignore_ascii_case(USER_SCHEMA);
+            if core && TEMPLATE.iter().any(|t| t.eq_ignore_ascii_case(&a.name)) {
+                continue;
+            }
+            declared.push((s.id.clone(), a.clone()));
+        }
+    }
+    declared
+}
+
+/// A required attribute as Import User Schema populates it, mapped to a constant.
+fn required_mapping(urn: &str, a: &AttributeDecl, v: Value) -> AppAttribute {
+    AppAttribute {
+        variable: format!("required {urn}:{}", a.name),
+        ty: PropertyType::String,
+        external_name: a.name.clone(),
+        namespace: Some(urn.to_string()),
+        scope: Scope::Personal,
+        mapping: Some(Expr::Const(v)),
+        array_mode: ArrayMode::GroupPriority,
+    }
+}
+
 /// A value of the declared type: `n` = 1 for the create, 2 for the update.
 fn sample(a: &AttributeDecl, n: u8) -> Option<Value> {
     let one = single(a, n)?;
@@ -231,6 +266,21 @@ impl OktaWorld {
                     Some(ex),
                     Some(problems.join("\n")),
                 );
+            }
+        }
+        // "Only the required attributes defined on your SCIM server are populated" (§1): they
+        // join the app user schema, mapped to a constant of their type so that every create
+        // carries them (Okta leaves the mapping to the admin; an unmapped required attribute
+        // would make every create fail).
+        for (urn, a) in declared_attributes(&found) {
+            if a.required
+                && a.mutability != Mutability::ReadOnly
+                && let Some(v) = sample(&a, 1)
+            {
+                self.session
+                    .settings
+                    .app_schema
+                    .upsert(required_mapping(&urn, &a, v));
             }
         }
         self.discovered = Some(found);
@@ -572,6 +622,18 @@ async fn discover(w: &mut OktaWorld) {
 async fn given_discovered(w: &mut OktaWorld) {
     w.step(StepKind::Action, async |w| w.discover_entitlements().await)
         .await
+}
+
+#[given(expr = "the {string} values name their id {string} and display name {string}")]
+fn renamed_fields(w: &mut OktaWorld, type_name: String, id: String, display: String) {
+    let mut e = w.session.entitlement_settings(&type_name);
+    e.id_field = id;
+    e.display_field = display;
+    w.session
+        .settings
+        .entitlements
+        .retain(|x| x.resource_type != type_name);
+    w.session.settings.entitlements.push(e);
 }
 
 #[given("every discovered type is required and single-valued")]
