@@ -536,12 +536,12 @@ fn remove_in(obj: &mut Map<String, Value>, steps: &[PathStep]) {
         }
         Some(PathStep::Select(sk, sv)) => {
             if let Some(Value::Array(items)) = obj.get_mut(&key) {
-                if let Some(pos) = items.iter().position(|i| i.get(sk.as_str()) == Some(sv)) {
-                    if let Value::Object(e) = &mut items[pos] {
-                        remove_in(e, &steps[2..]);
-                        if e.len() <= 1 {
-                            items.remove(pos);
-                        }
+                if let Some(pos) = items.iter().position(|i| i.get(sk.as_str()) == Some(sv))
+                    && let Value::Object(e) = &mut items[pos]
+                {
+                    remove_in(e, &steps[2..]);
+                    if e.len() <= 1 {
+                        items.remove(pos);
                     }
                 }
                 if items.is_empty() {
