@@ -33,7 +33,52 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("saml_xml", saml_xml),
     ("saml_response", saml_response),
     ("redirect_inflate", redirect_inflate),
+    ("scim_schema_doc", scim_schema_doc),
+    ("okta_expression", okta_expression),
 ];
+
+/// A `/Schemas` or `/ResourceTypes` answer of a target, as Import User Schema and entitlement
+/// discovery read it: parsed leniently and validated (never defined: a definition lives for the
+/// process), and the values okta-sim would send for each declared attribute.
+pub fn scim_schema_doc(data: &[u8]) {
+    let Ok(v) = serde_json::from_slice::<Value>(data) else {
+        return;
+    };
+    let _ = crate::okta::grants::resource_types_of(&v);
+    let docs = match &v {
+        Value::Array(a) => a.clone(),
+        _ => crate::scim::list::resources_of(&v)
+            .cloned()
+            .unwrap_or_else(|| vec![v.clone()]),
+    };
+    for d in docs.iter().take(64) {
+        if let Ok(decl) = crate::scim::declared::SchemaDecl::parse_served(d) {
+            let _ = decl.validate();
+            // What it serialises to parses back to the same declaration.
+            if let Ok(again) = serde_json::to_value(&decl) {
+                let back = crate::scim::declared::SchemaDecl::parse_served(&again);
+                assert_eq!(back.as_ref().ok(), Some(&decl), "a declaration changed on a round trip");
+            }
+        }
+    }
+}
+
+/// A To-App mapping expression (feature files are written by people): parsed, and evaluated
+/// for a user; the placement of its value at an external name made from the same bytes.
+pub fn okta_expression(data: &[u8]) {
+    use crate::okta::appschema::{Expr, ExternalName};
+    let s = text(data);
+    let mut user = crate::okta::ids::OktaIds::new(1).user();
+    user.profile.insert("department".into(), json!("R&D"));
+    user.profile.insert("level".into(), json!(3));
+    if let Ok(e) = Expr::parse(&s) {
+        let _ = e.eval(&user);
+    }
+    let name = ExternalName::parse(&s);
+    let mut body = sample_user();
+    name.set(&mut body, json!("x"));
+    name.remove(&mut body);
+}
 
 fn text(data: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(data)

@@ -412,6 +412,9 @@ enum PathStep {
     Select(String, Value),
 }
 
+/// The most steps an external name keeps.
+pub const MAX_NAME_STEPS: usize = 8;
+
 /// An external name such as `emails.^[primary==true].value` (okta-attributes-entitlements-oauth
 /// §1: the `.^[sub==val].sub` syntax picks one element of a multi-valued attribute).
 #[derive(Debug, Clone, PartialEq)]
@@ -419,10 +422,11 @@ pub struct ExternalName(Vec<PathStep>);
 
 impl ExternalName {
     /// Parse one; a malformed selector is kept as a plain key (as a name it still round-trips).
+    /// At most [`MAX_NAME_STEPS`] steps are kept (SCIM nests two levels; the rest is ignored).
     pub fn parse(name: &str) -> ExternalName {
         let mut steps = Vec::new();
         let mut rest = name;
-        while !rest.is_empty() {
+        while !rest.is_empty() && steps.len() < MAX_NAME_STEPS {
             if let Some(after) = rest.strip_prefix("^[")
                 && let Some(end) = after.find(']')
                 && let Some((k, v)) = after[..end].split_once("==")

@@ -86,6 +86,7 @@ impl Session {
                 wrong_type: 0,
             };
             let page = self.settings.grant_page_size.max(1).to_string();
+            let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
             let mut start: u64 = 1;
             for _ in 0..MAX_IMPORT_PAGES {
                 let s = start.to_string();
@@ -122,10 +123,10 @@ impl Session {
                     if kind == GrantKind::Entitlement && field("type") != g.name {
                         g.wrong_type += 1;
                     }
-                    if g.values.iter().any(|v| v.id == id) {
-                        g.repeated.push(id);
-                    } else {
+                    if seen.insert(id.clone()) {
                         g.values.push(GrantValue { id, display });
+                    } else if g.repeated.len() < 1000 {
+                        g.repeated.push(id);
                     }
                 }
                 start += items.len() as u64;
