@@ -57,7 +57,11 @@ pub fn scim_schema_doc(data: &[u8]) {
             // What it serialises to parses back to the same declaration.
             if let Ok(again) = serde_json::to_value(&decl) {
                 let back = crate::scim::declared::SchemaDecl::parse_served(&again);
-                assert_eq!(back.as_ref().ok(), Some(&decl), "a declaration changed on a round trip");
+                assert_eq!(
+                    back.as_ref().ok(),
+                    Some(&decl),
+                    "a declaration changed on a round trip"
+                );
             }
         }
     }

@@ -177,3 +177,39 @@ async fn renamed_grant_fields_are_read_by_their_configured_names() {
         "Team values have no displayName: {fields:#?}"
     );
 }
+
+/// A plain SCIM app (no discovery documents, no grants) is not failed by the discovery and
+/// entitlement scenarios: Okta reads those only for features the app may leave off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_without_discovery_documents_has_those_scenarios_skipped() {
+    use wiremock::matchers::any;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "404", "detail": "no such endpoint"})))
+        .mount(&server)
+        .await;
+    let out = run(CheckOptions {
+        target: Target::Url {
+            base_url: format!("{}/scim/v2", server.uri()),
+            auth: Auth::Bearer("0123456789abcdef".into()),
+        },
+        tags: Some("@discovery or @entitlements".into()),
+        seed: Some(3),
+        print: false,
+        ..CheckOptions::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        out.summary.failed,
+        0,
+        "{:#?}",
+        out.results
+            .iter()
+            .map(|r| (&r.scenario, &r.outcome))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(out.summary.skipped, out.results.len());
+}

@@ -212,6 +212,15 @@ impl OktaWorld {
         let mark = self.checks.items.len();
         let op = self.session.import_user_schema().await;
         let mut found = Discovered::default();
+        let absent = |s: Step| op.first(s).is_some_and(|e| e.status() == Some(404));
+        if absent(Step::ResourceTypes) && absent(Step::Schemas) {
+            // Okta reads them only for Import User Schema, which an app may leave off.
+            self.skipped = Some(
+                "the app serves neither /ResourceTypes nor /Schemas (404): it cannot offer Import User Schema".into(),
+            );
+            self.discovered = Some(found);
+            return self.verdict(mark, Some(op));
+        }
         if let Some(ex) = op.first(Step::ResourceTypes) {
             let body = ex.json().filter(|_| ex.status() == Some(200));
             if self
@@ -488,6 +497,18 @@ impl OktaWorld {
     async fn discover_entitlements(&mut self) -> Result<(), StepFailure> {
         let mark = self.checks.items.len();
         let op = self.session.discover_entitlements().await;
+        if op
+            .first(Step::ResourceTypes)
+            .is_some_and(|e| e.status() == Some(404))
+        {
+            self.skipped = Some(
+                "the app serves no /ResourceTypes (404): it publishes no roles or entitlements"
+                    .into(),
+            );
+            // Okta stops there too; nothing else was sent.
+            self.last_op = Some(op);
+            return Ok(());
+        }
         if let Some(ex) = op.first(Step::ResourceTypes) {
             let ok = ex.status() == Some(200) && ex.json().is_some();
             self.checks.record(&dc::RESOURCE_TYPES_STATUS, ok, Some(ex));
