@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use okta_sim::app::faults::{FAULTS, FaultDef};
-use okta_sim::app::profile::{AppProfile, PROFILES, profile_named};
+use okta_sim::app::profile::AppProfile;
 use okta_sim::app::saml_sp::SpConfig;
 use okta_sim::conformance::{CheckOptions, Grade, SpTarget, Target};
+use okta_sim::integration::IntegrationProfile;
 use okta_sim::okta::ops::{ExistingGroupOnPush, OktaSettings, PasswordSyncBody, ProfilePush};
 use okta_sim::okta::{AppKind, Auth};
 use okta_sim::saml::idp::{IdpError, ResponseSpec, SamlApp, SamlUser, SignParts, base64_encode};
@@ -46,6 +47,26 @@ pub enum Command {
     /// The simulated Okta SAML IdP: metadata, signed responses, and an IdP server.
     #[command(subcommand)]
     Saml(SamlCommand),
+    /// List the built-in integration profiles (`--profile` of check and serve).
+    Profiles,
+}
+
+/// `okta-sim profiles`: one line per built-in integration profile.
+pub fn profiles_text() -> String {
+    let mut s = String::new();
+    for p in IntegrationProfile::built_in() {
+        let guide = p
+            .guide
+            .as_deref()
+            .map(|g| format!(" (guide {g})"))
+            .unwrap_or_default();
+        s.push_str(&format!(
+            "{:12} {}{guide}: {}\n",
+            p.name, p.vendor, p.summary
+        ));
+    }
+    s.push_str("\nOr --profile FILE.toml: the format is described in the README (\"Integration profiles\").");
+    s
 }
 
 #[derive(Debug, Subcommand)]
@@ -203,6 +224,13 @@ pub struct CheckArgs {
     /// embedded reference app).
     #[arg(long, value_name = "URL")]
     pub target: Option<String>,
+
+    /// Configure the simulated Okta as an integration profile tells the admin to (app kind,
+    /// features, group settings, attribute mappings; scenarios of features it leaves off are
+    /// skipped); without --target, the embedded app runs in that profile. A built-in name
+    /// (`okta-sim profiles`) or a .toml file.
+    #[arg(long, value_name = "NAME|FILE", value_parser = parse_profile)]
+    pub profile: Option<IntegrationProfile>,
 
     /// Bearer token: sent as "Authorization: Bearer TOKEN" (OIN "Bearer", AIW "HTTP Header").
     #[arg(long, env = "OKTA_SIM_TOKEN", hide_env_values = true, group = "auth")]
@@ -414,6 +442,7 @@ impl CheckArgs {
             sp,
             idp_key,
             label: None,
+            profile: self.profile,
             sha1_grade: match self.sha1_policy {
                 Sha1Policy::Warn => Grade::RfcShould,
                 Sha1Policy::Fail => Grade::RfcMust,
@@ -469,12 +498,9 @@ impl CheckArgs {
     }
 }
 
-/// `--profile NAME`: a built-in profile.
-fn parse_profile(name: &str) -> Result<AppProfile, String> {
-    profile_named(name).ok_or_else(|| {
-        let names: Vec<&str> = PROFILES.iter().map(|p| p.name).collect();
-        format!("no profile named {name:?} (built in: {})", names.join(", "))
-    })
+/// `--profile NAME|FILE.toml`: a built-in integration profile, or one from a file.
+fn parse_profile(name: &str) -> Result<IntegrationProfile, String> {
+    IntegrationProfile::load(name).map_err(|e| e.to_string())
 }
 
 /// `--fault NAME`: one of the fault switches.
@@ -497,17 +523,18 @@ pub struct ServeArgs {
     #[arg(long, env = "OKTA_SIM_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
 
-    /// Path the SCIM API is served under.
-    #[arg(long, default_value = "/scim/v2")]
-    pub base_path: String,
+    /// Path the SCIM API is served under [default: the profile's, /scim/v2 for the reference].
+    #[arg(long)]
+    pub base_path: Option<String>,
 
     /// Create this many users at start (Okta's SPEC test needs at least one).
     #[arg(long, default_value_t = 0)]
     pub seed_users: usize,
 
-    /// Vendor behaviour profile (see the list below).
-    #[arg(long, default_value = "reference", value_name = "NAME", value_parser = parse_profile)]
-    pub profile: AppProfile,
+    /// Integration profile: a built-in name (see the list below, or `okta-sim profiles`) or a
+    /// .toml file of your own.
+    #[arg(long, default_value = "reference", value_name = "NAME|FILE", value_parser = parse_profile)]
+    pub profile: IntegrationProfile,
 
     /// Switch on a deliberate fault, to see what okta-sim check reports for it (repeatable;
     /// see the list below).
@@ -535,8 +562,8 @@ pub struct ServeArgs {
 /// The text after `serve --help`'s options: the profiles and the fault switches, from their tables.
 pub fn serve_after_help() -> String {
     let mut s = String::from("Profiles (--profile):\n");
-    for p in PROFILES {
-        s.push_str(&format!("  {:26} {}\n", p.name, p.describe));
+    for p in IntegrationProfile::built_in() {
+        s.push_str(&format!("  {:26} {}\n", p.name, p.summary));
     }
     s.push_str("\nFault switches (--fault):\n");
     for f in FAULTS {
@@ -546,6 +573,18 @@ pub fn serve_after_help() -> String {
 }
 
 impl ServeArgs {
+    /// The reference app's behaviour in the chosen profile.
+    pub fn app_profile(&self) -> AppProfile {
+        AppProfile::from_integration(&self.profile)
+    }
+
+    /// `--base-path`, else the profile's SCIM base path.
+    pub fn base_path(&self) -> String {
+        self.base_path
+            .clone()
+            .unwrap_or_else(|| self.profile.scim.base_path.clone())
+    }
+
     /// The SP configuration: trusting `--idp-metadata`, or the okta-sim IdP's saved key. `Err`
     /// is a usage error; `Ok(None)` with a warning means SCIM alone.
     pub fn sp_config(&self) -> Result<(Option<SpConfig>, Option<String>), String> {

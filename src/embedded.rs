@@ -15,6 +15,13 @@ pub async fn embed(
     mut opts: CheckOptions,
 ) -> Result<(ReferenceApp, CheckOptions), CheckError> {
     let key = SigningKey::generate("okta-sim").map_err(|e| CheckError::Io(e.to_string()))?;
+    // The embedded app behaves as the integration profile the run is configured as.
+    let builder = match &opts.profile {
+        Some(p) => builder
+            .profile(crate::app::AppProfile::from_integration(p))
+            .base_path(p.scim.base_path.clone()),
+        None => builder,
+    };
     let app = builder
         .saml_sp(SpConfig::trusting_okta_sim(&key))
         .start()

@@ -12,6 +12,7 @@
 //! - [`okta`]: the simulated Okta's operations ([`okta::Session`]) over its wire envelope.
 //! - [`saml`]: the simulated Okta IdP (keys, metadata, signed responses, the attack catalogue).
 //! - [`scim`]: the SCIM 2.0 domain (filters, PATCH, paging), pure functions over JSON.
+//! - [`integration`]: integration profiles, the data both sides read.
 
 #![warn(missing_docs)]
 
@@ -19,6 +20,7 @@ pub mod app;
 pub mod conformance;
 pub mod embedded;
 pub mod fuzz_targets;
+pub mod integration;
 pub mod okta;
 pub mod saml;
 pub mod scim;

@@ -45,9 +45,16 @@ fn main() -> ExitCode {
             Command::Saml(SamlCommand::Metadata(args)) => saml_metadata(args),
             Command::Saml(SamlCommand::Sign(args)) => saml_sign(args).await,
             Command::Saml(SamlCommand::Idp(args)) => saml_idp(args).await,
+            Command::Profiles => Ok(say_ok(cli::profiles_text())),
         }
     });
     result.unwrap_or_else(|e| usage(format!("{e:#}")))
+}
+
+/// Print, and succeed.
+fn say_ok(text: String) -> ExitCode {
+    say!("{text}");
+    ExitCode::SUCCESS
 }
 
 /// A usage error: said on stderr, exit code 2.
@@ -66,9 +73,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let mut builder = okta_sim::ReferenceApp::builder()
         .addr(args.addr)
-        .base_path(args.base_path.clone())
+        .base_path(args.base_path())
         .seed_users(args.seed_users)
-        .profile(args.profile.clone());
+        .profile(args.app_profile());
     if let Some(t) = args.token.clone().filter(|t| !t.is_empty()) {
         builder = builder.token(t);
     }

@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use okta_sim::ReferenceApp;
-use okta_sim::app::profile::{AppProfile, PROFILES};
+use okta_sim::app::profile::{AppProfile, profiles};
 use okta_sim::conformance::report::Outcome;
 use okta_sim::conformance::{CheckOptions, catalogue, run};
 use okta_sim::embedded::embed;
@@ -19,17 +19,17 @@ struct Case {
     kind: AppKind,
     rename: bool,
     profile: AppProfile,
-    collides_with: &'static [&'static str],
+    collides_with: Vec<String>,
 }
 
 #[tokio::main]
 async fn main() {
-    let mut cases: Vec<Case> = PROFILES
-        .iter()
+    let mut cases: Vec<Case> = profiles()
+        .into_iter()
         .map(|p| Case {
             kind: AppKind::Oin,
             rename: false,
-            profile: (p.make)(),
+            profile: p.app,
             collides_with: p.collides_with,
         })
         .collect();
@@ -38,7 +38,7 @@ async fn main() {
             kind,
             rename,
             profile: AppProfile::reference(),
-            collides_with: &[],
+            collides_with: Vec::new(),
         });
     }
     let catalogue: BTreeSet<String> = catalogue::all().into_iter().map(|l| l.check.id).collect();
@@ -85,7 +85,7 @@ async fn main() {
             let collision = r
                 .checks
                 .iter()
-                .any(|c| case.collides_with.contains(&c.id.as_str()) && !c.passed);
+                .any(|c| case.collides_with.contains(&c.id) && !c.passed);
             match &r.outcome {
                 Outcome::Passed => println!("ok    [{label}] {} › {}", r.feature, r.scenario),
                 Outcome::Skipped { reason } => {
@@ -105,7 +105,7 @@ async fn main() {
                 }
             }
         }
-        let expected: BTreeSet<&str> = case.collides_with.iter().copied().collect();
+        let expected: BTreeSet<&str> = case.collides_with.iter().map(String::as_str).collect();
         assert_eq!(failed_checks, expected, "[{label}] the checks that failed");
         assert!(
             outcome.results.len() >= 30,

@@ -6,11 +6,13 @@
 //! (okta-attributes-entitlements-oauth §1) and its own resource types, such as the Roles and
 //! Entitlements it publishes to Okta Identity Governance (§2), with their values.
 //!
-//! Profiles are values (`AppProfile::atlan()`); [`PROFILES`] lists the built-in ones by name for
-//! `serve --profile`, the README and the conformance test matrix (tests hold them to it).
+//! Profiles are values (`AppProfile::atlan()`); the built-in ones are the integration profiles
+//! of `fixtures/profiles/` ([`profiles`]), read for `serve --profile`, the README and the
+//! conformance test matrix (tests hold them to it).
 
 use serde_json::{Map, Value, json};
 
+use crate::integration::{IntegrationProfile, PatchAnswer};
 use crate::scim::declared::{AttributeDecl, SchemaDecl};
 use crate::scim::schema::Base;
 use crate::scim::schema::{
@@ -256,6 +258,50 @@ impl AppProfile {
         }
     }
 
+    /// The app's behaviour in an integration profile: its rules, its extensions and resource
+    /// types (the reference app's when the profile names none), and its SAML statements.
+    pub fn from_integration(p: &IntegrationProfile) -> AppProfile {
+        let reference = AppProfile::reference();
+        AppProfile {
+            name: p.name.clone(),
+            patch_response: match p.app.patch_answer {
+                PatchAnswer::Resource => PatchResponse::Resource,
+                PatchAnswer::NoContent => PatchResponse::NoContent,
+            },
+            immutable_user_attributes: p.app.immutable_user_attributes.clone(),
+            unique_group_names: p.groups.unique_names,
+            user_extensions: p
+                .app
+                .user_extensions
+                .clone()
+                .unwrap_or(reference.user_extensions),
+            resource_types: match &p.app.resource_types {
+                None => reference.resource_types,
+                Some(list) => list
+                    .iter()
+                    .map(|t| CustomResourceType {
+                        name: t.name.clone(),
+                        endpoint: t.endpoint.clone(),
+                        description: t.description.clone(),
+                        schema: t.schema.clone(),
+                        declared: t.declared.clone(),
+                        values: t.values.clone(),
+                    })
+                    .collect(),
+            },
+            saml_attributes: match &p.saml.attributes {
+                None => reference.saml_attributes,
+                Some(list) => list
+                    .iter()
+                    .map(|a| SamlAttributeMap {
+                        name: a.name.clone(),
+                        target: a.target.clone(),
+                    })
+                    .collect(),
+            },
+        }
+    }
+
     /// The resource types the app serves: User with the enterprise extension and the declared
     /// ones, Group, and its own types (a declaration that does not define is left out; the
     /// builder refuses such a profile before it gets here).
@@ -352,47 +398,40 @@ impl AppProfile {
     }
 }
 
-/// A built-in profile, by the name `serve --profile` takes.
+/// A built-in profile, by the name `serve --profile` takes (from `fixtures/profiles/`).
+#[derive(Debug, Clone)]
 pub struct ProfileDef {
     /// The name `serve --profile` takes.
-    pub name: &'static str,
+    pub name: String,
     /// What the profile does, in a sentence.
-    pub describe: &'static str,
-    /// Makes the profile.
-    pub make: fn() -> AppProfile,
+    pub describe: String,
+    /// The reference app's behaviour in this profile.
+    pub app: AppProfile,
     /// The checks of the generic suite an app keeping this profile's promises fails, because
     /// the promise collides with what Okta sends (the conformance test matrix holds a run
     /// against the profile to exactly these).
-    pub collides_with: &'static [&'static str],
+    pub collides_with: Vec<String>,
 }
 
-/// The built-in profiles.
-pub static PROFILES: &[ProfileDef] = &[
-    ProfileDef {
-        name: "reference",
-        describe: "PATCH answers 200 with the resource",
-        make: AppProfile::reference,
-        collides_with: &[],
-    },
-    ProfileDef {
-        name: "patch-204",
-        describe: "PATCH answers 204 with no body",
-        make: AppProfile::patch_204,
-        collides_with: &[],
-    },
-    ProfileDef {
-        name: "atlan",
-        describe: "userName and emails immutable once provisioned (seed 002)",
-        make: AppProfile::atlan,
-        // Okta links a user whose userName differs only in case, then PUTs its own userName;
-        // Okta pushes a changed username: the immutable userName refuses both.
-        collides_with: &["users.link.put.status-200", "users.rename.put.status-200"],
-    },
-];
+/// The built-in profiles, in the order of [`crate::integration::BUILT_IN`].
+pub fn profiles() -> Vec<ProfileDef> {
+    IntegrationProfile::built_in()
+        .into_iter()
+        .map(|p| ProfileDef {
+            app: AppProfile::from_integration(&p),
+            collides_with: p.collisions.keys().cloned().collect(),
+            describe: p.summary,
+            name: p.name,
+        })
+        .collect()
+}
 
 /// A built-in profile by name.
 pub fn profile_named(name: &str) -> Option<AppProfile> {
-    PROFILES.iter().find(|p| p.name == name).map(|p| (p.make)())
+    profiles()
+        .into_iter()
+        .find(|p| p.name == name)
+        .map(|p| p.app)
 }
 
 #[cfg(test)]
@@ -401,9 +440,12 @@ mod tests {
 
     #[test]
     fn every_profile_is_named_as_listed() {
-        for p in PROFILES {
-            assert_eq!((p.make)().name, p.name);
-            assert_eq!(profile_named(p.name), Some((p.make)()));
+        for p in profiles() {
+            assert_eq!(p.app.name, p.name);
+            assert_eq!(profile_named(&p.name), Some(p.app.clone()));
         }
+        assert_eq!(profile_named("reference"), Some(AppProfile::reference()));
+        assert_eq!(profile_named("patch-204"), Some(AppProfile::patch_204()));
+        assert_eq!(profile_named("atlan"), Some(AppProfile::atlan()));
     }
 }

@@ -285,18 +285,24 @@ pub struct Check {
     /// What differed (a JSON diff, or the values compared).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
+    /// For a failure the integration profile expects (its promise collides with what Okta
+    /// does): the promise, Okta's behaviour and what the customer sees. It does not fail the run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collision: Option<String>,
 }
 
 impl Check {
     /// A failure that fails the run.
     pub fn is_blocking_failure(&self) -> bool {
-        !self.passed && self.grade.fails_run()
+        !self.passed && self.grade.fails_run() && self.collision.is_none()
     }
 
     /// The text block of ARCHITECTURE.md for a failed check (one line for a passed one).
     pub fn render(&self) -> String {
         let verdict = if self.passed {
             "PASS"
+        } else if self.collision.is_some() {
+            "KNOWN"
         } else if self.grade.fails_run() {
             "FAIL"
         } else {
@@ -319,6 +325,9 @@ impl Check {
         }
         s.push_str(&format!("\n  needed   {}", self.needed));
         s.push_str(&format!("\n  why      {}", self.why));
+        if let Some(c) = &self.collision {
+            s.push_str(&format!("\n  known    {c}"));
+        }
         if let Some(diff) = &self.diff {
             for (i, line) in diff.lines().enumerate() {
                 s.push_str(&format!(
@@ -336,6 +345,9 @@ impl Check {
 pub struct Checks {
     /// The checks, in the order they were made.
     pub items: Vec<Check>,
+    /// Failures the run's integration profile expects, by check id, with their text.
+    #[serde(skip)]
+    pub known: Option<std::sync::Arc<std::collections::BTreeMap<String, String>>>,
 }
 
 impl Checks {
@@ -384,7 +396,14 @@ impl Checks {
             needed: spec.needed,
             why: spec.why,
             diff: if passed { None } else { detail },
+            collision: None,
         });
+        if !passed
+            && let Some(known) = &self.known
+            && let Some(last) = self.items.last_mut()
+        {
+            last.collision = known.get(&last.id).cloned();
+        }
         passed
     }
 

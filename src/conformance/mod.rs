@@ -149,6 +149,9 @@ pub struct CheckOptions {
     pub sha1_grade: Grade,
     /// How to name the target in the first line of output (default: its URL).
     pub label: Option<String>,
+    /// The integration profile the simulated Okta is configured as (`--profile`): its
+    /// features, mappings and group settings; scenarios of features it leaves off are skipped.
+    pub profile: Option<crate::integration::IntegrationProfile>,
 }
 
 impl Default for CheckOptions {
@@ -172,6 +175,7 @@ impl Default for CheckOptions {
             idp_key: None,
             sha1_grade: Grade::RfcShould,
             label: None,
+            profile: None,
         }
     }
 }
@@ -228,13 +232,26 @@ impl RunOutcome {
 }
 
 /// Run the suite.
-pub async fn run(opts: CheckOptions) -> Result<RunOutcome, CheckError> {
+pub async fn run(mut opts: CheckOptions) -> Result<RunOutcome, CheckError> {
+    if let Some(p) = &opts.profile {
+        // The integration decides the app kind.
+        opts.app_kind = match p.okta.app_kind.as_str() {
+            "aiw" => AppKind::Aiw,
+            _ => AppKind::Oin,
+        };
+    }
     let targets = connect(&opts).await?;
     let plan = Plan::prepare(
         opts.tags.as_deref(),
         opts.features_dir.as_deref(),
         opts.only_features_dir,
-        targets.reach(opts.app_kind),
+        targets.reach(
+            opts.app_kind,
+            opts.profile
+                .as_ref()
+                .map(|p| p.features_off())
+                .unwrap_or_default(),
+        ),
     )?;
     let seed = opts.seed.unwrap_or_else(rand::random);
     let ctx = Arc::new(run_context(&opts, &targets, seed)?);
@@ -270,9 +287,10 @@ struct Targets {
 }
 
 impl Targets {
-    fn reach(&self, app_kind: AppKind) -> Reach {
+    fn reach(&self, app_kind: AppKind, features_off: Vec<(&'static str, &'static str)>) -> Reach {
         Reach {
             app_kind,
+            features_off,
             scim: self.scim,
             sso: self.sso.is_some(),
             sp_login: self.sso.as_ref().is_some_and(|s| s.login_url.is_some()),
@@ -377,6 +395,11 @@ fn run_context(opts: &CheckOptions, t: &Targets, seed: u64) -> Result<RunContext
     .with_limits(t.limits.clone());
     let mut settings = opts.settings.clone();
     settings.app_kind = opts.app_kind;
+    if let Some(p) = &opts.profile {
+        settings
+            .configure(p)
+            .map_err(|e| CheckError::Usage(format!("profile {}: {e}", p.name)))?;
+    }
     Ok(RunContext {
         wire,
         settings,
@@ -385,6 +408,14 @@ fn run_context(opts: &CheckOptions, t: &Targets, seed: u64) -> Result<RunContext
         limits: t.limits.clone(),
         sso: t.sso.clone(),
         sha1_grade: opts.sha1_grade,
+        known: opts.profile.as_ref().map(|p| {
+            Arc::new(
+                p.collisions
+                    .keys()
+                    .filter_map(|id| p.collision_text(id).map(|t| (id.clone(), t)))
+                    .collect(),
+            )
+        }),
     })
 }
 
@@ -488,7 +519,7 @@ async fn run_scenario(
 ) -> ScenarioResult {
     let mut world = OktaWorld::for_run(ctx, &format!("{}/{}", slot.feature, slot.scenario));
     for step in &slot.steps {
-        if world.failure.is_some() || world.skipped.is_some() {
+        if world.failure.is_some() || world.skipped.is_some() || world.collided.is_some() {
             break;
         }
         let found = match steps.find(step) {
@@ -529,6 +560,23 @@ async fn run_scenario(
         },
         None => Outcome::Passed,
     };
+    if let (Outcome::Passed, Some(_)) = (&outcome, &world.collided) {
+        let ids: Vec<&str> = world
+            .checks
+            .items
+            .iter()
+            .filter(|c| !c.passed && c.collision.is_some())
+            .map(|c| c.id.as_str())
+            .collect();
+        let c = format!(
+            "ended at a known collision of the profile's promise with Okta ({})",
+            ids.join(", ")
+        );
+        world.note = Some(match world.note.take() {
+            Some(n) => format!("{n}; {c}"),
+            None => c,
+        });
+    }
     ScenarioResult {
         feature: slot.feature.clone(),
         scenario: slot.scenario.clone(),

@@ -120,9 +120,11 @@ pub enum PlanError {
 }
 
 /// What the run can reach, which decides what is skipped.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Reach {
     pub app_kind: AppKind,
+    /// Tags of features the integration leaves off, each with why.
+    pub features_off: Vec<(&'static str, &'static str)>,
     pub scim: bool,
     pub sso: bool,
     pub sp_login: bool,
@@ -138,7 +140,9 @@ impl Reach {
             AppKind::Aiw => "oin",
         };
         let saml = has("saml");
-        if has(other) {
+        if let Some((tag, why)) = self.features_off.iter().find(|(t, _)| has(t)) {
+            Some(format!("@{tag}: {why}"))
+        } else if has(other) {
             Some(format!("@{other} only"))
         } else if saml && !self.sso {
             Some("no SP to sign in to: give --sp-acs and --sp-audience".to_string())
@@ -399,6 +403,7 @@ mod tests {
 
     const EVERYTHING: Reach = Reach {
         app_kind: AppKind::Oin,
+        features_off: Vec::new(),
         scim: true,
         sso: true,
         sp_login: true,
@@ -407,7 +412,7 @@ mod tests {
 
     #[test]
     fn every_embedded_step_matches_exactly_one_definition() {
-        let plan = Plan::prepare(None, None, false, EVERYTHING).unwrap();
+        let plan = Plan::prepare(None, None, false, EVERYTHING.clone()).unwrap();
         let invalid: Vec<&Slot> = plan
             .slots
             .iter()
@@ -419,14 +424,14 @@ mod tests {
 
     #[test]
     fn a_tag_expression_that_selects_nothing_is_a_usage_error() {
-        let e = Plan::prepare(Some("@nonexistent"), None, false, EVERYTHING).unwrap_err();
+        let e = Plan::prepare(Some("@nonexistent"), None, false, EVERYTHING.clone()).unwrap_err();
         assert!(matches!(&e, PlanError::NothingSelected { .. }), "{e}");
         assert!(e.to_string().contains("selects no scenario"), "{e}");
     }
 
     #[test]
     fn a_selection_whose_scenarios_are_all_skipped_is_a_usage_error() {
-        let e = Plan::prepare(Some("@aiw"), None, false, EVERYTHING).unwrap_err();
+        let e = Plan::prepare(Some("@aiw"), None, false, EVERYTHING.clone()).unwrap_err();
         assert!(matches!(&e, PlanError::AllSkipped { .. }), "{e}");
         assert!(e.to_string().contains("@aiw only"), "{e}");
     }
@@ -440,7 +445,7 @@ mod tests {
             "Feature: typo\n  Scenario: one\n    Given Okta user \"a\"\n    When Okta frobnicates \"a\"\n",
         )
         .unwrap();
-        let plan = Plan::prepare(None, Some(&dir), true, EVERYTHING).unwrap();
+        let plan = Plan::prepare(None, Some(&dir), true, EVERYTHING.clone()).unwrap();
         let Fate::Invalid(why) = &plan.slots[0].fate else {
             panic!("{:?}", plan.slots[0]);
         };

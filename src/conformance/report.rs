@@ -119,7 +119,11 @@ impl ScenarioResult {
                 n => format!(", {n} warning{}", if n == 1 { "" } else { "s" }),
             }
         );
-        for c in self.checks.iter().filter(|c| c.is_blocking_failure()) {
+        for c in self
+            .checks
+            .iter()
+            .filter(|c| c.is_blocking_failure() || (!c.passed && c.collision.is_some()))
+        {
             for line in c.render().lines() {
                 s.push_str("\n    ");
                 s.push_str(line);

@@ -42,6 +42,9 @@ pub(crate) struct RunContext {
     pub sso: Option<Arc<super::sso::SsoTarget>>,
     /// The grade of an SP accepting SHA-1 (policy).
     pub sha1_grade: Grade,
+    /// Failures the run's integration profile expects (its promises colliding with Okta), by
+    /// check id, with their text.
+    pub known: Option<Arc<std::collections::BTreeMap<String, String>>>,
 }
 
 /// What a target declared, as Import User Schema reads it.
@@ -83,6 +86,8 @@ pub struct OktaWorld {
     /// Why the scenario does not apply to this target, once a step found out (it is then
     /// reported skipped, not failed).
     pub skipped: Option<String>,
+    /// The known collision that ended the scenario, once one did (it passes, with this note).
+    pub collided: Option<String>,
     /// What the target declared at `/ResourceTypes` and `/Schemas`, once read.
     pub(crate) discovered: Option<Discovered>,
 }
@@ -116,7 +121,10 @@ impl OktaWorld {
                 ctx.settings.clone(),
                 OktaIds::new(ctx.seed ^ h),
             ),
-            checks: Checks::default(),
+            checks: Checks {
+                items: Vec::new(),
+                known: ctx.known.clone(),
+            },
             started: Instant::now(),
             failure: None,
             first_ids: HashMap::new(),
@@ -128,6 +136,7 @@ impl OktaWorld {
             last_sso: None,
             note: None,
             skipped: None,
+            collided: None,
             discovered: None,
         }
     }
@@ -138,7 +147,7 @@ impl OktaWorld {
         kind: StepKind,
         body: impl AsyncFnOnce(&mut OktaWorld) -> Result<(), StepFailure>,
     ) {
-        if self.failure.is_some() || self.skipped.is_some() {
+        if self.failure.is_some() || self.skipped.is_some() || self.collided.is_some() {
             return;
         }
         let mark = self.checks.items.len();
@@ -153,7 +162,9 @@ impl OktaWorld {
                 Ok(())
             }
         });
-        if let Err(e) = result {
+        if let Err(e) = result
+            && self.collided.is_none()
+        {
             self.failure = Some(e.0);
         }
     }
@@ -174,6 +185,14 @@ impl OktaWorld {
         }
         if !failed.is_empty() {
             return Err(StepFailure(failed.join("\n")));
+        }
+        // A failure the integration expects ends the scenario: what follows depends on it.
+        if let Some(known) = self.checks.items[mark..]
+            .iter()
+            .find_map(|c| c.collision.clone())
+        {
+            self.collided = Some(known.clone());
+            return Err(StepFailure(known));
         }
         if let Some(e) = op_error {
             return Err(StepFailure(format!("Okta stopped: {e}")));

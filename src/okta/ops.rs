@@ -105,6 +105,65 @@ impl Default for OktaSettings {
     }
 }
 
+impl OktaSettings {
+    /// Configure the app instance as an integration profile tells the admin to: the app kind,
+    /// the group features and renaming, and the attributes added to Okta's template (the
+    /// mapping expressions are checked here; an error names the attribute).
+    pub fn configure(&mut self, p: &crate::integration::IntegrationProfile) -> Result<(), String> {
+        use super::appschema::{
+            AppAttribute, ArrayMode, Expr, PropertyType, Scope, namespace_named,
+        };
+        self.app_kind = match p.okta.app_kind.as_str() {
+            "aiw" => AppKind::Aiw,
+            _ => AppKind::Oin,
+        };
+        self.group_features = p.features.import_groups || p.features.push_groups;
+        self.rename_app_groups = p.groups.rename_app_groups;
+        for a in &p.okta.attributes {
+            let ty = PropertyType::parse(&a.ty)
+                .ok_or_else(|| format!("{}: type {:?} is not an Okta type", a.variable, a.ty))?;
+            let scope = match a.scope.as_str() {
+                "personal" => Scope::Personal,
+                "group" => Scope::Group,
+                other => {
+                    return Err(format!(
+                        "{}: scope {other:?} is not personal or group",
+                        a.variable
+                    ));
+                }
+            };
+            let array_mode = match a.arrays.as_str() {
+                "priority" => ArrayMode::GroupPriority,
+                "combine" => ArrayMode::Combine,
+                other => {
+                    return Err(format!(
+                        "{}: arrays {other:?} is not priority or combine",
+                        a.variable
+                    ));
+                }
+            };
+            let mapping = match a.mapping.trim() {
+                "" => None,
+                m => Some(Expr::parse(m).map_err(|e| format!("{}: {e}", a.variable))?),
+            };
+            self.app_schema.upsert(AppAttribute {
+                variable: a.variable.clone(),
+                ty,
+                external_name: if a.external_name.is_empty() {
+                    a.variable.clone()
+                } else {
+                    a.external_name.clone()
+                },
+                namespace: namespace_named(&a.namespace),
+                scope,
+                mapping,
+                array_mode,
+            });
+        }
+        Ok(())
+    }
+}
+
 /// An Okta user and what Okta knows of its app user.
 #[derive(Debug, Clone)]
 pub struct AppUser {

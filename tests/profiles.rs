@@ -1,0 +1,184 @@
+//! Integration profiles as a user meets them: the built-in ones, quotes held to the guides they
+//! come from, `okta-sim profiles`, `--profile FILE.toml` for `serve` and `check`, and a guide's
+//! promise colliding with Okta reported as a known collision that quotes both.
+
+mod common;
+
+use std::process::{Command, Output};
+
+use okta_sim::integration::{BUILT_IN, IntegrationProfile};
+
+fn okta_sim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_okta-sim"))
+        .env(
+            "OKTA_SIM_HOME",
+            std::env::temp_dir().join("okta-sim-test-home"),
+        )
+        .env_remove("OKTA_SIM_TOKEN")
+        .args(args)
+        .output()
+        .expect("okta-sim runs")
+}
+
+fn words(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn every_quote_is_in_the_guide_it_names() {
+    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/seeds");
+    for (name, text) in BUILT_IN {
+        let p = IntegrationProfile::parse(text, name).unwrap();
+        let Some(guide) = &p.guide else {
+            assert!(p.sources.is_empty(), "{name} quotes no guide");
+            continue;
+        };
+        let file = std::fs::read_dir(&seeds)
+            .unwrap()
+            .filter_map(Result::ok)
+            .find(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("{guide}_"))
+            })
+            .unwrap_or_else(|| panic!("{name}: no guide {guide} in docs/seeds"));
+        let guide_text = words(&std::fs::read_to_string(file.path()).unwrap());
+        assert!(
+            !p.sources.is_empty(),
+            "{name} names guide {guide} but quotes nothing"
+        );
+        for (setting, quote) in &p.sources {
+            assert!(
+                guide_text.contains(&words(quote)),
+                "{name}: the quote for {setting} is not in guide {guide}: {quote:?}"
+            );
+        }
+        for (id, c) in &p.collisions {
+            assert!(
+                p.sources.contains_key(&c.promise),
+                "{name}: collision {id} names promise {} without quoting the guide",
+                c.promise
+            );
+        }
+    }
+}
+
+#[test]
+fn profiles_lists_every_built_in_one() {
+    let out = okta_sim(&["profiles"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for (name, _) in BUILT_IN {
+        assert!(text.lines().any(|l| l.starts_with(name)), "{text}");
+    }
+    assert!(text.contains("Atlan (guide 002)"), "{text}");
+}
+
+#[test]
+fn a_guide_promise_that_collides_with_okta_is_a_known_collision_quoting_both() {
+    let out = okta_sim(&[
+        "check",
+        "--profile",
+        "atlan",
+        "--seed",
+        "4",
+        "--tags",
+        "@assign or @rename",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("/api/service/scim as an AIW app"), "{text}");
+    assert!(
+        text.contains("KNOWN [okta-required] users.link.put.status-200"),
+        "{text}"
+    );
+    assert!(
+        text.contains("The username and email address of new and existing users cannot be changed once users have been provisioned to Atlan."),
+        "{text}"
+    );
+    assert!(
+        text.contains("A customer sees: the assignment fails in Okta"),
+        "{text}"
+    );
+    // The same generic suite against the reference profile has no such collision.
+    let plain = okta_sim(&["check", "--seed", "4", "--tags", "@assign"]);
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("KNOWN"));
+}
+
+#[test]
+fn a_profile_file_of_ones_own_drives_serve_and_check() {
+    let dir = std::env::temp_dir().join(format!("okta-sim-profile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("acme.toml");
+    std::fs::write(
+        &file,
+        r#"name = "acme"
+vendor = "Acme"
+summary = "Acme's app: SCIM under /acme/scim, no password sync"
+
+[scim]
+base_path = "/acme/scim"
+
+[features]
+password_sync = false
+
+[[okta.attributes]]
+variable = "department"
+external_name = "department"
+namespace = "enterprise"
+mapping = "user.department"
+"#,
+    )
+    .unwrap();
+    let path = file.to_string_lossy().to_string();
+    // serve takes it: the SCIM base path is the profile's.
+    let running = common::spawn_okta_sim(
+        &[
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--token",
+            "tok12345678",
+            "--profile",
+            &path,
+        ],
+        &[],
+    );
+    let base = running.field("SCIM base URL");
+    assert!(base.ends_with("/acme/scim"), "{:?}", running.banner);
+    // check takes it: password sync is left off, the rest passes against that server.
+    let out = okta_sim(&[
+        "check",
+        "--target",
+        &base,
+        "--token",
+        "tok12345678",
+        "--profile",
+        &path,
+        "--seed",
+        "5",
+        "--tags",
+        "@lifecycle",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("[@password: the integration does not sync passwords]"),
+        "{text}"
+    );
+    drop(running);
+    // A mistake in the file is a usage error naming the file and the line.
+    std::fs::write(
+        &file,
+        "name = \"acme\"\nvendor = \"Acme\"\nsummary = \"s\"\n[scim]\nbase_pth = \"/x\"\n",
+    )
+    .unwrap();
+    let out = okta_sim(&["check", "--profile", &path]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("acme.toml") && err.contains("base_pth") && err.contains("line 5"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
