@@ -182,3 +182,59 @@ mapping = "user.department"
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn the_atlan_flows_pass_in_its_profile_and_name_the_broken_promise_elsewhere() {
+    // In its own profile (the embedded app started as Atlan), every flow of the guide passes.
+    let out = okta_sim(&[
+        "check",
+        "--profile",
+        "atlan",
+        "--seed",
+        "6",
+        "--tags",
+        "@vendor",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("6 passed, 0 failed"), "{text}");
+    // Against a second process serving the reference app at Atlan's base path, the guide's
+    // promise that usernames cannot change is broken, and the failure quotes it.
+    let running = common::spawn_okta_sim(
+        &[
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--token",
+            "tok12345678",
+            "--base-path",
+            "/api/service/scim",
+        ],
+        &[],
+    );
+    let base = running.field("SCIM base URL");
+    let out = okta_sim(&[
+        "check",
+        "--profile",
+        "atlan",
+        "--target",
+        &base,
+        "--token",
+        "tok12345678",
+        "--seed",
+        "6",
+        "--tags",
+        "@vendor",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("FAIL [okta-required] vendor.promise.kept"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Atlan's guide 002: \"The username and email address of new and existing users cannot be changed once users have been provisioned to Atlan.\"; Okta pushed a new username (and so a new email) and the app answered 200, not 400 mutability"),
+        "{text}"
+    );
+    assert!(text.contains("5 passed, 1 failed"), "{text}");
+}

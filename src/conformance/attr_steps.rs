@@ -504,3 +504,80 @@ impl OktaWorld {
         }
     }
 }
+
+// ---- An integration's promises -----------------------------------------------------------------
+
+#[then(expr = "the app keeps its guide's promise {string} for {string}")]
+async fn keeps_promise(w: &mut OktaWorld, setting: String, label: String) {
+    w.step(StepKind::Assertion, async |w| {
+        let profile = w.profile.clone().ok_or_else(|| {
+            StepFailure("this step checks an integration's promise: run with --profile".into())
+        })?;
+        let promise = match (profile.sources.get(&setting), &profile.guide) {
+            (Some(q), Some(g)) => format!("{}'s guide {g}: \"{q}\"", profile.vendor),
+            _ => format!("{}'s setting {setting}", profile.vendor),
+        };
+        match setting.as_str() {
+            "app.immutable_user_attributes" => immutable_promise(w, &label, &promise).await,
+            other => Err(StepFailure(format!(
+                "okta-sim cannot check the promise of {other} yet"
+            ))),
+        }
+    })
+    .await
+}
+
+/// The username (and with it the primary email, which Okta's template maps from the same
+/// login) must not change once provisioned: Okta's push of a new username is refused with
+/// 400 `mutability`, and the user keeps its userName.
+async fn immutable_promise(
+    w: &mut OktaWorld,
+    label: &str,
+    promise: &str,
+) -> Result<(), StepFailure> {
+    let before = w.session.user(label).okta.login.clone();
+    let mark = w.checks.items.len();
+    let op = w.session.change_user_name(label).await;
+    if let Some(g) = op.first(Step::Get) {
+        w.checks.record_as(
+            &super::catalogue::profile::UPDATE,
+            &super::catalogue::get_put::GET_STATUS_200,
+            g.status() == Some(200),
+            Some(g),
+            None,
+        );
+    }
+    if let Some(p) = op.first(Step::Put) {
+        let scim_type = p
+            .json()
+            .and_then(|b| b.get("scimType").and_then(Value::as_str).map(String::from));
+        w.checks.record_detail(
+            &super::catalogue::vendor::PROMISE_KEPT,
+            p.status() == Some(400) && scim_type.as_deref() == Some("mutability"),
+            Some(p),
+            Some(format!(
+                "{promise}; Okta pushed a new username (and so a new email) and the app answered {}, not 400 mutability",
+                p.status().map_or("nothing".to_string(), |s| s.to_string())
+            )),
+        );
+    }
+    w.verdict(mark, Some(op))?;
+    let mark = w.checks.items.len();
+    let op = w.session.read_user(label).await;
+    if let Some(ex) = op.first(Step::Get) {
+        let got = ex
+            .json()
+            .and_then(|b| b.get("userName").and_then(Value::as_str).map(String::from));
+        w.checks.record_detail(
+            &super::catalogue::vendor::PROMISE_KEPT,
+            got.as_deref()
+                .is_some_and(|g| g.eq_ignore_ascii_case(&before)),
+            Some(ex),
+            Some(format!(
+                "{promise}; after Okta's push the app shows userName {:?}, not {before:?}",
+                got.unwrap_or_default()
+            )),
+        );
+    }
+    w.verdict(mark, Some(op))
+}

@@ -1059,6 +1059,26 @@ pub mod entitlements {
     };
 }
 
+/// An integration's own promises, as its guide states them (integration profiles).
+#[allow(missing_docs)] // each check documents itself: id, needed, why
+pub mod vendor {
+    use super::*;
+
+    pub const PROMISE_KEPT: CheckDef = CheckDef {
+        id: "vendor.promise.kept",
+        grade: OktaRequired,
+        cite: &[
+            Seed("000"),
+            Seed("001"),
+            Seed("002"),
+            Seed("003"),
+            Seed("004"),
+        ],
+        needed: "the app behaves as its guide promises for the setting named in the detail (the guide's sentence is quoted there)",
+        why: "the integration profile configures Okta as the guide tells the admin to; an app that breaks the guide's promise breaks the integration its customers set up",
+    };
+}
+
 // ---- Group Push (okta-scim-wire §6, §7) ----------------------------------------------------
 
 #[allow(missing_docs)] // each check documents itself: id, needed, why
@@ -1473,6 +1493,11 @@ pub static GROUPS: &[Group] = &[
             C(&profile::PASSWORD_NOT_RETURNED),
             S(&profile::PASSWORD),
         ],
+    },
+    Group {
+        name: "vendor",
+        title: "An integration's own promises, quoted from its guide (integration profiles)",
+        entries: &[C(&vendor::PROMISE_KEPT)],
     },
     Group {
         name: "attributes",

@@ -251,6 +251,7 @@ pub async fn run(mut opts: CheckOptions) -> Result<RunOutcome, CheckError> {
                 .as_ref()
                 .map(|p| p.features_off())
                 .unwrap_or_default(),
+            opts.profile.as_ref().map(|p| p.name.clone()),
         ),
     )?;
     let seed = opts.seed.unwrap_or_else(rand::random);
@@ -287,10 +288,16 @@ struct Targets {
 }
 
 impl Targets {
-    fn reach(&self, app_kind: AppKind, features_off: Vec<(&'static str, &'static str)>) -> Reach {
+    fn reach(
+        &self,
+        app_kind: AppKind,
+        features_off: Vec<(&'static str, &'static str)>,
+        vendor: Option<String>,
+    ) -> Reach {
         Reach {
             app_kind,
             features_off,
+            vendor,
             scim: self.scim,
             sso: self.sso.is_some(),
             sp_login: self.sso.as_ref().is_some_and(|s| s.login_url.is_some()),
@@ -408,6 +415,7 @@ fn run_context(opts: &CheckOptions, t: &Targets, seed: u64) -> Result<RunContext
         limits: t.limits.clone(),
         sso: t.sso.clone(),
         sha1_grade: opts.sha1_grade,
+        profile: opts.profile.clone().map(Arc::new),
         known: opts.profile.as_ref().map(|p| {
             Arc::new(
                 p.collisions

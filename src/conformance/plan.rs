@@ -75,6 +75,12 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ),
 ];
 
+/// The vendor features (`features/vendors/NAME.feature`), run with `--profile NAME`.
+pub(crate) const VENDOR_FEATURES: &[(&str, &str)] = &[(
+    "atlan",
+    include_str!("../../features/vendors/atlan.feature"),
+)];
+
 /// Where the embedded files say they come from, in messages.
 const EMBEDDED_DIR: &str = "features (embedded)";
 
@@ -125,6 +131,8 @@ pub(crate) struct Reach {
     pub app_kind: AppKind,
     /// Tags of features the integration leaves off, each with why.
     pub features_off: Vec<(&'static str, &'static str)>,
+    /// The integration profile's name: its vendor feature runs too, when there is one.
+    pub vendor: Option<String>,
     pub scim: bool,
     pub sso: bool,
     pub sp_login: bool,
@@ -201,7 +209,7 @@ impl Plan {
             })?),
             None => None,
         };
-        let features = read_features(user_dir, only_user)?;
+        let features = read_features(user_dir, only_user, reach.vendor.as_deref())?;
         let steps = OktaWorld::collection();
         let mut slots = Vec::new();
         let mut total = 0;
@@ -341,11 +349,18 @@ fn unmatched_step(
 fn read_features(
     user_dir: Option<&Path>,
     only_user: bool,
+    vendor: Option<&str>,
 ) -> Result<Vec<gherkin::Feature>, PlanError> {
     let mut sources: Vec<(PathBuf, String)> = Vec::new();
     if !only_user {
         for (name, text) in EMBEDDED {
             sources.push((Path::new(EMBEDDED_DIR).join(name), text.to_string()));
+        }
+        if let Some((name, text)) = VENDOR_FEATURES.iter().find(|(n, _)| Some(*n) == vendor) {
+            sources.push((
+                Path::new(EMBEDDED_DIR).join(format!("vendors/{name}.feature")),
+                text.to_string(),
+            ));
         }
     }
     if let Some(dir) = user_dir {
@@ -404,6 +419,7 @@ mod tests {
     const EVERYTHING: Reach = Reach {
         app_kind: AppKind::Oin,
         features_off: Vec::new(),
+        vendor: None,
         scim: true,
         sso: true,
         sp_login: true,

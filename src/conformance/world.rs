@@ -45,6 +45,8 @@ pub(crate) struct RunContext {
     /// Failures the run's integration profile expects (its promises colliding with Okta), by
     /// check id, with their text.
     pub known: Option<Arc<std::collections::BTreeMap<String, String>>>,
+    /// The integration profile the run is configured as.
+    pub profile: Option<Arc<crate::integration::IntegrationProfile>>,
 }
 
 /// What a target declared, as Import User Schema reads it.
@@ -88,6 +90,8 @@ pub struct OktaWorld {
     pub skipped: Option<String>,
     /// The known collision that ended the scenario, once one did (it passes, with this note).
     pub collided: Option<String>,
+    /// The integration profile the run is configured as.
+    pub(crate) profile: Option<Arc<crate::integration::IntegrationProfile>>,
     /// What the target declared at `/ResourceTypes` and `/Schemas`, once read.
     pub(crate) discovered: Option<Discovered>,
 }
@@ -137,6 +141,7 @@ impl OktaWorld {
             note: None,
             skipped: None,
             collided: None,
+            profile: ctx.profile.clone(),
             discovered: None,
         }
     }
