@@ -17,6 +17,7 @@ use crate::scim::declared::SchemaDecl;
 
 /// The built-in profiles, as shipped in `fixtures/profiles/`.
 pub const BUILT_IN: &[(&str, &str)] = &[
+    ("natoma", include_str!("../fixtures/profiles/natoma.toml")),
     (
         "reference",
         include_str!("../fixtures/profiles/reference.toml"),
@@ -155,6 +156,8 @@ pub struct GroupSettings {
     pub link_name_case: NameCase,
     /// A second group of the same name is refused with 409.
     pub unique_names: bool,
+    /// "Push group memberships immediately" when a group is pushed.
+    pub push_memberships_immediately: bool,
 }
 
 impl Default for GroupSettings {
@@ -163,6 +166,7 @@ impl Default for GroupSettings {
             rename_app_groups: false,
             link_name_case: NameCase::Insensitive,
             unique_names: true,
+            push_memberships_immediately: true,
         }
     }
 }

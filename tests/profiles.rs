@@ -238,3 +238,58 @@ fn the_atlan_flows_pass_in_its_profile_and_name_the_broken_promise_elsewhere() {
     );
     assert!(text.contains("5 passed, 1 failed"), "{text}");
 }
+
+#[test]
+fn natoma_signs_in_with_the_guides_two_statements_and_its_flows_pass() {
+    let dir = std::env::temp_dir().join(format!("okta-sim-natoma-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let transcript = dir.join("t.json");
+    let out = okta_sim(&[
+        "check",
+        "--profile",
+        "natoma",
+        "--seed",
+        "8",
+        "--tags",
+        "@vendor",
+        "--transcript",
+        &transcript.to_string_lossy(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("6 passed, 0 failed"), "{text}");
+    // The responses Okta posted carry exactly the guide's statements: email and name.
+    let t: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&transcript).unwrap()).unwrap();
+    let mut seen = 0;
+    for e in t.as_array().unwrap() {
+        let body = e["request"]["body"].as_str().unwrap_or_default();
+        let Some(b64) = body.strip_prefix("SAMLResponse=") else {
+            continue;
+        };
+        let b64 = b64.split('&').next().unwrap();
+        let b64: String = form_urlencoded::parse(format!("x={b64}").as_bytes())
+            .next()
+            .unwrap()
+            .1
+            .into_owned();
+        use base64::Engine;
+        let xml = String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(
+            xml.contains("Name=\"email\"") && xml.contains("Name=\"name\""),
+            "{xml}"
+        );
+        assert!(
+            !xml.contains("Name=\"firstName\"") && !xml.contains("Name=\"groups\""),
+            "{xml}"
+        );
+        seen += 1;
+    }
+    assert!(seen >= 2, "no SAMLResponse in the transcript");
+    std::fs::remove_dir_all(&dir).ok();
+}

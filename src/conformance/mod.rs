@@ -306,6 +306,29 @@ impl Targets {
     }
 }
 
+/// The app's attribute statements as the integration profile configures them: each carries the
+/// value of its Okta expression for the signing-in user (`SamlUser::custom`, filled by the
+/// World); no group statement unless the profile names one. Without a profile: Okta's defaults.
+fn profile_statements(
+    mut app: SamlApp,
+    profile: Option<&crate::integration::IntegrationProfile>,
+) -> SamlApp {
+    let Some(statements) = profile.and_then(|p| p.saml.attributes.as_ref()) else {
+        return app;
+    };
+    app.attributes = statements
+        .iter()
+        .filter(|s| !s.value.is_empty())
+        .map(|s| crate::saml::idp::AttributeStatement {
+            name: s.name.clone(),
+            name_format: crate::saml::idp::ATTRNAME_UNSPECIFIED.into(),
+            value: crate::saml::idp::ProfileField::Custom(s.name.clone()),
+        })
+        .collect();
+    app.group_attribute = None;
+    app
+}
+
 /// Check the target and the SP answer at all (exit 2 when not), and set up the SSO side.
 async fn connect(opts: &CheckOptions) -> Result<Targets, CheckError> {
     let (base_url, auth, scim) = match &opts.target {
@@ -363,8 +386,11 @@ async fn connect(opts: &CheckOptions) -> Result<Targets, CheckError> {
                 acs_url: sp.acs_url.clone(),
                 whoami_url: sp.whoami_url.clone(),
                 login_url: sp.login_url.clone(),
-                app: SamlApp::new(DEFAULT_IDP_ORG_URL, &sp.acs_url, &sp.audience)
-                    .with_key_identity(&key),
+                app: profile_statements(
+                    SamlApp::new(DEFAULT_IDP_ORG_URL, &sp.acs_url, &sp.audience)
+                        .with_key_identity(&key),
+                    opts.profile.as_ref(),
+                ),
                 key,
                 attacker_key: SigningKey::test_fixture_other(),
                 http,

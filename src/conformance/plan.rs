@@ -76,10 +76,16 @@ pub const EMBEDDED: &[(&str, &str)] = &[
 ];
 
 /// The vendor features (`features/vendors/NAME.feature`), run with `--profile NAME`.
-pub(crate) const VENDOR_FEATURES: &[(&str, &str)] = &[(
-    "atlan",
-    include_str!("../../features/vendors/atlan.feature"),
-)];
+pub(crate) const VENDOR_FEATURES: &[(&str, &str)] = &[
+    (
+        "atlan",
+        include_str!("../../features/vendors/atlan.feature"),
+    ),
+    (
+        "natoma",
+        include_str!("../../features/vendors/natoma.feature"),
+    ),
+];
 
 /// Where the embedded files say they come from, in messages.
 const EMBEDDED_DIR: &str = "features (embedded)";

@@ -1207,14 +1207,33 @@ impl OktaWorld {
 
     fn saml_user(&mut self, label: &str) -> crate::saml::idp::SamlUser {
         let groups = self.saml_groups.get(label).cloned().unwrap_or_default();
-        let u = &self.session.user(label).okta;
+        let u = self.session.user(label).okta.clone();
+        // The profile's statements, each the value of its Okta expression for this user.
+        let custom = self
+            .profile
+            .as_ref()
+            .and_then(|p| p.saml.attributes.as_ref())
+            .map(|statements| {
+                statements
+                    .iter()
+                    .filter_map(|s| {
+                        let e = crate::okta::appschema::Expr::parse(&s.value).ok()?;
+                        match e.eval(&u) {
+                            Value::Null => None,
+                            Value::String(v) => Some((s.name.clone(), v)),
+                            other => Some((s.name.clone(), other.to_string())),
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         crate::saml::idp::SamlUser {
             name_id: u.login.clone(),
             email: u.login.clone(),
             first_name: u.given_name.clone(),
             last_name: u.family_name.clone(),
             groups,
-            custom: vec![],
+            custom,
         }
     }
 

@@ -119,6 +119,11 @@ impl OktaSettings {
         };
         self.group_features = p.features.import_groups || p.features.push_groups;
         self.rename_app_groups = p.groups.rename_app_groups;
+        for st in p.saml.attributes.iter().flatten() {
+            if !st.value.is_empty() {
+                Expr::parse(&st.value).map_err(|e| format!("SAML attribute {}: {e}", st.name))?;
+            }
+        }
         for a in &p.okta.attributes {
             let ty = PropertyType::parse(&a.ty)
                 .ok_or_else(|| format!("{}: type {:?} is not an Okta type", a.variable, a.ty))?;
