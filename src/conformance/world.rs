@@ -1361,7 +1361,13 @@ async fn knows_attributes(w: &mut OktaWorld, label: String) {
             })
             .unwrap_or_default();
         groups.sort();
-        let mut want_groups = user.groups.clone();
+        // Without a group statement (an integration that sends none), no groups are expected.
+        let sends_groups = w.sso()?.app.group_attribute.is_some();
+        let mut want_groups = if sends_groups {
+            user.groups.clone()
+        } else {
+            Vec::new()
+        };
         want_groups.sort();
         let full = format!("{} {}", user.first_name, user.last_name);
         for (check, ok, expected) in [
