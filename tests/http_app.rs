@@ -755,6 +755,53 @@ async fn search_with_post_on_the_root_and_on_each_endpoint() {
 }
 
 #[tokio::test]
+async fn case_sensitive_group_names_are_exact_in_filters_uniqueness_and_schemas() {
+    let app = ReferenceApp::builder()
+        .profile(AppProfile {
+            group_names_case_sensitive: true,
+            ..AppProfile::reference()
+        })
+        .token("t")
+        .start()
+        .await
+        .unwrap();
+    let c = Client::new(app.base_url(), "t");
+    let group = |n: &str| json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": n});
+    assert_eq!(c.post("/Groups", &group("Sales Team")).await.status, 201);
+    // Another case is another group; the same name is still a conflict.
+    assert_eq!(c.post("/Groups", &group("sales team")).await.status, 201);
+    assert_scim_error(
+        &c.post("/Groups", &group("Sales Team")).await,
+        409,
+        Some("uniqueness"),
+    );
+    let by = |n: &str| {
+        format!(
+            "/Groups?filter=displayName%20eq%20%22{}%22",
+            n.replace(' ', "%20")
+        )
+    };
+    let exact = c.get(&by("Sales Team")).await.json();
+    assert_eq!(exact["totalResults"], 1);
+    assert_eq!(exact["Resources"][0]["displayName"], "Sales Team");
+    assert_eq!(c.get(&by("SALES TEAM")).await.json()["totalResults"], 0);
+    let schema = c
+        .get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group")
+        .await
+        .json();
+    assert_eq!(schema["attributes"][0]["name"], "displayName");
+    assert_eq!(schema["attributes"][0]["caseExact"], true);
+    // The default app compares without case, as RFC 7643 declares.
+    let (_plain, p) = app_default().await;
+    assert_eq!(p.post("/Groups", &group("Sales Team")).await.status, 201);
+    assert_eq!(p.get(&by("SALES TEAM")).await.json()["totalResults"], 1);
+}
+
+async fn app_default() -> (ReferenceApp, Client) {
+    app().await
+}
+
+#[tokio::test]
 async fn base_path_can_be_the_root() {
     let app = ReferenceApp::builder()
         .base_path("/")

@@ -12,7 +12,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::integration::{IntegrationProfile, PatchAnswer};
+use crate::integration::{IntegrationProfile, NameCase, PatchAnswer};
 use crate::scim::declared::{AttributeDecl, SchemaDecl};
 use crate::scim::schema::Base;
 use crate::scim::schema::{
@@ -229,6 +229,8 @@ pub struct AppProfile {
     pub immutable_user_attributes: Vec<String>,
     /// Refuse a second group with the same displayName (case-insensitive) with 409.
     pub unique_group_names: bool,
+    /// Group names compare with case (`displayName eq` is exact; `/Schemas` says caseExact).
+    pub group_names_case_sensitive: bool,
     /// The User extensions it declares besides the enterprise one (served at `/Schemas`,
     /// validated by type and mutability, filterable).
     pub user_extensions: Vec<SchemaDecl>,
@@ -252,6 +254,7 @@ impl AppProfile {
             patch_response: PatchResponse::Resource,
             immutable_user_attributes: Vec::new(),
             unique_group_names: true,
+            group_names_case_sensitive: false,
             user_extensions: vec![reference_extension()],
             resource_types: reference_grants(),
             saml_attributes: reference_saml_attributes(),
@@ -270,6 +273,7 @@ impl AppProfile {
             },
             immutable_user_attributes: p.app.immutable_user_attributes.clone(),
             unique_group_names: p.groups.unique_names,
+            group_names_case_sensitive: p.groups.link_name_case == NameCase::Sensitive,
             user_extensions: p
                 .app
                 .user_extensions
@@ -310,7 +314,11 @@ impl AppProfile {
         exts.extend(self.user_extensions.iter().filter_map(|d| d.define().ok()));
         AppKinds {
             user: ResourceKind::user_with(&exts),
-            group: ResourceKind::Group,
+            group: if self.group_names_case_sensitive {
+                ResourceKind::group_case_exact()
+            } else {
+                ResourceKind::Group
+            },
             custom: self
                 .resource_types
                 .iter()

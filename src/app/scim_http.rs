@@ -294,6 +294,8 @@ async fn list(
     kind: ResourceKind,
     query: Option<String>,
 ) -> Result<ScimResponse> {
+    // The app's own type (its extensions, its case rules) parses the query.
+    let kind = state.store.kinds().own(kind);
     let q = ListQuery::parse(kind, query.as_deref())?;
     let (total, page) = state.store.list(kind, &q, &state.base_url);
     let body = list_response(
@@ -311,6 +313,7 @@ async fn get_one(
     query: Option<String>,
     headers: &HeaderMap,
 ) -> Result<ScimResponse> {
+    let kind = state.store.kinds().own(kind);
     let params = crate::scim::filter::decode_query(query.as_deref().unwrap_or(""));
     let get = |n: &str| {
         params

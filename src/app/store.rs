@@ -857,9 +857,20 @@ impl Inner {
             }
             Base::Group => {
                 let name = string_at(&body, "displayName").unwrap_or_default();
+                // Names clash as the app compares them: without case, or exactly.
+                let same_name = |o: &String| {
+                    !profile.group_names_case_sensitive
+                        || self
+                            .groups
+                            .get(o)
+                            .and_then(|g| string_at(&g.body, "displayName"))
+                            == Some(name)
+                };
                 if profile.unique_group_names
                     && let Some(others) = self.group_names.get(&name.to_lowercase())
-                    && others.iter().any(|o| Some(o.as_str()) != id)
+                    && others
+                        .iter()
+                        .any(|o| Some(o.as_str()) != id && same_name(o))
                 {
                     return Err(ScimError::uniqueness(format!(
                         "a group named {name:?} already exists"

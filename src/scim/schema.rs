@@ -141,6 +141,32 @@ impl ResourceKind {
         }))
     }
 
+    /// The Group type whose `displayName` compares with case (`caseExact: true`): an app whose
+    /// group names are case-sensitive, as its `/Schemas` then says.
+    pub fn group_case_exact() -> ResourceKind {
+        ResourceKind(intern_type("Group|caseExact displayName".into(), || {
+            let attrs: Vec<AttrDef> = GROUP
+                .attributes
+                .iter()
+                .map(|a| {
+                    let mut a = a.clone();
+                    if a.name == "displayName" {
+                        a.case_exact = true;
+                    }
+                    a
+                })
+                .collect();
+            let schema: &'static SchemaDef = Box::leak(Box::new(SchemaDef {
+                attributes: Box::leak(attrs.into_boxed_slice()),
+                ..GROUP
+            }));
+            ResourceTypeDef {
+                schema,
+                ..GROUP_TYPE
+            }
+        }))
+    }
+
     /// What it is built on.
     pub fn base(self) -> Base {
         self.0.base
