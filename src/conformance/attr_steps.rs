@@ -313,7 +313,17 @@ async fn leave_group(w: &mut OktaWorld, user: String, group: String) {
         }
         let mark = w.checks.items.len();
         let op = w.session.leave_group(&user, &group).await;
-        grade::assignment_change(&op, &mut w.checks);
+        if w.session.is_assigned(&user) {
+            grade::assignment_change(&op, &mut w.checks);
+        } else {
+            // Its last way to the app gone, the user is unassigned: what deactivation sends.
+            grade::set_active(
+                &op,
+                &super::catalogue::lifecycle::UNASSIGN,
+                false,
+                &mut w.checks,
+            );
+        }
         w.verdict(mark, Some(op))
     })
     .await
