@@ -1726,12 +1726,7 @@ pub static FAULTS: &[FaultDef] = &[
             {
                 return Before::Pass;
             }
-            let mut q = form_urlencoded::Serializer::new(String::new());
-            q.extend_pairs(
-                form_urlencoded::parse(r.query.as_bytes())
-                    .filter(|(k, _)| !k.eq_ignore_ascii_case("startIndex")),
-            );
-            Before::Query(q.finish())
+            Before::Query(without_param(r.query, "startIndex"))
         }),
         after: None,
         sp: None,
@@ -1750,13 +1745,7 @@ pub static FAULTS: &[FaultDef] = &[
             {
                 return Before::Pass;
             }
-            let mut q = form_urlencoded::Serializer::new(String::new());
-            q.extend_pairs(
-                form_urlencoded::parse(r.query.as_bytes())
-                    .filter(|(k, _)| !k.eq_ignore_ascii_case("count")),
-            );
-            q.append_pair("count", "1000");
-            Before::Query(q.finish())
+            Before::Query(with_param(r.query, "count", 1000))
         }),
         after: None,
         sp: None,

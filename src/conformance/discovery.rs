@@ -304,23 +304,7 @@ impl OktaWorld {
                 "okta-sim has not read the app's /Schemas: import its user schema first".into(),
             ));
         };
-        let mut declared: Vec<(String, AttributeDecl)> = Vec::new();
-        for urn in &found.user_schemas {
-            let Some(s) = found
-                .schemas
-                .iter()
-                .find(|s| s.id.eq_ignore_ascii_case(urn))
-            else {
-                continue;
-            };
-            for a in &s.attributes {
-                let core = urn.eq_ignore_ascii_case(USER_SCHEMA);
-                if core && TEMPLATE.iter().any(|t| t.eq_ignore_ascii_case(&a.name)) {
-                    continue;
-                }
-                declared.push((s.id.clone(), a.clone()));
-            }
-        }
+        let declared = declared_attributes(&found);
         let template = self.session.settings.app_schema.clone();
         let total = declared.len();
         for (i, (urn, a)) in declared.into_iter().take(MAX_PROBED).enumerate() {
