@@ -13,7 +13,6 @@ use super::grants::{
 use super::ops::{MAX_IMPORT_PAGES, Op, OpKind, ProfilePush, Session, Step};
 use super::wire::WireRequest;
 use crate::scim::list::{resources_of, total_results_of};
-use crate::scim::schema::PATCH_OP_SCHEMA;
 
 impl Session {
     /// Import User Schema (§1): `GET /ResourceTypes`, then `GET /Schemas`.
@@ -209,16 +208,8 @@ impl Session {
                 let mut value = Map::new();
                 put_grants(&mut value, "roles", roles);
                 put_grants(&mut value, "entitlements", entitlements);
-                let body = json!({"schemas": [PATCH_OP_SCHEMA],
-                    "Operations": [{"op": "replace", "value": value}]});
-                self.with_body(
-                    &mut op,
-                    Step::Patch,
-                    "PATCH",
-                    &format!("/Users/{id}"),
-                    &body,
-                )
-                .await;
+                self.patch_user(&mut op, &id, json!({"op": "replace", "value": value}))
+                    .await;
             }
         }
         op

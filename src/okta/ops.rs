@@ -780,6 +780,13 @@ impl Session {
         .await
     }
 
+    /// `PATCH /Users/{id}` with one operation.
+    pub(crate) async fn patch_user(&self, op: &mut Op, id: &str, operation: Value) -> Exchange {
+        let body = json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [operation]});
+        self.with_body(op, Step::Patch, "PATCH", &format!("/Users/{id}"), &body)
+            .await
+    }
+
     pub(crate) async fn with_body(
         &self,
         op: &mut Op,
@@ -1208,16 +1215,8 @@ impl Session {
             op.fail(format!("{label} is not assigned"));
             return op;
         };
-        let body = json!({"schemas": [PATCH_OP_SCHEMA],
-            "Operations": [{"op": "replace", "path": path, "value": value}]});
-        self.with_body(
-            &mut op,
-            Step::Patch,
-            "PATCH",
-            &format!("/Users/{id}"),
-            &body,
-        )
-        .await;
+        let operation = json!({"op": "replace", "path": path, "value": value});
+        self.patch_user(&mut op, &id, operation).await;
         op
     }
 
@@ -1247,9 +1246,7 @@ impl Session {
                 value.insert("userName".into(), json!(user.login));
                 value.extend(top);
                 value.extend(exts);
-                let body = json!({"schemas": [PATCH_OP_SCHEMA],
-                    "Operations": [{"op": "replace", "value": value}]});
-                self.with_body(op, Step::Patch, "PATCH", &format!("/Users/{id}"), &body)
+                self.patch_user(op, id, json!({"op": "replace", "value": value}))
                     .await;
             }
         }
@@ -1410,9 +1407,7 @@ impl Session {
     ) {
         match self.settings.app_kind {
             AppKind::Oin => {
-                let body = json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [operation]});
-                self.with_body(op, Step::Patch, "PATCH", &format!("/Users/{id}"), &body)
-                    .await;
+                self.patch_user(op, id, operation).await;
             }
             AppKind::Aiw => {
                 self.push_profile_to(op, label, id, Step::Get, Step::Put, edit)
