@@ -61,6 +61,42 @@ fn doc_json(step: &GherkinStep) -> Result<Value, StepFailure> {
 }
 
 impl OktaWorld {
+    /// Grade an update the app must refuse: its GET answered 200, and each write (PUT, or PATCH
+    /// where the operation makes one) answered 400 with scimType `mutability`, recorded as
+    /// `check` with `detail` of that answer.
+    pub(crate) fn grade_refused_update(
+        &mut self,
+        op: &crate::okta::ops::Op,
+        check: &super::check::CheckDef,
+        detail: impl Fn(&crate::okta::Exchange) -> String,
+    ) {
+        if let Some(g) = op.first(Step::Get) {
+            self.checks.record_as(
+                &super::catalogue::profile::UPDATE,
+                &super::catalogue::get_put::GET_STATUS_200,
+                g.status() == Some(200),
+                Some(g),
+                None,
+            );
+        }
+        let writes: Vec<&crate::okta::Exchange> = if op.kind.steps().contains(&Step::Patch) {
+            op.all(Step::Put).chain(op.all(Step::Patch)).collect()
+        } else {
+            op.all(Step::Put).collect()
+        };
+        for ex in writes {
+            let scim_type = ex
+                .json()
+                .and_then(|b| b.get("scimType").and_then(Value::as_str).map(String::from));
+            self.checks.record_detail(
+                check,
+                ex.status() == Some(400) && scim_type.as_deref() == Some("mutability"),
+                Some(ex),
+                Some(detail(ex)),
+            );
+        }
+    }
+
     /// Values for group-assignable or direct attributes, typed by the app user schema.
     fn typed_values(&self, step: &GherkinStep) -> Result<Map<String, Value>, StepFailure> {
         let mut out = Map::new();
@@ -354,25 +390,9 @@ async fn push_refused(w: &mut OktaWorld, attribute: String, label: String, value
             .session
             .push_attribute(&label, &attribute, loose_value(&value))
             .await;
-        if let Some(g) = op.first(Step::Get) {
-            w.checks.record_as(
-                &super::catalogue::profile::UPDATE,
-                &super::catalogue::get_put::GET_STATUS_200,
-                g.status() == Some(200),
-                Some(g),
-                None,
-            );
-        }
-        for ex in op.all(Step::Put).chain(op.all(Step::Patch)) {
-            let scim_type = ex
-                .json()
-                .and_then(|b| b.get("scimType").and_then(Value::as_str).map(String::from));
-            w.checks.record(
-                &ac::IMMUTABLE_REFUSED,
-                ex.status() == Some(400) && scim_type.as_deref() == Some("mutability"),
-                Some(ex),
-            );
-        }
+        w.grade_refused_update(&op, &ac::IMMUTABLE_REFUSED, |ex| {
+            format!("a change of {attribute} answered {}", ex.got())
+        });
         w.verdict(mark, Some(op))
     })
     .await
@@ -548,29 +568,12 @@ async fn immutable_promise(
     let before = w.session.user(label).okta.login.clone();
     let mark = w.checks.items.len();
     let op = w.session.change_user_name(label).await;
-    if let Some(g) = op.first(Step::Get) {
-        w.checks.record_as(
-            &super::catalogue::profile::UPDATE,
-            &super::catalogue::get_put::GET_STATUS_200,
-            g.status() == Some(200),
-            Some(g),
-            None,
-        );
-    }
-    if let Some(p) = op.first(Step::Put) {
-        let scim_type = p
-            .json()
-            .and_then(|b| b.get("scimType").and_then(Value::as_str).map(String::from));
-        w.checks.record_detail(
-            &super::catalogue::vendor::PROMISE_KEPT,
-            p.status() == Some(400) && scim_type.as_deref() == Some("mutability"),
-            Some(p),
-            Some(format!(
-                "{promise}; Okta pushed a new username (and so a new email) and the app answered {}, not 400 mutability",
-                p.status().map_or("nothing".to_string(), |s| s.to_string())
-            )),
-        );
-    }
+    w.grade_refused_update(&op, &super::catalogue::vendor::PROMISE_KEPT, |p| {
+        format!(
+            "{promise}; Okta pushed a new username (and so a new email) and the app answered {}, not 400 mutability",
+            p.status().map_or("nothing".to_string(), |s| s.to_string())
+        )
+    });
     w.verdict(mark, Some(op))?;
     let mark = w.checks.items.len();
     let op = w.session.read_user(label).await;

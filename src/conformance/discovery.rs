@@ -423,26 +423,13 @@ impl OktaWorld {
         let mark = self.checks.items.len();
         let op = self.session.push_current_profile(label).await;
         if a.mutability == Mutability::Immutable {
-            if let Some(g) = op.first(Step::Get) {
-                self.checks.record_as(
-                    &profile::UPDATE,
-                    &super::catalogue::get_put::GET_STATUS_200,
-                    g.status() == Some(200),
-                    Some(g),
-                    None,
-                );
-            }
-            if let Some(p) = op.first(Step::Put) {
-                let scim_type = p
-                    .json()
-                    .and_then(|b| b.get("scimType").and_then(Value::as_str).map(String::from));
-                self.checks.record_detail(
-                    &super::catalogue::attributes::IMMUTABLE_REFUSED,
-                    p.status() == Some(400) && scim_type.as_deref() == Some("mutability"),
-                    Some(p),
-                    Some(format!("{what}; a PUT changing it answered {}", p.got())),
-                );
-            }
+            self.grade_refused_update(&op, &super::catalogue::attributes::IMMUTABLE_REFUSED, |p| {
+                format!(
+                    "{what}; a {} changing it answered {}",
+                    p.request.method,
+                    p.got()
+                )
+            });
             self.verdict(mark, Some(op))?;
             if let Some((body, ex)) = self.read_back(label).await? {
                 let got = value_at(&body, urn, &a.name);
