@@ -34,6 +34,8 @@ pub struct FaultRequest<'a> {
     pub method: &'a Method,
     /// The resource type and id the path names, if any (`/Users`, `/Groups/{id}`).
     pub target: Option<(ResourceKind, Option<&'a str>)>,
+    /// The path below the SCIM base (`/Users/…`, `/Schemas`).
+    pub path: &'a str,
     /// The raw query string.
     pub query: &'a str,
     /// The request headers.
@@ -1779,6 +1781,325 @@ pub static FAULTS: &[FaultDef] = &[
         after: None,
         sp: None,
     },
+    FaultDef {
+        name: "put-drops-extension-data",
+        describe: "a PUT of a user loses its enterprise extension, also what Okta echoed unchanged",
+        seen: "okta-scim-wire §4, quirk 9: PUT handlers that rebuild the user from the fields they map and drop the rest",
+        caught_by: Catch {
+            check: "attributes.put.echo-kept",
+            grade: "rfc-must",
+            tags: "@attributes",
+        },
+        before: Some(|r| {
+            if r.method == Method::PUT {
+                strip_user_attribute(r, ENTERPRISE_USER_SCHEMA, "")
+            } else {
+                Before::Pass
+            }
+        }),
+        after: None,
+        sp: None,
+    },
+    FaultDef {
+        name: "immutable-changed-despite-400",
+        describe: "a change of the immutable startDate is refused with 400 mutability, yet applied",
+        seen: "RFC 7643 §7: servers that write before they validate, then answer the validation error",
+        caught_by: Catch {
+            check: "attributes.immutable.kept",
+            grade: "rfc-must",
+            tags: "@attributes",
+        },
+        before: None,
+        after: Some(|r, a| {
+            let Some((Base::User, Some(id))) = r.target_base() else {
+                return;
+            };
+            let key = format!("startDate/{id}");
+            let mut memory = r.memory.lock().unwrap_or_else(|e| e.into_inner());
+            if r.method == Method::PUT
+                && a.status == StatusCode::BAD_REQUEST
+                && let Some(v) = r
+                    .body
+                    .get(REFERENCE_EXTENSION)
+                    .and_then(|e| e.get("startDate"))
+                    .and_then(Value::as_str)
+            {
+                memory.insert(key.clone(), v.to_string());
+            }
+            if let (Some(v), Some(Value::Object(b))) = (memory.get(&key).cloned(), a.body.as_mut())
+                && a.status == StatusCode::OK
+                && let Some(Value::Object(e)) = b.get_mut(REFERENCE_EXTENSION)
+            {
+                e.insert("startDate".into(), json!(v));
+            }
+        }),
+        sp: None,
+    },
+    FaultDef {
+        name: "refuse-pathless-profile-patch",
+        describe: "a path-less PATCH carrying an extension object is refused with 400",
+        seen: "okta-attributes-entitlements-oauth §1: PATCH handlers written for Okta's {\"active\":false} alone",
+        caught_by: Catch {
+            check: "attributes.patch.status",
+            grade: "okta-required",
+            tags: "@attributes",
+        },
+        before: Some(|r| {
+            let extension_in_value = r.operations().iter().any(|op| {
+                op.get("path").is_none()
+                    && op
+                        .get("value")
+                        .and_then(Value::as_object)
+                        .is_some_and(|v| v.keys().any(|k| k.starts_with("urn:")))
+            });
+            if r.authorized && r.method == Method::PATCH && extension_in_value {
+                Before::Answer(scim_error(400, "unsupported PATCH value"))
+            } else {
+                Before::Pass
+            }
+        }),
+        after: None,
+        sp: None,
+    },
+    FaultDef {
+        name: "resource-types-500",
+        describe: "/ResourceTypes fails with 500",
+        seen: "okta-attributes-entitlements-oauth §1, §2: discovery endpoints nobody but Okta's Import User Schema calls",
+        caught_by: Catch {
+            check: "discovery.resource-types.status-200",
+            grade: "okta-required",
+            tags: "@discovery",
+        },
+        before: Some(|r| discovery_500(r, "/ResourceTypes")),
+        after: None,
+        sp: None,
+    },
+    FaultDef {
+        name: "schemas-500",
+        describe: "/Schemas fails with 500",
+        seen: "okta-attributes-entitlements-oauth §1: discovery endpoints nobody but Okta's Import User Schema calls",
+        caught_by: Catch {
+            check: "discovery.schemas.status-200",
+            grade: "okta-required",
+            tags: "@discovery",
+        },
+        before: Some(|r| discovery_500(r, "/Schemas")),
+        after: None,
+        sp: None,
+    },
+    FaultDef {
+        name: "resource-types-without-endpoint",
+        describe: "/ResourceTypes lists its types without their endpoint",
+        seen: "RFC 7643 §6: hand-written discovery documents that miss a required member",
+        caught_by: Catch {
+            check: "discovery.resource-types.valid",
+            grade: "rfc-must",
+            tags: "@discovery",
+        },
+        before: None,
+        after: Some(|r, a| {
+            if r.path.trim_end_matches('/') == "/ResourceTypes"
+                && let Some(Value::Array(items)) =
+                    a.body.as_mut().and_then(|b| b.get_mut("Resources"))
+            {
+                for t in items.iter_mut().filter_map(Value::as_object_mut) {
+                    t.remove("endpoint");
+                }
+            }
+        }),
+        sp: None,
+    },
+    FaultDef {
+        name: "schemas-missing-extension",
+        describe: "/Schemas does not serve the User extension /ResourceTypes names",
+        seen: "okta-attributes-entitlements-oauth §1: Import User Schema takes extension attributes from the schemas the User type names",
+        caught_by: Catch {
+            check: "discovery.schemas.valid",
+            grade: "rfc-must",
+            tags: "@discovery",
+        },
+        before: None,
+        after: Some(|r, a| {
+            if r.path.trim_end_matches('/') == "/Schemas"
+                && let Some(Value::Array(items)) =
+                    a.body.as_mut().and_then(|b| b.get_mut("Resources"))
+            {
+                items.retain(|s| s.get("id").and_then(Value::as_str) != Some(REFERENCE_EXTENSION));
+            }
+        }),
+        sp: None,
+    },
+    FaultDef {
+        name: "refuse-declared-attribute",
+        describe: "a user carrying the enterprise organization /Schemas declares is refused with 400",
+        seen: "okta-attributes-entitlements-oauth §1: servers that serve the RFC's whole schema but accept a subset",
+        caught_by: Catch {
+            check: "discovery.attribute.accepted",
+            grade: "rfc-must",
+            tags: "@discovery",
+        },
+        before: Some(|r| {
+            let carries = r
+                .body
+                .get(ENTERPRISE_USER_SCHEMA)
+                .and_then(|e| e.get("organization"))
+                .is_some();
+            if r.authorized
+                && r.method == Method::POST
+                && matches!(r.target_base(), Some((Base::User, None)))
+                && carries
+            {
+                Before::Answer(scim_error(400, "organization is not supported"))
+            } else {
+                Before::Pass
+            }
+        }),
+        after: None,
+        sp: None,
+    },
+    FaultDef {
+        name: "declared-attribute-update-ignored",
+        describe: "a PUT changing the enterprise organization keeps the old value",
+        seen: "okta-attributes-entitlements-oauth §1: servers that set extension attributes on create only",
+        caught_by: Catch {
+            check: "discovery.attribute.updated",
+            grade: "rfc-must",
+            tags: "@discovery",
+        },
+        before: Some(|r| {
+            let Some((Base::User, Some(id))) = r.target_base() else {
+                return Before::Pass;
+            };
+            if r.method != Method::PUT || !r.authorized {
+                return Before::Pass;
+            }
+            let Ok(stored) = r.state.store.get(
+                ResourceKind::User,
+                id,
+                &r.state.base_url,
+                &Projection::default(),
+            ) else {
+                return Before::Pass;
+            };
+            let old = stored
+                .body
+                .get(ENTERPRISE_USER_SCHEMA)
+                .and_then(|e| e.get("organization"))
+                .cloned();
+            let mut body = r.body.clone();
+            if let (Some(old), Some(Value::Object(e))) = (old, body.get_mut(ENTERPRISE_USER_SCHEMA))
+            {
+                e.insert("organization".into(), old);
+                return Before::Body(body);
+            }
+            Before::Pass
+        }),
+        after: None,
+        sp: None,
+    },
+    FaultDef {
+        name: "never-returned-attribute-returned",
+        describe: "the reference extension's pin (returned never) comes back in every user read",
+        seen: "RFC 7643 §7: returned \"never\" attributes (secrets) echoed by serializers that print every stored field",
+        caught_by: Catch {
+            check: "discovery.attribute.never-returned",
+            grade: "rfc-must",
+            tags: "@discovery",
+        },
+        before: None,
+        after: Some(|r, a| {
+            let Some((Base::User, Some(id))) = r.target_base() else {
+                return;
+            };
+            let pin = r
+                .state
+                .store
+                .snapshot(ResourceKind::User)
+                .into_iter()
+                .find(|u| u.id == id)
+                .and_then(|u| {
+                    u.body
+                        .get(REFERENCE_EXTENSION)
+                        .and_then(|e| e.get("pin"))
+                        .cloned()
+                });
+            if let (Some(pin), Some(Value::Object(b))) = (pin, a.body.as_mut())
+                && let Value::Object(e) = b.entry(REFERENCE_EXTENSION).or_insert_with(|| json!({}))
+            {
+                e.insert("pin".into(), pin);
+            }
+        }),
+        sp: None,
+    },
+    FaultDef {
+        name: "entitlements-page-500",
+        describe: "every page of the Roles and Entitlements lists after the first fails with 500",
+        seen: "okta-attributes-entitlements-oauth §2: \"Okta retrieves all values\"; paging code that breaks past page one",
+        caught_by: Catch {
+            check: "entitlements.values.page",
+            grade: "okta-required",
+            tags: "@entitlements",
+        },
+        before: Some(|r| {
+            let later = list_params(r).is_some_and(|(start, _)| start > 1);
+            if r.authorized
+                && r.is_list()
+                && matches!(r.target_base(), Some((Base::Custom, _)))
+                && later
+            {
+                Before::Answer(scim_error(500, "internal error"))
+            } else {
+                Before::Pass
+            }
+        }),
+        after: None,
+        sp: None,
+    },
+    FaultDef {
+        name: "entitlements-without-display-name",
+        describe: "Roles and Entitlements are listed without their displayName",
+        seen: "okta-attributes-entitlements-oauth §2: displayName is required; Okta shows it to admins",
+        caught_by: Catch {
+            check: "entitlements.values.fields",
+            grade: "okta-required",
+            tags: "@entitlements",
+        },
+        before: None,
+        after: Some(|r, a| {
+            if matches!(r.target_base(), Some((Base::Custom, None)))
+                && let Some(Value::Array(items)) =
+                    r.list_body(a).and_then(|b| b.get_mut("Resources"))
+            {
+                for v in items.iter_mut().filter_map(Value::as_object_mut) {
+                    v.remove("displayName");
+                }
+            }
+        }),
+        sp: None,
+    },
+    FaultDef {
+        name: "imported-grants-dropped",
+        describe: "user lists leave out the users' roles and entitlements",
+        seen: "okta-attributes-entitlements-oauth §2: Okta matches users' existing grants on import; list serializers that skip multi-valued attributes",
+        caught_by: Catch {
+            check: "entitlements.import.matched",
+            grade: "okta-required",
+            tags: "@entitlements",
+        },
+        before: None,
+        after: Some(|r, a| {
+            if matches!(r.target_base(), Some((Base::User, None)))
+                && let Some(Value::Array(items)) =
+                    r.list_body(a).and_then(|b| b.get_mut("Resources"))
+            {
+                for u in items.iter_mut().filter_map(Value::as_object_mut) {
+                    u.remove("roles");
+                    u.remove("entitlements");
+                }
+            }
+        }),
+        sp: None,
+    },
 ];
 
 /// The table as Markdown (`docs/faults.md`, held to the table by a test): each fault, what it
@@ -1870,6 +2191,7 @@ pub async fn apply(State(fs): State<Arc<FaultState>>, req: Request, next: Next) 
     let fr = FaultRequest {
         method: &method,
         target: kind_of(&path, fs.scim.store.kinds()),
+        path: &path,
         query: &query,
         headers: &headers,
         body: &req_json,
@@ -2021,6 +2343,15 @@ fn unknown_members(r: &FaultRequest<'_>) -> Vec<Value> {
                 .is_some_and(|id| !r.state.store.has_user(id))
         })
         .collect()
+}
+
+/// A discovery endpoint answering 500.
+fn discovery_500(r: &FaultRequest<'_>, endpoint: &str) -> Before {
+    if r.authorized && r.method == Method::GET && r.path.trim_end_matches('/') == endpoint {
+        Before::Answer(scim_error(500, "internal error"))
+    } else {
+        Before::Pass
+    }
 }
 
 /// Drop one attribute of an extension (or, with an empty name, the whole extension object) from

@@ -17,7 +17,7 @@ use crate::scim::declared::{AttributeDecl, SchemaDecl};
 use crate::scim::schema::Base;
 use crate::scim::schema::{
     AttrType, ENTERPRISE_USER, Mutability, OKTA_ENTITLEMENT, OKTA_ENTITLEMENT_SCHEMA, OKTA_ROLE,
-    OKTA_ROLE_SCHEMA, ResourceKind, SchemaDef,
+    OKTA_ROLE_SCHEMA, ResourceKind, Returned, SchemaDef,
 };
 
 /// The resource types an app serves: its User (with the extensions it declares), Group, and
@@ -91,7 +91,8 @@ impl CustomResourceType {
 pub const REFERENCE_EXTENSION: &str = "urn:ietf:params:scim:schemas:extension:oktasim:2.0:User";
 
 /// The reference app's own User extension: one attribute of each kind a vendor declares
-/// (string, boolean, integer, multi-valued string, an immutable date, a readOnly value).
+/// (string, boolean, integer, multi-valued string, an immutable date, a readOnly value, a
+/// writeOnly one never returned).
 pub fn reference_extension() -> SchemaDecl {
     let attr = |name: &str, ty: AttrType, description: &str| AttributeDecl {
         description: description.into(),
@@ -127,6 +128,15 @@ pub fn reference_extension() -> SchemaDecl {
                     "badgeId",
                     AttrType::String,
                     "The badge the app issues; clients cannot set it.",
+                )
+            },
+            AttributeDecl {
+                mutability: Mutability::WriteOnly,
+                returned: Returned::Never,
+                ..attr(
+                    "pin",
+                    AttrType::String,
+                    "A door PIN: written, never returned.",
                 )
             },
         ],

@@ -1015,13 +1015,6 @@ pub mod entitlements {
         needed: "200 with a JSON body listing the values in Resources, for every page",
         why: "Okta reads every Role and Entitlement value, paged; it tolerates an itemsPerPage or ListResponse schemas that differ (B1), not a page it cannot read",
     };
-    pub const TYPES_FOUND: CheckDef = CheckDef {
-        id: "entitlements.types.found",
-        grade: OktaRequired,
-        cite: &[Attributes("2")],
-        needed: "at least one resource type whose schema is urn:okta:scim:schemas:core:1.0:Role or …:Entitlement",
-        why: "Okta discovers grants only through resource types with Okta's Role or Entitlement schema",
-    };
     pub const COMPLETE: CheckDef = CheckDef {
         id: "entitlements.values.complete",
         grade: OktaRequired,
@@ -1529,7 +1522,6 @@ pub static GROUPS: &[Group] = &[
         name: "entitlements",
         title: "SCIM with entitlements: discovery, Okta's Entitlements test, grants (okta-attributes-entitlements-oauth §2)",
         entries: &[
-            C(&entitlements::TYPES_FOUND),
             C(&entitlements::PAGE),
             C(&entitlements::COMPLETE),
             C(&entitlements::FIELDS),
