@@ -232,6 +232,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "NAME|FILE", value_parser = parse_profile)]
     pub profile: Option<IntegrationProfile>,
 
+    /// The customer's tenant, where the profile's URLs have one (the Audience and ACS URL Okta
+    /// signs for) [default: the profile's example].
+    #[arg(long, value_name = "NAME", requires = "profile")]
+    pub tenant: Option<String>,
+
     /// Bearer token: sent as "Authorization: Bearer TOKEN" (OIN "Bearer", AIW "HTTP Header").
     #[arg(long, env = "OKTA_SIM_TOKEN", hide_env_values = true, group = "auth")]
     pub token: Option<String>,
@@ -443,6 +448,7 @@ impl CheckArgs {
             idp_key,
             label: None,
             profile: self.profile,
+            tenant: self.tenant,
             sha1_grade: match self.sha1_policy {
                 Sha1Policy::Warn => Grade::RfcShould,
                 Sha1Policy::Fail => Grade::RfcMust,
@@ -458,6 +464,8 @@ impl CheckArgs {
                 audience: aud.clone(),
                 whoami_url: None,
                 login_url: None,
+                post_to: None,
+                test_url: None,
             },
             (None, _, Some(url)) => {
                 let mut sp = SpTarget::from_metadata_url(url)
@@ -477,7 +485,16 @@ impl CheckArgs {
                             .into(),
                     );
                 }
-                return Ok(None);
+                // A profile says where its app's SAML URLs are: on the target's host.
+                return match (&self.profile, &self.target) {
+                    (Some(p), Some(t)) => {
+                        let u = reqwest::Url::parse(t)
+                            .map_err(|e| format!("invalid target URL {t:?}: {e}"))?;
+                        let origin = u.origin().ascii_serialization();
+                        SpTarget::of_profile(p, self.tenant.as_deref(), &origin).map(Some)
+                    }
+                    _ => Ok(None),
+                };
             }
         };
         sp.whoami_url = self.sp_whoami.clone();
@@ -550,9 +567,15 @@ pub struct ServeArgs {
     #[arg(long)]
     pub allow_sha1: bool,
 
-    /// Path of the SAML SP's Assertion Consumer Service.
-    #[arg(long, default_value = "/saml/acs")]
-    pub acs_path: String,
+    /// Path of the SAML SP's Assertion Consumer Service [default: the profile's, /saml/acs for
+    /// the reference].
+    #[arg(long)]
+    pub acs_path: Option<String>,
+
+    /// The customer's tenant, where the profile's URLs have one (Atomation's subdomain, Natoma's
+    /// tenant id) [default: the profile's example].
+    #[arg(long, value_name = "NAME")]
+    pub tenant: Option<String>,
 
     /// Clock skew the SP allows on NotBefore / NotOnOrAfter, in seconds.
     #[arg(long, default_value_t = 60)]
@@ -588,12 +611,12 @@ impl ServeArgs {
     /// The SP configuration: trusting `--idp-metadata`, or the okta-sim IdP's saved key. `Err`
     /// is a usage error; `Ok(None)` with a warning means SCIM alone.
     pub fn sp_config(&self) -> Result<(Option<SpConfig>, Option<String>), String> {
-        let reserved = ["/saml/metadata", "/saml/login", "/saml/whoami"];
-        if !self.acs_path.starts_with('/') || reserved.iter().any(|r| self.acs_path.starts_with(r))
-        {
+        let urls = self.profile.sp_urls(self.tenant.as_deref())?;
+        let acs_path = self.acs_path.clone().unwrap_or(urls.acs_path.clone());
+        let reserved = ["/saml/metadata", "/saml/login", "/saml/whoami", "/saml/test"];
+        if !acs_path.starts_with('/') || reserved.iter().any(|r| acs_path.starts_with(r)) {
             return Err(format!(
-                "--acs-path {:?}: use a path such as /saml/acs",
-                self.acs_path
+                "--acs-path {acs_path:?}: use a path such as /saml/acs"
             ));
         }
         let trusted = match &self.idp_metadata {
@@ -619,7 +642,9 @@ impl ServeArgs {
         Ok((
             Some(SpConfig {
                 allow_sha1: self.allow_sha1,
-                acs_path: self.acs_path.clone(),
+                acs_path,
+                entity_id_path: urls.entity_id_path,
+                public_url: urls.public_origin,
                 clock_skew: Duration::from_secs(self.clock_skew),
                 ..trusted
             }),

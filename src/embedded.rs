@@ -22,19 +22,42 @@ pub async fn embed(
             .base_path(p.scim.base_path.clone()),
         None => builder,
     };
+    // Its SP is at the profile's URLs, for the tenant Okta is configured with.
+    let mut sp_config = SpConfig::trusting_okta_sim(&key);
+    if let Some(p) = &opts.profile {
+        let urls = p
+            .sp_urls(opts.tenant.as_deref())
+            .map_err(CheckError::Usage)?;
+        sp_config.acs_path = urls.acs_path;
+        sp_config.entity_id_path = urls.entity_id_path;
+        sp_config.public_url = urls.public_origin;
+    }
     let app = builder
-        .saml_sp(SpConfig::trusting_okta_sim(&key))
+        .saml_sp(sp_config)
         .start()
         .await
         .map_err(|e| CheckError::Io(format!("cannot start the reference app: {e}")))?;
     let sp = app
         .saml_sp()
         .ok_or_else(|| CheckError::Io("the reference SP did not start".into()))?;
-    opts.sp = Some(SpTarget {
-        acs_url: sp.acs_url.clone(),
-        audience: sp.entity_id.clone(),
-        whoami_url: Some(format!("{}/saml/whoami", sp.app_url)),
-        login_url: Some(format!("{}/saml/login", sp.app_url)),
+    opts.sp = Some(match &opts.profile {
+        Some(p) => {
+            // The reference SP's own paths, whatever an external app's profile names.
+            let mut t = SpTarget::of_profile(p, opts.tenant.as_deref(), &sp.app_url)
+                .map_err(CheckError::Usage)?;
+            t.whoami_url = Some(format!("{}/saml/whoami", sp.app_url));
+            t.login_url = t.login_url.map(|_| format!("{}/saml/login", sp.app_url));
+            t.test_url = t.test_url.map(|_| format!("{}/saml/test", sp.app_url));
+            t
+        }
+        None => SpTarget {
+            acs_url: sp.acs_url.clone(),
+            audience: sp.entity_id.clone(),
+            whoami_url: Some(format!("{}/saml/whoami", sp.app_url)),
+            login_url: Some(format!("{}/saml/login", sp.app_url)),
+            post_to: None,
+            test_url: Some(format!("{}/saml/test", sp.app_url)),
+        },
     });
     opts.idp_key = Some(key);
     opts.target = Target::Url {

@@ -232,14 +232,31 @@ pub struct SamlStatement {
     pub target: String,
 }
 
+/// Where the customer's tenant goes in the app's URLs.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TenantSettings {
+    /// The per-tenant value the admin enters in Okta, as an example (`--tenant` gives another).
+    pub example: String,
+    /// The app's public origin, `{tenant}` standing for the tenant
+    /// (`https://{tenant}.atomation.io`); empty: wherever the app is served.
+    pub app_url: String,
+}
+
 /// The SAML settings of the integration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SamlSettings {
-    /// The ACS path after the app's host.
+    /// The ACS path after the app's host (`{tenant}` for the tenant).
     pub acs_path: String,
-    /// The SP entity ID path after the app's host.
+    /// The SP entity ID path after the app's host (`{tenant}` for the tenant).
     pub entity_id_path: String,
+    /// Where the app's SP-initiated sign-in starts (the reference SP's `/saml/login`).
+    pub login_path: String,
+    /// Where the app tells who is signed in (the reference SP's `/saml/whoami`).
+    pub whoami_path: String,
+    /// The app's own "Test SAML" start, when it has one (the reference SP's `/saml/test`).
+    pub test_path: String,
     /// `unspecified` or `emailAddress`.
     pub name_id_format: String,
     /// SP-initiated sign-in.
@@ -255,6 +272,9 @@ impl Default for SamlSettings {
         SamlSettings {
             acs_path: "/saml/acs".into(),
             entity_id_path: "/saml/metadata".into(),
+            login_path: "/saml/login".into(),
+            whoami_path: "/saml/whoami".into(),
+            test_path: String::new(),
             name_id_format: "unspecified".into(),
             sp_initiated: true,
             idp_initiated: true,
@@ -344,6 +364,9 @@ pub struct IntegrationProfile {
     pub guide: Option<String>,
     /// What it is, in a sentence.
     pub summary: String,
+    /// Where the tenant goes.
+    #[serde(default)]
+    pub tenant: TenantSettings,
     /// The SCIM connection.
     #[serde(default)]
     pub scim: ScimSettings,
@@ -442,10 +465,38 @@ impl IntegrationProfile {
             ("scim.base_path", &self.scim.base_path),
             ("saml.acs_path", &self.saml.acs_path),
             ("saml.entity_id_path", &self.saml.entity_id_path),
+            ("saml.login_path", &self.saml.login_path),
+            ("saml.whoami_path", &self.saml.whoami_path),
         ] {
             if !path_ok(p) {
                 return Err(format!("{what} {p:?} must be a path starting with '/'"));
             }
+        }
+        if !self.saml.test_path.is_empty() && !path_ok(&self.saml.test_path) {
+            return Err(format!(
+                "saml.test_path {:?} must be a path starting with '/'",
+                self.saml.test_path
+            ));
+        }
+        let uses_tenant = [
+            &self.tenant.app_url,
+            &self.saml.acs_path,
+            &self.saml.entity_id_path,
+        ]
+        .iter()
+        .any(|s| s.contains("{tenant}"));
+        if uses_tenant {
+            check_tenant(&self.tenant.example).map_err(|e| format!("tenant.example: {e}"))?;
+        }
+        let url = &self.tenant.app_url;
+        if !url.is_empty()
+            && !((url.starts_with("https://") || url.starts_with("http://"))
+                && !url.trim_end_matches('/').contains(['?', '#'])
+                && url.split('/').count() == 3)
+        {
+            return Err(format!(
+                "tenant.app_url {url:?} must be an origin such as https://{{tenant}}.example.com"
+            ));
         }
         if !matches!(self.okta.app_kind.as_str(), "oin" | "aiw") {
             return Err(format!(
@@ -508,6 +559,7 @@ impl IntegrationProfile {
             vendor: String::new(),
             guide: None,
             summary: String::new(),
+            tenant: TenantSettings::default(),
             scim: ScimSettings::default(),
             features: Features::default(),
             groups: GroupSettings::default(),
@@ -540,6 +592,21 @@ impl IntegrationProfile {
         ))
     }
 
+    /// The app's SAML URLs for `tenant` (the profile's example when `None`).
+    pub fn sp_urls(&self, tenant: Option<&str>) -> Result<SpUrls, String> {
+        let t = tenant.unwrap_or(&self.tenant.example);
+        if tenant.is_some() {
+            check_tenant(t).map_err(|e| format!("--tenant: {e}"))?;
+        }
+        let fill = |s: &str| s.replace("{tenant}", t);
+        Ok(SpUrls {
+            public_origin: (!self.tenant.app_url.is_empty())
+                .then(|| fill(self.tenant.app_url.trim_end_matches('/'))),
+            acs_path: fill(&self.saml.acs_path),
+            entity_id_path: fill(&self.saml.entity_id_path),
+        })
+    }
+
     /// The tags of the scenarios the profile's features leave out, each with why.
     pub fn features_off(&self) -> Vec<(&'static str, &'static str)> {
         let f = &self.features;
@@ -563,6 +630,46 @@ impl IntegrationProfile {
         }
         out
     }
+}
+
+/// The app's SAML URLs for one tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpUrls {
+    /// The app's public origin (`https://acme.atomation.io`), when the profile names one.
+    pub public_origin: Option<String>,
+    /// The ACS path, tenant filled in.
+    pub acs_path: String,
+    /// The entity ID path, tenant filled in.
+    pub entity_id_path: String,
+}
+
+impl SpUrls {
+    /// The ACS URL and entity ID, on the public origin or else on `served` (where the app runs).
+    pub fn absolute(&self, served: &str) -> (String, String) {
+        let origin = self
+            .public_origin
+            .as_deref()
+            .unwrap_or(served)
+            .trim_end_matches('/');
+        (
+            format!("{origin}{}", self.acs_path),
+            format!("{origin}{}", self.entity_id_path),
+        )
+    }
+}
+
+/// A tenant value: a DNS label (letters, digits, '-'), at most 63 characters.
+pub fn check_tenant(t: &str) -> Result<(), String> {
+    if t.is_empty()
+        || t.len() > 63
+        || t.starts_with('-')
+        || !t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(format!(
+            "{t:?} is not a tenant name (letters, digits and '-', at most 63)"
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

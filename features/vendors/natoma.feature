@@ -5,6 +5,17 @@ Feature: Natoma (guide 001): the flows of "Okta SSO"
   user.lastName), with the SCIM features the guide enables; each scenario is one thing the guide
   promises Natoma's customers.
 
+  @saml
+  Scenario: "Click Test SAML. Once the test passes, click Update."
+    Given Okta user "admin"
+    When the admin runs the app's SAML test as "admin"
+
+  @saml @whoami
+  Scenario: "Copy your tenant ID from the Entity ID or ACS URL field.": Okta signs for the tenant's URLs
+    Given Okta user "ten"
+    When "ten" signs in from the Okta dashboard
+    Then the sign-in kept the guide's promise "saml.acs_path"
+
   @saml @whoami
   Scenario: "SP-initiated SSO (Single Sign-On)", with the email and name attributes
     Given Okta user "nat"

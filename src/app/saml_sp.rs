@@ -86,6 +86,11 @@ pub struct SpConfig {
     pub entity_id: Option<String>,
     /// The path of the Assertion Consumer Service, e.g. `/saml/acs`.
     pub acs_path: String,
+    /// The path of the entity ID after the app's origin, `/saml/metadata` by default.
+    pub entity_id_path: String,
+    /// The app's public origin (`https://acme.atomation.io`) when it is not where it is served:
+    /// the entity ID and the ACS URL (the Destination it expects) are on it.
+    pub public_url: Option<String>,
     /// The entity ID (and Issuer) of the IdP the SP trusts.
     pub idp_entity_id: String,
     /// The DER of the IdP's signing certificate: the only key signatures are checked with.
@@ -115,6 +120,8 @@ impl SpConfig {
         SpConfig {
             entity_id: None,
             acs_path: "/saml/acs".into(),
+            entity_id_path: "/saml/metadata".into(),
+            public_url: None,
             idp_entity_id: idp_entity_id.into(),
             idp_cert_der,
             idp_sso_url: idp_sso_url.into(),
@@ -145,6 +152,8 @@ pub struct SpSession {
 struct SpMemory {
     /// AuthnRequest IDs issued and not yet answered, with when they were issued.
     outstanding: HashMap<String, OffsetDateTime>,
+    /// The outstanding requests that are the admin's "Test SAML", not a sign-in.
+    tests: std::collections::HashSet<String>,
     /// Assertion IDs seen, until they expire.
     seen_assertions: HashMap<String, OffsetDateTime>,
     sessions: HashMap<String, SpSession>,
@@ -227,11 +236,15 @@ impl SpState {
         scim_base: &str,
     ) -> Result<Self, KeyError> {
         let idp_key = public_key_of(&config.idp_cert_der)?;
+        let origin = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| app_url.to_string());
         let entity_id = config
             .entity_id
             .clone()
-            .unwrap_or_else(|| format!("{app_url}/saml/metadata"));
-        let acs_url = format!("{app_url}{}", config.acs_path);
+            .unwrap_or_else(|| format!("{origin}{}", config.entity_id_path));
+        let acs_url = format!("{origin}{}", config.acs_path);
         Ok(SpState {
             config,
             entity_id,
@@ -281,7 +294,26 @@ impl SpState {
             m.outstanding.remove(&oldest);
         }
         m.outstanding.insert(id.clone(), now);
+        let SpMemory {
+            outstanding, tests, ..
+        } = &mut *m;
+        tests.retain(|t| outstanding.contains_key(t));
         (id, xml)
+    }
+
+    /// Start the admin's "Test SAML": an AuthnRequest whose answer is reported, not signed in.
+    pub fn new_test_request(&self) -> (String, String) {
+        let (id, xml) = self.new_authn_request();
+        self.memory().tests.insert(id.clone());
+        (id, xml)
+    }
+
+    /// Whether `login` answers a "Test SAML" request (which it then no longer is).
+    fn is_test(&self, login: &Login) -> bool {
+        login
+            .in_response_to
+            .as_ref()
+            .is_some_and(|id| self.memory().tests.remove(id))
     }
 
     /// The SP metadata (with samael's metadata types).
@@ -806,6 +838,7 @@ pub fn routes(state: Arc<SpState>) -> Router {
     Router::new()
         .route("/saml/metadata", get(metadata))
         .route("/saml/login", get(login_start))
+        .route("/saml/test", get(test_start))
         .route("/saml/whoami", get(whoami))
         .route(&acs_path, post(acs))
         .with_state(state)
@@ -820,11 +853,22 @@ async fn metadata(State(s): State<Arc<SpState>>) -> Response {
     r
 }
 
+/// The admin's "Test SAML" in the app: an SP-initiated round trip whose outcome the ACS reports
+/// (the assertion's NameID and attributes) without signing anyone in or provisioning anyone.
+async fn test_start(State(s): State<Arc<SpState>>) -> Response {
+    let (_, xml) = s.new_test_request();
+    redirect_to_idp(&s, &xml, None)
+}
+
 async fn login_start(State(s): State<Arc<SpState>>, RawQuery(q): RawQuery) -> Response {
     let relay = form_urlencoded::parse(q.unwrap_or_default().as_bytes())
         .find(|(k, _)| k == "RelayState")
         .map(|(_, v)| v.into_owned());
     let (_, xml) = s.new_authn_request();
+    redirect_to_idp(&s, &xml, relay)
+}
+
+fn redirect_to_idp(s: &SpState, xml: &str, relay: Option<String>) -> Response {
     let mut url = format!(
         "{}{}SAMLRequest={}",
         s.config.idp_sso_url,
@@ -833,7 +877,7 @@ async fn login_start(State(s): State<Arc<SpState>>, RawQuery(q): RawQuery) -> Re
         } else {
             "?"
         },
-        form_urlencoded::byte_serialize(deflate_base64(&xml).as_bytes()).collect::<String>()
+        form_urlencoded::byte_serialize(deflate_base64(xml).as_bytes()).collect::<String>()
     );
     if let Some(r) = relay.filter(|r| r.len() <= 80) {
         url.push_str(&format!(
@@ -907,12 +951,27 @@ async fn acs(State(s): State<Arc<SpState>>, body: Body) -> Response {
     };
     let sp = s.clone();
     let outcome = tokio::task::spawn_blocking(move || {
-        sp.validate(&resp).and_then(|login| sp.sign_in(&login))
+        sp.validate(&resp).and_then(|login| {
+            if sp.is_test(&login) {
+                Ok(Err(login))
+            } else {
+                sp.sign_in(&login).map(Ok)
+            }
+        })
     })
     .await
     .unwrap_or_else(|_| Err(reject("internal", "the validation did not finish")));
     match outcome {
-        Ok((sid, session)) => {
+        Ok(Err(test)) => json_response(
+            StatusCode::OK,
+            json!({
+                "status": "test-passed",
+                "nameId": test.name_id,
+                "attributes": test.attributes,
+                "detail": "the IdP's answer to the test request is valid; nobody was signed in",
+            }),
+        ),
+        Ok(Ok((sid, session))) => {
             let mut body = s.session_json(&session);
             body["status"] = json!("accepted");
             body["relayState"] = json!(form.get("RelayState"));

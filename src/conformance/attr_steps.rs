@@ -540,13 +540,7 @@ impl OktaWorld {
 #[then(expr = "the app keeps its guide's promise {string} for {string}")]
 async fn keeps_promise(w: &mut OktaWorld, setting: String, label: String) {
     w.step(StepKind::Assertion, async |w| {
-        let profile = w.profile.clone().ok_or_else(|| {
-            StepFailure("this step checks an integration's promise: run with --profile".into())
-        })?;
-        let promise = match (profile.sources.get(&setting), &profile.guide) {
-            (Some(q), Some(g)) => format!("{}'s guide {g}: \"{q}\"", profile.vendor),
-            _ => format!("{}'s setting {setting}", profile.vendor),
-        };
+        let (_, promise) = w.promise(&setting)?;
         match setting.as_str() {
             "app.immutable_user_attributes" => immutable_promise(w, &label, &promise).await,
             other => Err(StepFailure(format!(

@@ -15,6 +15,7 @@ mod plan;
 pub mod report;
 mod schemas;
 mod sso;
+mod vendor_steps;
 mod world;
 
 use std::io::Write;
@@ -76,6 +77,46 @@ pub struct SpTarget {
     pub whoami_url: Option<String>,
     /// The SP-initiated login start (a GET that redirects to the IdP).
     pub login_url: Option<String>,
+    /// Where the app runs, when the ACS URL and audience name its public origin
+    /// (`https://acme.atomation.io`) but it is served elsewhere: responses are posted to the ACS
+    /// path on this origin, still naming the public ACS URL as their Destination.
+    pub post_to: Option<String>,
+    /// The app's own "Test SAML" start, when it has one.
+    pub test_url: Option<String>,
+}
+
+impl SpTarget {
+    /// The SP a profile describes, served at `served` (an origin): its ACS and entity ID for
+    /// `tenant`, its login, whoami and test paths.
+    pub fn of_profile(
+        p: &crate::integration::IntegrationProfile,
+        tenant: Option<&str>,
+        served: &str,
+    ) -> Result<SpTarget, String> {
+        let served = served.trim_end_matches('/');
+        let urls = p.sp_urls(tenant)?;
+        let (acs_url, audience) = urls.absolute(served);
+        Ok(SpTarget {
+            acs_url,
+            audience,
+            whoami_url: Some(format!("{served}{}", p.saml.whoami_path)),
+            login_url: p
+                .saml
+                .sp_initiated
+                .then(|| format!("{served}{}", p.saml.login_path)),
+            post_to: urls.public_origin.map(|_| served.to_string()),
+            test_url: (!p.saml.test_path.is_empty())
+                .then(|| format!("{served}{}", p.saml.test_path)),
+        })
+    }
+
+    /// Where a response is posted: the ACS URL, on `post_to` when the app runs elsewhere.
+    pub fn delivery_url(&self) -> String {
+        match (&self.post_to, reqwest::Url::parse(&self.acs_url)) {
+            (Some(origin), Ok(u)) => format!("{}{}", origin.trim_end_matches('/'), u.path()),
+            _ => self.acs_url.clone(),
+        }
+    }
 }
 
 impl SpTarget {
@@ -104,6 +145,8 @@ impl SpTarget {
             audience: md.entity_id,
             whoami_url: None,
             login_url: None,
+            post_to: None,
+            test_url: None,
         })
     }
 }
@@ -152,6 +195,9 @@ pub struct CheckOptions {
     /// The integration profile the simulated Okta is configured as (`--profile`): its
     /// features, mappings and group settings; scenarios of features it leaves off are skipped.
     pub profile: Option<crate::integration::IntegrationProfile>,
+    /// The customer's tenant the profile's URLs are filled with (`--tenant`; default: the
+    /// profile's example).
+    pub tenant: Option<String>,
 }
 
 impl Default for CheckOptions {
@@ -176,6 +222,7 @@ impl Default for CheckOptions {
             sha1_grade: Grade::RfcShould,
             label: None,
             profile: None,
+            tenant: None,
         }
     }
 }
@@ -371,7 +418,7 @@ async fn connect(opts: &CheckOptions) -> Result<Targets, CheckError> {
     }
     let sso = match &opts.sp {
         Some(sp) => {
-            preflight(&sp.acs_url).await?;
+            preflight(&sp.delivery_url()).await?;
             let key = match &opts.idp_key {
                 Some(k) => k.clone(),
                 None => SigningKey::load_or_create(&default_key_dir())
@@ -383,7 +430,8 @@ async fn connect(opts: &CheckOptions) -> Result<Targets, CheckError> {
                 .build()
                 .map_err(|e| CheckError::Io(e.to_string()))?;
             Some(Arc::new(sso::SsoTarget {
-                acs_url: sp.acs_url.clone(),
+                post_url: sp.delivery_url(),
+                test_url: sp.test_url.clone(),
                 whoami_url: sp.whoami_url.clone(),
                 login_url: sp.login_url.clone(),
                 app: profile_statements(

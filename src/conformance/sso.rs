@@ -25,7 +25,10 @@ use crate::saml::keys::SigningKey;
 
 /// The SP under test and the IdP it trusts.
 pub struct SsoTarget {
-    pub acs_url: String,
+    /// Where responses are posted (the ACS URL, or its path where the app runs).
+    pub post_url: String,
+    /// The app's "Test SAML" start, when it has one.
+    pub test_url: Option<String>,
     pub whoami_url: Option<String>,
     /// Where an SP-initiated login starts (a GET that redirects to the IdP).
     pub login_url: Option<String>,
@@ -209,7 +212,7 @@ impl SsoTarget {
             "application/x-www-form-urlencoded".to_string(),
         )];
         let (mut ex, resp) = self
-            .send(label, "POST", &self.acs_url, headers, Some(form.finish()))
+            .send(label, "POST", &self.post_url, headers, Some(form.finish()))
             .await;
         let Some(mut resp) = resp else {
             self.record(&ex);
@@ -267,9 +270,28 @@ impl SsoTarget {
         let Some(url) = &self.login_url else {
             return Err(("no SP login URL is known (give --sp-login)".into(), None));
         };
-        let (ex, resp) = self
-            .send("SP-initiated login start", "GET", url, vec![], None)
-            .await;
+        self.start_at(url, "SP-initiated login start").await
+    }
+
+    /// Start the app's own "Test SAML": GET its test URL, read the AuthnRequest it redirects with.
+    pub async fn start_saml_test(
+        &self,
+    ) -> Result<(String, Option<String>, Exchange), (String, Option<Exchange>)> {
+        let Some(url) = &self.test_url else {
+            return Err((
+                "the app has no SAML test URL (a profile's saml.test_path)".into(),
+                None,
+            ));
+        };
+        self.start_at(url, "Test SAML start").await
+    }
+
+    async fn start_at(
+        &self,
+        url: &str,
+        label: &str,
+    ) -> Result<(String, Option<String>, Exchange), (String, Option<Exchange>)> {
+        let (ex, resp) = self.send(label, "GET", url, vec![], None).await;
         self.record(&ex);
         let Some(resp) = resp else {
             return Err((ex.got(), Some(ex)));

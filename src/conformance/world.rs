@@ -82,7 +82,7 @@ pub struct OktaWorld {
     sso: Option<Arc<super::sso::SsoTarget>>,
     sha1_grade: Grade,
     saml_groups: HashMap<String, Vec<String>>,
-    last_sso: Option<super::sso::AcsOutcome>,
+    pub(crate) last_sso: Option<super::sso::AcsOutcome>,
     /// A line for the report, e.g. who an attack signed in.
     pub note: Option<String>,
     /// Why the scenario does not apply to this target, once a step found out (it is then
@@ -1199,13 +1199,13 @@ async fn sent_nothing(w: &mut OktaWorld) {
 // ---- Single sign-on (okta-saml) ------------------------------------------------------------
 
 impl OktaWorld {
-    fn sso(&self) -> Result<Arc<super::sso::SsoTarget>, StepFailure> {
+    pub(crate) fn sso(&self) -> Result<Arc<super::sso::SsoTarget>, StepFailure> {
         self.sso.clone().ok_or_else(|| {
             StepFailure("no SP to sign in to: give --sp-acs and --sp-audience".into())
         })
     }
 
-    fn saml_user(&mut self, label: &str) -> crate::saml::idp::SamlUser {
+    pub(crate) fn saml_user(&mut self, label: &str) -> crate::saml::idp::SamlUser {
         let groups = self.saml_groups.get(label).cloned().unwrap_or_default();
         let u = self.session.user(label).okta.clone();
         // The profile's statements, each the value of its Okta expression for this user.
