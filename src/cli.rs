@@ -382,9 +382,18 @@ impl CheckArgs {
             (.., Some(t)) => Some(Auth::Bearer(t)),
             _ => None,
         };
+        // A profile that connects with OAuth gets its token from the app's authorization server.
+        let oauth = self
+            .profile
+            .as_ref()
+            .is_some_and(|p| p.scim.auth == okta_sim::integration::AuthMode::Oauth);
         let target = match (self.target, auth) {
             (None, _) => Target::None,
             (Some(base_url), Some(auth)) => Target::Url { base_url, auth },
+            (Some(base_url), None) if oauth => Target::Url {
+                base_url,
+                auth: Auth::Bearer(String::new()),
+            },
             (Some(_), None) => {
                 return Err(
                     "--target needs credentials: --token, --auth-header, --basic or \

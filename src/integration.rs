@@ -27,6 +27,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../fixtures/profiles/patch-204.toml"),
     ),
     ("atlan", include_str!("../fixtures/profiles/atlan.toml")),
+    ("attio", include_str!("../fixtures/profiles/attio.toml")),
 ];
 
 /// The largest profile file read.
@@ -86,6 +87,8 @@ pub struct ScimSettings {
     pub auth: AuthMode,
     /// The unique identifier field for users.
     pub unique_identifier: String,
+    /// The app's OAuth 2.0 authorization server, when `auth` is `oauth`.
+    pub oauth: Option<OAuthSettings>,
 }
 
 impl Default for ScimSettings {
@@ -94,6 +97,43 @@ impl Default for ScimSettings {
             base_path: "/scim/v2".into(),
             auth: AuthMode::Bearer,
             unique_identifier: "userName".into(),
+            oauth: None,
+        }
+    }
+}
+
+/// The app's OAuth 2.0 authorization server for the SCIM connection ("Authenticate with …"):
+/// Okta runs the authorization-code flow against it and refreshes lazily
+/// (okta-attributes-entitlements-oauth §3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OAuthSettings {
+    /// The authorize endpoint's path on the app's host.
+    pub authorize_path: String,
+    /// The token endpoint's path on the app's host.
+    pub token_path: String,
+    /// The client ID Okta's integration is registered with (one for every customer).
+    pub client_id: String,
+    /// Its client secret.
+    pub client_secret: String,
+    /// Scopes Okta asks for (space-separated; empty: none).
+    pub scope: String,
+    /// How long an access token lives, in seconds (`expires_in`); 0: it does not expire.
+    pub access_token_seconds: u64,
+    /// Whether the token endpoint issues refresh tokens.
+    pub refresh_tokens: bool,
+}
+
+impl Default for OAuthSettings {
+    fn default() -> Self {
+        OAuthSettings {
+            authorize_path: "/oauth/authorize".into(),
+            token_path: "/oauth/token".into(),
+            client_id: "okta-sim-client".into(),
+            client_secret: "okta-sim-client-secret".into(),
+            scope: String::new(),
+            access_token_seconds: 3600,
+            refresh_tokens: true,
         }
     }
 }
@@ -158,6 +198,11 @@ pub struct GroupSettings {
     pub unique_names: bool,
     /// "Push group memberships immediately" when a group is pushed.
     pub push_memberships_immediately: bool,
+    /// The role groups the app publishes for Refresh App Groups, highest role first: a
+    /// member of a linked one holds its role (the first in this order when several).
+    pub role_groups: Vec<String>,
+    /// The role of a user in no role group.
+    pub default_role: String,
 }
 
 impl Default for GroupSettings {
@@ -167,6 +212,8 @@ impl Default for GroupSettings {
             link_name_case: NameCase::Insensitive,
             unique_names: true,
             push_memberships_immediately: true,
+            role_groups: Vec::new(),
+            default_role: String::new(),
         }
     }
 }
@@ -196,6 +243,35 @@ pub struct AppRules {
     /// The resource types the app publishes besides User and Group (Roles, Entitlements…);
     /// none given: the reference app's Roles and Licenses.
     pub resource_types: Option<Vec<ResourceTypeDecl>>,
+    /// When the SP provisions a signing-in user it does not know.
+    pub jit: JitRule,
+    /// A membership removal Okta pushes is acknowledged and ignored (members are removed in
+    /// the app only).
+    pub keeps_removed_members: bool,
+    /// Privileges that take effect at SAML sign-in, not when SCIM writes them.
+    pub sign_in_privileges: Option<SignInPrivileges>,
+}
+
+/// When the SP provisions a signing-in user it does not know (just in time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum JitRule {
+    /// Always.
+    #[default]
+    Always,
+    /// Until SCIM provisioning is in use; then a user SCIM has not provisioned cannot sign in.
+    BeforeScim,
+}
+
+/// Privileges written over SCIM or asserted in SAML that the app applies at each sign-in
+/// (Workato's hybrid model): a user SCIM provisioned holds none until it signs in.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SignInPrivileges {
+    /// User attributes (SCIM paths) whose values become the user's roles at sign-in.
+    pub role_attributes: Vec<String>,
+    /// The SAML attribute whose values become the user's groups at sign-in.
+    pub groups_statement: String,
 }
 
 /// A resource type the app publishes, with its values.
@@ -265,6 +341,23 @@ pub struct SamlSettings {
     pub idp_initiated: bool,
     /// The attribute statements; none given: the reference SP's.
     pub attributes: Option<Vec<SamlStatement>>,
+    /// Okta's group attribute statement, when the integration has one.
+    pub group_attribute: Option<GroupStatement>,
+}
+
+/// A group attribute statement: the attribute's name and the regex filter of Okta's groups.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupStatement {
+    /// The attribute's Name.
+    pub name: String,
+    /// Okta's "Matches regex" filter (`.*` for every group).
+    #[serde(default = "any_group")]
+    pub filter: String,
+}
+
+fn any_group() -> String {
+    ".*".into()
 }
 
 impl Default for SamlSettings {
@@ -279,6 +372,7 @@ impl Default for SamlSettings {
             sp_initiated: true,
             idp_initiated: true,
             attributes: None,
+            group_attribute: None,
         }
     }
 }
@@ -513,6 +607,31 @@ impl IntegrationProfile {
                 self.saml.name_id_format
             ));
         }
+        if self.scim.auth == AuthMode::Oauth {
+            let o = self
+                .scim
+                .oauth
+                .as_ref()
+                .ok_or("scim.auth \"oauth\" needs a [scim.oauth] section")?;
+            for (what, p) in [
+                ("scim.oauth.authorize_path", &o.authorize_path),
+                ("scim.oauth.token_path", &o.token_path),
+            ] {
+                if !path_ok(p) {
+                    return Err(format!("{what} {p:?} must be a path starting with '/'"));
+                }
+            }
+            if o.client_id.is_empty() || o.client_secret.is_empty() {
+                return Err("scim.oauth needs a client_id and a client_secret".into());
+            }
+        }
+        if let Some(g) = &self.saml.group_attribute {
+            regex::Regex::new(&g.filter)
+                .map_err(|e| format!("saml.group_attribute.filter: {e}"))?;
+        }
+        if !self.groups.role_groups.is_empty() && self.groups.default_role.is_empty() {
+            return Err("groups.role_groups needs groups.default_role".into());
+        }
         for d in self.app.user_extensions.iter().flatten() {
             d.validate().map_err(|e| e.to_string())?;
         }
@@ -560,16 +679,24 @@ impl IntegrationProfile {
             guide: None,
             summary: String::new(),
             tenant: TenantSettings::default(),
-            scim: ScimSettings::default(),
             features: Features::default(),
             groups: GroupSettings::default(),
+            scim: ScimSettings {
+                oauth: Some(OAuthSettings::default()),
+                ..ScimSettings::default()
+            },
             saml: SamlSettings {
                 attributes: Some(Vec::new()),
+                group_attribute: Some(GroupStatement {
+                    name: String::new(),
+                    filter: any_group(),
+                }),
                 ..SamlSettings::default()
             },
             app: AppRules {
                 user_extensions: Some(Vec::new()),
                 resource_types: Some(Vec::new()),
+                sign_in_privileges: Some(SignInPrivileges::default()),
                 ..AppRules::default()
             },
             okta: OktaSide::default(),

@@ -2,6 +2,7 @@
 //! to behave. `okta-sim serve` runs it; tests start one per test with `ReferenceApp::start()`.
 
 pub mod faults;
+pub mod oauth;
 pub mod profile;
 pub mod saml_sp;
 pub(crate) mod scim_http;
@@ -108,11 +109,17 @@ impl ReferenceAppBuilder {
         let store = Arc::new(Store::new(self.profile));
         let base_url = format!("http://{addr}{base_path}");
         seed(&store, self.seed_users, &base_url);
+        let oauth = store
+            .profile()
+            .oauth
+            .clone()
+            .map(|o| Arc::new(oauth::OAuthServer::new(o)));
         let state = Arc::new(ScimState {
             store: store.clone(),
             token: token.clone(),
             base_url: base_url.clone(),
             body_timeout: self.limits.body_read_timeout,
+            oauth: oauth.clone(),
         });
         let mut scim = scim_http::scim_routes(state.clone());
         if !self.faults.is_empty() {
@@ -131,6 +138,9 @@ impl ReferenceAppBuilder {
             Router::new().nest(&base_path, scim)
         };
         let app_url = format!("http://{addr}");
+        if let Some(o) = &oauth {
+            router = oauth::routes(o.clone()).merge(router);
+        }
         let sp = match self.saml_sp {
             Some(mut cfg) => {
                 cfg.faults.extend(self.faults.iter().filter_map(|f| f.sp));
@@ -150,6 +160,8 @@ impl ReferenceAppBuilder {
             let _ = rx.await;
         }));
         Ok(ReferenceApp {
+            oauth,
+            app_url,
             sp,
             faults: self.faults,
             seeded: self.seed_users,
@@ -176,6 +188,8 @@ fn normalize_base_path(p: &str) -> String {
 
 /// A running reference app. Dropping it stops the server.
 pub struct ReferenceApp {
+    oauth: Option<Arc<oauth::OAuthServer>>,
+    app_url: String,
     sp: Option<Arc<saml_sp::SpState>>,
     faults: faults::Faults,
     seeded: usize,
@@ -243,6 +257,17 @@ impl ReferenceApp {
             lines.push(format!(
                 "                 trusts IdP {}",
                 sp.config.idp_entity_id
+            ));
+        }
+        if let Some(o) = &self.oauth {
+            let s = &o.settings;
+            lines.push(format!(
+                "  OAuth 2.0      authorize {}{}, token {}{}",
+                self.app_url, s.authorize_path, self.app_url, s.token_path
+            ));
+            lines.push(format!(
+                "                 client ID {}, secret {}",
+                s.client_id, s.client_secret
             ));
         }
         for f in &self.faults {

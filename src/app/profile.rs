@@ -12,7 +12,8 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::integration::{IntegrationProfile, NameCase, PatchAnswer};
+pub use crate::integration::{JitRule, OAuthSettings, SignInPrivileges};
+use crate::integration::{AuthMode, IntegrationProfile, NameCase, PatchAnswer};
 use crate::scim::declared::{AttributeDecl, SchemaDecl};
 use crate::scim::schema::Base;
 use crate::scim::schema::{
@@ -248,6 +249,19 @@ pub struct AppProfile {
     pub resource_types: Vec<CustomResourceType>,
     /// Where the SP writes each SAML attribute statement on the user it provisions.
     pub saml_attributes: Vec<SamlAttributeMap>,
+    /// The role groups it publishes, highest role first (a user's `roles` is the first it is a
+    /// member of, else `default_role`).
+    pub role_groups: Vec<String>,
+    /// The role of a user in no role group.
+    pub default_role: String,
+    /// When the SP provisions a signing-in user it does not know.
+    pub jit: JitRule,
+    /// Membership removals are acknowledged and ignored.
+    pub keeps_removed_members: bool,
+    /// Privileges applied at each SAML sign-in.
+    pub sign_in_privileges: Option<SignInPrivileges>,
+    /// Its OAuth 2.0 authorization server for the SCIM connection, when it has one.
+    pub oauth: Option<OAuthSettings>,
 }
 
 impl Default for AppProfile {
@@ -268,6 +282,12 @@ impl AppProfile {
             user_extensions: vec![reference_extension()],
             resource_types: reference_grants(),
             saml_attributes: reference_saml_attributes(),
+            role_groups: Vec::new(),
+            default_role: String::new(),
+            jit: JitRule::Always,
+            keeps_removed_members: false,
+            sign_in_privileges: None,
+            oauth: None,
         }
     }
 
@@ -312,6 +332,15 @@ impl AppProfile {
                         target: a.target.clone(),
                     })
                     .collect(),
+            },
+            role_groups: p.groups.role_groups.clone(),
+            default_role: p.groups.default_role.clone(),
+            jit: p.app.jit,
+            keeps_removed_members: p.app.keeps_removed_members,
+            sign_in_privileges: p.app.sign_in_privileges.clone(),
+            oauth: match p.scim.auth {
+                AuthMode::Oauth => p.scim.oauth.clone(),
+                _ => None,
             },
         }
     }

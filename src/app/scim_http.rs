@@ -40,6 +40,8 @@ pub struct ScimState {
     pub base_url: String,
     /// How long a request body may take to arrive.
     pub body_timeout: std::time::Duration,
+    /// The app's OAuth authorization server, whose access tokens are accepted too.
+    pub oauth: Option<Arc<super::oauth::OAuthServer>>,
 }
 
 /// A SCIM response: JSON body with the SCIM media type, or an error.
@@ -188,10 +190,17 @@ async fn authenticate(State(state): State<Arc<ScimState>>, req: Request, next: N
         .headers()
         .get(header::AUTHORIZATION)
         .map(|v| v.as_bytes().to_vec());
-    let ok = presented
-        .as_deref()
-        .is_some_and(|v| token_matches(v, state.token.as_bytes()));
+    let ok = presented.as_deref().is_some_and(|v| {
+        token_matches(v, state.token.as_bytes())
+            || state.oauth.as_ref().is_some_and(|o| {
+                v.get(..7)
+                    .is_some_and(|s| s.eq_ignore_ascii_case(b"bearer "))
+                    && std::str::from_utf8(&v[7..]).is_ok_and(|t| o.accepts(t.trim()))
+            })
+    });
     let resp = if ok {
+        // The workspace is provisioned over SCIM from now on (Atomation's JIT rule).
+        state.store.mark_scim_in_use();
         next.run(req).await
     } else {
         let detail = if presented.is_none() {

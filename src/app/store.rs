@@ -52,7 +52,21 @@ struct Inner {
     group_external_ids: HashMap<String, Vec<String>>,
     /// user id -> ids of the groups listing it as a member.
     memberships: HashMap<String, IndexSet<String>>,
+    /// The role groups the app publishes, highest first, and the role of a user in none.
+    role_groups: Vec<String>,
+    default_role: String,
+    /// user id -> the privileges its last SAML sign-in applied (roles, groups).
+    privileges: HashMap<String, SignedInPrivileges>,
     version: u64,
+}
+
+/// What one SAML sign-in applied to a user (Workato's hybrid model, seed 003).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SignedInPrivileges {
+    /// Each role attribute's value at the sign-in, by the attribute's name.
+    pub roles: Vec<(String, String)>,
+    /// The groups the sign-in asserted.
+    pub groups: Vec<String>,
 }
 
 /// A rendered resource plus the ETag that goes in the response header.
@@ -68,6 +82,8 @@ pub struct Store {
     inner: RwLock<Inner>,
     profile: AppProfile,
     kinds: AppKinds,
+    /// Whether a SCIM client has authenticated: the workspace is provisioned over SCIM.
+    scim_in_use: std::sync::atomic::AtomicBool,
 }
 
 fn string_at<'a>(body: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
@@ -123,11 +139,105 @@ impl Store {
                 );
             }
         }
+        // The role groups it publishes, present from the start (Refresh App Groups lists them).
+        inner.role_groups = profile.role_groups.clone();
+        inner.default_role = profile.default_role.clone();
+        for name in &profile.role_groups {
+            inner.version += 1;
+            let rec = Record {
+                id: uuid::Uuid::new_v4().to_string(),
+                version: inner.version,
+                created: ts.clone(),
+                last_modified: ts.clone(),
+                body: json!({"schemas": [crate::scim::schema::GROUP_SCHEMA], "displayName": name, "members": []})
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
+            };
+            inner.index(kinds.group, &rec);
+            inner.groups.insert(rec.id.clone(), rec);
+        }
         Store {
             inner: RwLock::new(inner),
             profile,
             kinds,
+            scim_in_use: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// A group's new body, with the members it had put back when the app keeps removed members
+    /// (Attio: "Okta does not support removing a user from a group via SCIM", seed 004).
+    fn keeping_members(
+        &self,
+        kind: ResourceKind,
+        old: &Map<String, Value>,
+        mut body: Map<String, Value>,
+    ) -> Map<String, Value> {
+        if kind.base() != Base::Group || !self.profile.keeps_removed_members {
+            return body;
+        }
+        let kept = member_ids(&body);
+        let dropped: Vec<Value> = match old.get("members") {
+            Some(Value::Array(before)) => before
+                .iter()
+                .filter(|m| {
+                    let id = m.get("value").and_then(Value::as_str).unwrap_or_default();
+                    !kept.iter().any(|k| k == id)
+                })
+                .cloned()
+                .collect(),
+            _ => Vec::new(),
+        };
+        if dropped.is_empty() {
+            return body;
+        }
+        match body.get_mut("members") {
+            Some(Value::Array(m)) => m.extend(dropped),
+            _ => {
+                body.insert("members".into(), Value::Array(dropped));
+            }
+        }
+        body
+    }
+
+    /// A SCIM client authenticated: from now on the workspace is provisioned over SCIM.
+    pub fn mark_scim_in_use(&self) {
+        self.scim_in_use
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether a SCIM client has authenticated since the app started.
+    pub fn scim_in_use(&self) -> bool {
+        self.scim_in_use.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Apply the privileges of a SAML sign-in to a user (replacing the last sign-in's): the
+    /// current values of the profile's role attributes, and the asserted groups.
+    pub fn apply_sign_in_privileges(&self, user_id: &str, groups: Vec<String>) {
+        let Some(rule) = &self.profile.sign_in_privileges else {
+            return;
+        };
+        let mut inner = self.write();
+        let Some(rec) = inner.users.get(user_id) else {
+            return;
+        };
+        let roles = rule
+            .role_attributes
+            .iter()
+            .filter_map(|path| {
+                let v = match path.rsplit_once(':') {
+                    Some((urn, attr)) => rec.body.get(urn).and_then(|e| e.get(attr)),
+                    None => rec.body.get(path.as_str()),
+                };
+                let name = path.rsplit(':').next().unwrap_or(path);
+                v.and_then(Value::as_str)
+                    .filter(|v| !v.is_empty())
+                    .map(|v| (name.to_string(), v.to_string()))
+            })
+            .collect();
+        inner
+            .privileges
+            .insert(user_id.to_string(), SignedInPrivileges { roles, groups });
     }
 
     /// The resource types the store serves.
@@ -211,6 +321,7 @@ impl Store {
         let body = prepare(kind, ingest(kind, body)?)?;
         let mut inner = self.write();
         let old = inner.existing(kind, id, if_match)?;
+        let body = self.keeping_members(kind, &old.body, body);
         let body = inner.validate(kind, Some(id), Some(&old.body), body, &self.profile)?;
         inner.commit(kind, id, old, body);
         Ok(inner
@@ -243,6 +354,7 @@ impl Store {
             let body = patched_body(kind, &current.body, ops)?;
             (current, body)
         };
+        let body = self.keeping_members(kind, &old.body, body);
         let body = inner.validate(kind, Some(id), Some(&old.body), body, &self.profile)?;
         if body != old.body {
             inner.commit(kind, id, old, body);
@@ -267,6 +379,7 @@ impl Store {
         match kind.base() {
             Base::Custom => {}
             Base::User => {
+                inner.privileges.remove(id);
                 // A deleted user leaves every group it was in.
                 let groups: Vec<String> = inner
                     .memberships
@@ -1012,6 +1125,51 @@ impl Inner {
         )
     }
 
+    /// The privileges the app computes, not the client: the role of its role groups (`roles`,
+    /// Atomation's), or what the last sign-in applied (`roles` with each attribute's name as
+    /// `type`, the groups as `entitlements` of type `group`; Workato's). Nothing before then.
+    fn computed_privileges(&self, user_id: &str, out: &mut Map<String, Value>) {
+        if !self.role_groups.is_empty() {
+            let member_of: Vec<String> = self
+                .memberships
+                .get(user_id)
+                .into_iter()
+                .flatten()
+                .filter_map(|gid| self.groups.get(gid))
+                .filter_map(|g| string_at(&g.body, "displayName").map(str::to_lowercase))
+                .collect();
+            let role = self
+                .role_groups
+                .iter()
+                .find(|r| member_of.contains(&r.to_lowercase()))
+                .unwrap_or(&self.default_role);
+            out.insert(
+                "roles".into(),
+                json!([{"value": role, "display": role, "primary": true}]),
+            );
+        }
+        if let Some(p) = self.privileges.get(user_id) {
+            out.insert(
+                "roles".into(),
+                Value::Array(
+                    p.roles
+                        .iter()
+                        .map(|(t, v)| json!({"value": v, "type": t}))
+                        .collect(),
+                ),
+            );
+            out.insert(
+                "entitlements".into(),
+                Value::Array(
+                    p.groups
+                        .iter()
+                        .map(|g| json!({"value": g, "type": "group"}))
+                        .collect(),
+                ),
+            );
+        }
+    }
+
     /// Group members as read: each with `display`, the member's current userName.
     fn members_with_display(&self, members: &Value) -> Value {
         let Value::Array(items) = members else {
@@ -1059,6 +1217,7 @@ impl Inner {
         }
         if kind == ResourceKind::User {
             out.insert("groups".into(), self.user_groups(&rec.id, base));
+            self.computed_privileges(&rec.id, &mut out);
         }
         out.insert("meta".into(), self.meta(kind, rec, base));
         if !projection.is_identity() {

@@ -543,6 +543,9 @@ async fn keeps_promise(w: &mut OktaWorld, setting: String, label: String) {
         let (_, promise) = w.promise(&setting)?;
         match setting.as_str() {
             "app.immutable_user_attributes" => immutable_promise(w, &label, &promise).await,
+            "groups.link_name_case" => {
+                super::vendor_steps::exact_name_promise(w, &label, &promise).await
+            }
             other => Err(StepFailure(format!(
                 "okta-sim cannot check the promise of {other} yet"
             ))),

@@ -1072,6 +1072,28 @@ pub mod vendor {
     };
 }
 
+// ---- OAuth 2.0 for the SCIM connection (okta-attributes-entitlements-oauth §3) -------------
+
+#[allow(missing_docs)] // each check documents itself: id, needed, why
+pub mod oauth {
+    use super::*;
+
+    pub const AUTHORIZED: CheckDef = CheckDef {
+        id: "oauth.code-flow.authorized",
+        grade: OktaRequired,
+        cite: &[Attributes("3"), Rfc(6749, "4.1.2"), Rfc(6749, "5.1")],
+        needed: "the authorize endpoint redirects to Okta's callback with a code and Okta's state; the token endpoint trades the code for a Bearer access_token",
+        why: "\"Authenticate with {App}\" is an authorization-code flow; the SCIM connection has no credential until it completes",
+    };
+    pub const REFRESHED: CheckDef = CheckDef {
+        id: "oauth.token.refreshed",
+        grade: OktaRequired,
+        cite: &[Attributes("3"), Rfc(6749, "6")],
+        needed: "a refresh_token grant answered with a new access token, which the SCIM API accepts",
+        why: "Okta refreshes an expired token when a SCIM operation needs it; a refresh that fails breaks the connection until the admin authenticates again",
+    };
+}
+
 // ---- Group Push (okta-scim-wire §6, §7) ----------------------------------------------------
 
 #[allow(missing_docs)] // each check documents itself: id, needed, why
@@ -1529,6 +1551,11 @@ pub static GROUPS: &[Group] = &[
             C(&entitlements::GRANTED),
             C(&entitlements::IMPORTED),
         ],
+    },
+    Group {
+        name: "oauth",
+        title: "OAuth 2.0 for the SCIM connection (okta-attributes-entitlements-oauth §3)",
+        entries: &[C(&oauth::AUTHORIZED), C(&oauth::REFRESHED)],
     },
     Group {
         name: "lifecycle",

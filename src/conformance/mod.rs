@@ -332,6 +332,7 @@ struct Targets {
     sso: Option<Arc<sso::SsoTarget>>,
     log: Arc<ExchangeLog>,
     limits: Arc<RunLimits>,
+    oauth: Option<Arc<world::OAuthSetup>>,
 }
 
 impl Targets {
@@ -416,6 +417,12 @@ async fn connect(opts: &CheckOptions) -> Result<Targets, CheckError> {
     if scim {
         preflight(&base_url).await?;
     }
+    let oauth = match &opts.profile {
+        Some(p) if scim && p.scim.auth == crate::integration::AuthMode::Oauth => {
+            Some(Arc::new(authorize(p, &base_url, &log, &limits, opts.timeout).await?))
+        }
+        _ => None,
+    };
     let sso = match &opts.sp {
         Some(sp) => {
             preflight(&sp.delivery_url()).await?;
@@ -456,6 +463,45 @@ async fn connect(opts: &CheckOptions) -> Result<Targets, CheckError> {
         sso,
         log,
         limits,
+        oauth,
+    })
+}
+
+/// The admin's "Authenticate with {App}": Okta's OAuth client of the app (its authorization
+/// server on the target's host) and the connection the flow authorized, or why it did not.
+async fn authorize(
+    p: &crate::integration::IntegrationProfile,
+    base_url: &str,
+    log: &Arc<ExchangeLog>,
+    limits: &Arc<RunLimits>,
+    timeout: Duration,
+) -> Result<world::OAuthSetup, CheckError> {
+    use crate::okta::oauth::{OAuthClient, OAuthConnection, OAuthTransport, callback_url};
+    let o = p.scim.oauth.clone().unwrap_or_default();
+    let origin = reqwest::Url::parse(base_url)
+        .map(|u| u.origin().ascii_serialization())
+        .map_err(|e| CheckError::Usage(e.to_string()))?;
+    let client = OAuthClient {
+        authorize_url: format!("{origin}{}", o.authorize_path),
+        token_url: format!("{origin}{}", o.token_path),
+        client_id: o.client_id,
+        client_secret: o.client_secret,
+        scope: o.scope,
+        redirect_uri: callback_url(&p.name),
+    };
+    let transport = OAuthTransport::new(log.clone(), limits.clone(), timeout).map_err(CheckError::Io)?;
+    let connection = match client.authorize(&transport).await {
+        Ok(tokens) => Ok(Arc::new(OAuthConnection::new(
+            client.clone(),
+            transport.clone(),
+            tokens,
+        ))),
+        Err(f) => Err(f.reason),
+    };
+    Ok(world::OAuthSetup {
+        client,
+        transport,
+        connection,
     })
 }
 
@@ -474,6 +520,11 @@ fn run_context(opts: &CheckOptions, t: &Targets, seed: u64) -> Result<RunContext
     )
     .map_err(|e| CheckError::Usage(e.to_string()))?
     .with_limits(t.limits.clone());
+    // Authorized with OAuth: the connection's token, refreshed lazily.
+    let wire = match t.oauth.as_ref().map(|o| &o.connection) {
+        Some(Ok(conn)) => wire.with_oauth(conn.clone()),
+        _ => wire,
+    };
     let mut settings = opts.settings.clone();
     settings.app_kind = opts.app_kind;
     if let Some(p) = &opts.profile {
@@ -490,6 +541,7 @@ fn run_context(opts: &CheckOptions, t: &Targets, seed: u64) -> Result<RunContext
         sso: t.sso.clone(),
         sha1_grade: opts.sha1_grade,
         profile: opts.profile.clone().map(Arc::new),
+        oauth: t.oauth.clone(),
         known: opts.profile.as_ref().map(|p| {
             Arc::new(
                 p.collisions
@@ -519,6 +571,19 @@ fn announce(opts: &CheckOptions, t: &Targets, seed: u64) {
             sp.audience,
             s.app.issuer()
         );
+    }
+    if let Some(o) = &t.oauth {
+        match &o.connection {
+            Ok(_) => say!(
+                "  OAuth: authorized at {} (code flow, callback {}); tokens refreshed lazily",
+                o.client.authorize_url,
+                o.client.redirect_uri
+            ),
+            Err(why) => say!(
+                "  OAuth: the code flow at {} failed: {why}; requests carry the configured credential",
+                o.client.authorize_url
+            ),
+        }
     }
 }
 

@@ -85,6 +85,10 @@ pub(crate) const VENDOR_FEATURES: &[(&str, &str)] = &[
         "natoma",
         include_str!("../../features/vendors/natoma.feature"),
     ),
+    (
+        "attio",
+        include_str!("../../features/vendors/attio.feature"),
+    ),
 ];
 
 /// Where the embedded files say they come from, in messages.

@@ -2,7 +2,7 @@
 //! `vendor.promise.kept` with the guide's own sentence, quoted from the integration profile's
 //! `[sources]`, so a failure names the promise that was broken.
 
-use cucumber::{then, when};
+use cucumber::{given, then, when};
 use serde_json::Value;
 
 use super::catalogue::vendor::PROMISE_KEPT;
@@ -96,6 +96,188 @@ async fn sign_in_kept(w: &mut OktaWorld, setting: String) {
             )),
         );
         w.verdict(mark, None)
+    })
+    .await
+}
+
+// ---- Attio (004): "Authenticate with Attio", tokens refreshed ------------------------------
+
+#[given("the admin authenticated Okta with the app")]
+async fn authenticated_with_app(w: &mut OktaWorld) {
+    authenticate_with_app(w).await
+}
+
+#[when("the admin authenticates Okta with the app")]
+async fn authenticate_with_app(w: &mut OktaWorld) {
+    w.step(StepKind::Action, async |w| {
+        let (_, promise) = w.promise("scim.auth")?;
+        let o = w.oauth.clone().ok_or_else(|| {
+            StepFailure("the integration profile does not connect with OAuth".into())
+        })?;
+        let mark = w.checks.items.len();
+        match o.client.authorize(&o.transport).await {
+            Ok(tokens) => {
+                w.checks.record_detail(
+                    &super::catalogue::oauth::AUTHORIZED,
+                    true,
+                    None,
+                    Some(format!("{promise}; authorized at {}", o.client.authorize_url)),
+                );
+                let conn = std::sync::Arc::new(crate::okta::oauth::OAuthConnection::new(
+                    o.client.clone(),
+                    o.transport.clone(),
+                    tokens,
+                ));
+                w.session.wire = w.session.wire.clone().with_oauth(conn);
+            }
+            Err(f) => {
+                w.checks.record_detail(
+                    &super::catalogue::oauth::AUTHORIZED,
+                    false,
+                    f.exchanges.last(),
+                    Some(format!("{promise}; {}", f.reason)),
+                );
+            }
+        }
+        w.verdict(mark, None)
+    })
+    .await
+}
+
+#[when("Okta's access token expires")]
+async fn token_expires(w: &mut OktaWorld) {
+    w.step(StepKind::Action, async |w| {
+        let conn = w
+            .session
+            .wire
+            .oauth()
+            .cloned()
+            .ok_or_else(|| StepFailure("Okta is not connected with OAuth".into()))?;
+        conn.expire_now().await;
+        Ok(())
+    })
+    .await
+}
+
+#[then("Okta refreshed its access token and the app accepted the new one")]
+async fn refreshed(w: &mut OktaWorld) {
+    w.step(StepKind::Assertion, async |w| {
+        let conn = w
+            .session
+            .wire
+            .oauth()
+            .cloned()
+            .ok_or_else(|| StepFailure("Okta is not connected with OAuth".into()))?;
+        let mark = w.checks.items.len();
+        let last = w.last_op.as_ref().and_then(|op| op.last().cloned());
+        let accepted = last
+            .as_ref()
+            .and_then(|e| e.status())
+            .is_some_and(|s| s != 401);
+        w.checks.record_detail(
+            &super::catalogue::oauth::REFRESHED,
+            conn.refreshes() >= 1 && accepted,
+            last.as_ref(),
+            Some(format!(
+                "{} refresh(es) succeeded; the next SCIM request answered {}",
+                conn.refreshes(),
+                last.as_ref().map_or("nothing".into(), |e| e.got())
+            )),
+        );
+        w.verdict(mark, None)
+    })
+    .await
+}
+
+// ---- Promises about groups -------------------------------------------------------------------
+
+/// The app groups a `displayName eq` lookup finds, as okta-sim (not graded as Okta's).
+async fn groups_named(
+    w: &mut OktaWorld,
+    name: &str,
+) -> Result<(Vec<String>, crate::okta::Exchange), StepFailure> {
+    let wire = w.session.wire.as_harness();
+    let filter = format!("displayName eq \"{}\"", name.replace('"', "\\\""));
+    let req = wire.request("GET", "/Groups", &[("filter", &filter)], None);
+    let ex = wire.send("look up group by name", req).await;
+    let names = ex
+        .json()
+        .and_then(|b| b.get("Resources").and_then(Value::as_array).cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|g| g.get("displayName").and_then(Value::as_str).map(String::from))
+        .collect();
+    Ok((names, ex))
+}
+
+/// Link Group finds a team only by its exact name: the exact name finds it, the name in other
+/// case finds nothing. Then Okta's link of an Okta group named in other case, which collides
+/// with the promise (the profile names that collision).
+pub(crate) async fn exact_name_promise(
+    w: &mut OktaWorld,
+    name: &str,
+    promise: &str,
+) -> Result<(), StepFailure> {
+    let mark = w.checks.items.len();
+    let other = if name.to_lowercase() != name {
+        name.to_lowercase()
+    } else {
+        name.to_uppercase()
+    };
+    let (exact, ex) = groups_named(w, name).await?;
+    w.checks.record_detail(
+        &PROMISE_KEPT,
+        exact.iter().any(|n| n == name),
+        Some(&ex),
+        Some(format!("{promise}; displayName eq {name:?} found {exact:?}")),
+    );
+    let (found, ex) = groups_named(w, &other).await?;
+    w.checks.record_detail(
+        &PROMISE_KEPT,
+        found.is_empty(),
+        Some(&ex),
+        Some(format!(
+            "{promise}; displayName eq {other:?} found {found:?}, where only the exact name {name:?} may match"
+        )),
+    );
+    w.verdict(mark, None)?;
+    // What Okta does with an Okta group whose name differs only in case.
+    let mark = w.checks.items.len();
+    let label = format!("okta group {other}");
+    w.session.group(&label).name = other.clone();
+    let op = w.session.link_group(&label, &other, false).await;
+    super::grade::link_group(&op, &other, &mut w.checks);
+    w.verdict(mark, Some(op))
+}
+
+#[then(expr = "group {string} in the app still lists {string}, as the guide's promise {string} says")]
+async fn still_lists(w: &mut OktaWorld, group: String, user: String, setting: String) {
+    w.step(StepKind::Assertion, async |w| {
+        let (_, promise) = w.promise(&setting)?;
+        let id = w
+            .session
+            .app_id(&user)
+            .ok_or_else(|| StepFailure(format!("{user} has no app id")))?;
+        let mark = w.checks.items.len();
+        let op = w.session.read_group(&group).await;
+        if let Some(ex) = op.first(crate::okta::ops::Step::Get) {
+            let members: Vec<String> = ex
+                .json()
+                .and_then(|b| b.get("members").and_then(Value::as_array).cloned())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|m| m.get("value").and_then(Value::as_str).map(String::from))
+                .collect();
+            w.checks.record_detail(
+                &PROMISE_KEPT,
+                members.contains(&id),
+                Some(ex),
+                Some(format!(
+                    "{promise}; after Okta pushed the removal of {user} ({id}) the app's group lists {members:?}"
+                )),
+            );
+        }
+        w.verdict(mark, Some(op))
     })
     .await
 }

@@ -47,6 +47,15 @@ pub(crate) struct RunContext {
     pub known: Option<Arc<std::collections::BTreeMap<String, String>>>,
     /// The integration profile the run is configured as.
     pub profile: Option<Arc<crate::integration::IntegrationProfile>>,
+    /// The app's OAuth authorization server, when the profile connects with OAuth.
+    pub oauth: Option<Arc<OAuthSetup>>,
+}
+
+/// Okta's OAuth client of the app, and the connection the run authorized (or why not).
+pub(crate) struct OAuthSetup {
+    pub client: crate::okta::oauth::OAuthClient,
+    pub transport: crate::okta::oauth::OAuthTransport,
+    pub connection: Result<Arc<crate::okta::oauth::OAuthConnection>, String>,
 }
 
 /// What a target declared, as Import User Schema reads it.
@@ -94,6 +103,8 @@ pub struct OktaWorld {
     pub(crate) profile: Option<Arc<crate::integration::IntegrationProfile>>,
     /// What the target declared at `/ResourceTypes` and `/Schemas`, once read.
     pub(crate) discovered: Option<Discovered>,
+    /// The app's OAuth authorization server, when the profile connects with OAuth.
+    pub(crate) oauth: Option<Arc<OAuthSetup>>,
 }
 
 impl fmt::Debug for OktaWorld {
@@ -143,6 +154,7 @@ impl OktaWorld {
             collided: None,
             profile: ctx.profile.clone(),
             discovered: None,
+            oauth: ctx.oauth.clone(),
         }
     }
 

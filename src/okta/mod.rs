@@ -10,6 +10,7 @@ pub mod grants;
 pub mod ids;
 pub mod limits;
 pub mod log;
+pub mod oauth;
 pub mod ops;
 pub mod redact;
 pub mod retry;

@@ -15,10 +15,19 @@ pub const REDACTED: &str = "[credential redacted]";
 /// ordinary words (the whole Authorization value is still masked wherever okta-sim writes it).
 pub const MIN_SECRET_LEN: usize = 8;
 
-/// The forms of a credential that must never be written.
+/// The forms of a credential that must never be written. Clones share their secrets: one
+/// learnt later (an OAuth token issued during the run) is redacted by every clone.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
-    secrets: Vec<String>,
+    secrets: std::sync::Arc<std::sync::RwLock<Vec<String>>>,
+}
+
+/// Each form a secret may be written in: as is, JSON-escaped and percent-encoded.
+fn forms(s: &str) -> [String; 3] {
+    let json = serde_json::to_string(s).unwrap_or_default();
+    let json = json.trim_matches('"').to_string();
+    let url: String = form_urlencoded::byte_serialize(s.as_bytes()).collect();
+    [s.to_string(), json, url]
 }
 
 impl Redactor {
@@ -47,37 +56,45 @@ impl Redactor {
                 );
             }
         }
-        let mut secrets = Vec::new();
+        let r = Redactor::default();
         for s in raw {
-            let json = serde_json::to_string(&s).unwrap_or_default();
-            let json = json.trim_matches('"').to_string();
-            let url: String = form_urlencoded::byte_serialize(s.as_bytes()).collect();
-            for form in [s, json, url] {
-                if form.chars().count() >= MIN_SECRET_LEN && !secrets.contains(&form) {
-                    secrets.push(form);
-                }
+            r.add(&s);
+        }
+        r
+    }
+
+    /// Redact `secret` too from now on, in every clone (an access or refresh token issued
+    /// during the run, and its `Bearer` header value).
+    pub fn add(&self, secret: &str) {
+        let mut secrets = self.secrets.write().unwrap_or_else(|e| e.into_inner());
+        for form in forms(secret) {
+            if form.chars().count() >= MIN_SECRET_LEN && !secrets.contains(&form) {
+                secrets.push(form);
             }
         }
         // Longest first, so a secret inside a longer one (the token inside `Bearer token`)
         // does not leave the rest of the longer one behind.
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        Redactor { secrets }
+    }
+
+    fn secrets(&self) -> std::sync::RwLockReadGuard<'_, Vec<String>> {
+        self.secrets.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The length in bytes of the longest secret (0 when there is none).
     pub fn longest(&self) -> usize {
-        self.secrets.first().map_or(0, String::len)
+        self.secrets().first().map_or(0, String::len)
     }
 
     /// Whether there is anything to redact.
     pub fn is_empty(&self) -> bool {
-        self.secrets.is_empty()
+        self.secrets().is_empty()
     }
 
     /// `text` with every secret replaced by [`REDACTED`].
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let mut out = Cow::Borrowed(text);
-        for s in &self.secrets {
+        for s in self.secrets().iter() {
             if out.contains(s.as_str()) {
                 out = Cow::Owned(out.replace(s.as_str(), REDACTED));
             }

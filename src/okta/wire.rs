@@ -58,6 +58,19 @@ pub struct WireClient {
     timeout: Duration,
     limits: Arc<RunLimits>,
     log: Arc<ExchangeLog>,
+    /// The OAuth connection whose current access token is sent, when the app was authorized
+    /// with OAuth (refreshed lazily).
+    oauth: Option<Arc<super::oauth::OAuthConnection>>,
+}
+
+fn set_bearer(req: &mut WireRequest, token: &str) {
+    if let Some(h) = req
+        .headers
+        .iter_mut()
+        .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+    {
+        h.1 = format!("Bearer {token}");
+    }
 }
 
 /// Errors building a client.
@@ -117,7 +130,19 @@ impl WireClient {
             timeout,
             limits,
             log,
+            oauth: None,
         })
+    }
+
+    /// Send the current access token of an OAuth connection (refreshed lazily) instead.
+    pub fn with_oauth(mut self, conn: Arc<super::oauth::OAuthConnection>) -> Self {
+        self.oauth = Some(conn);
+        self
+    }
+
+    /// The OAuth connection, when the app was authorized with OAuth.
+    pub fn oauth(&self) -> Option<&Arc<super::oauth::OAuthConnection>> {
+        self.oauth.as_ref()
     }
 
     /// Send within the bounds of this run (deadline, timeouts, redaction), shared with every
@@ -146,6 +171,7 @@ impl WireClient {
     pub fn with_auth(&self, auth: Auth) -> Self {
         let mut c = self.clone();
         c.auth = auth;
+        c.oauth = None;
         c
     }
 
@@ -198,10 +224,32 @@ impl WireClient {
 
     /// Send one request with Okta's 429 policy; every try is logged. A wait that would outlast
     /// the run's deadline is not waited: the 429 is the answer.
-    pub async fn send(&self, label: &str, req: WireRequest) -> Exchange {
+    pub async fn send(&self, label: &str, mut req: WireRequest) -> Exchange {
+        let mut token = None;
+        // A request carrying another credential on purpose (the 401 tests) is left as it is.
+        let own = self.auth.header_value();
+        let carries_own = req
+            .headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("authorization") && *v == own);
+        if let Some(conn) = self.oauth.as_ref().filter(|_| carries_own) {
+            let t = conn.current().await;
+            set_bearer(&mut req, &t);
+            token = Some(t);
+        }
         let mut attempt = 1;
         loop {
             let mut ex = self.send_once(label, &req, attempt).await;
+            // A 401 on an OAuth connection: refresh once and send again.
+            if let (Some(conn), Some(sent)) = (self.oauth.as_ref(), token.take())
+                && ex.status() == Some(401)
+                && let Some(fresh) = conn.after_unauthorized(&sent).await
+            {
+                self.log.record(&ex);
+                set_bearer(&mut req, &fresh);
+                attempt += 1;
+                continue;
+            }
             let retry_after = ex
                 .response
                 .as_ref()
