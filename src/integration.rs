@@ -28,6 +28,10 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     ),
     ("atlan", include_str!("../fixtures/profiles/atlan.toml")),
     ("attio", include_str!("../fixtures/profiles/attio.toml")),
+    (
+        "atomation",
+        include_str!("../fixtures/profiles/atomation.toml"),
+    ),
 ];
 
 /// The largest profile file read.

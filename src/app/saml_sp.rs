@@ -767,6 +767,21 @@ impl SpState {
                 format!("user {} is deactivated", login.name_id),
             ));
         }
+        // A workspace provisioned over SCIM does not create accounts at sign-in any more
+        // (Atomation: "If a user is assigned before Okta provisions them, their first sign-in
+        // can fail").
+        if self.store.profile().jit == super::profile::JitRule::BeforeScim
+            && self.store.scim_in_use()
+            && self.store.find_user_by_name(&login.name_id).is_none()
+        {
+            return Err(reject(
+                "not-provisioned",
+                format!(
+                    "user {} has no account: this workspace is provisioned over SCIM, and Okta has not provisioned the user yet",
+                    login.name_id
+                ),
+            ));
+        }
         let user_id = self
             .store
             .jit_upsert(&login.name_id, &asserted, &self.scim_base)

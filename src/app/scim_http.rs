@@ -594,10 +594,50 @@ async fn resource_type(State(s): St, ResourceId(id): ResourceId) -> ScimResponse
     }
 }
 
+/// A schema document as the app enforces it: the core User attributes its profile makes
+/// immutable say so, and those it computes (the roles of its role groups, the privileges a
+/// sign-in applies) are readOnly.
+fn as_enforced(store: &Store, mut doc: Value) -> Value {
+    if doc.get("id").and_then(Value::as_str) != Some(crate::scim::schema::USER_SCHEMA) {
+        return doc;
+    }
+    let p = store.profile();
+    let mut computed: Vec<&str> = Vec::new();
+    if !p.role_groups.is_empty() || p.sign_in_privileges.is_some() {
+        computed.push("roles");
+    }
+    if p.sign_in_privileges.is_some() {
+        computed.push("entitlements");
+    }
+    if let Some(Value::Array(attrs)) = doc.get_mut("attributes") {
+        for a in attrs.iter_mut() {
+            let name = a.get("name").and_then(Value::as_str).unwrap_or_default();
+            let mutability = if computed.iter().any(|c| c.eq_ignore_ascii_case(name)) {
+                "readOnly"
+            } else if p
+                .immutable_user_attributes
+                .iter()
+                .any(|i| i.eq_ignore_ascii_case(name))
+            {
+                "immutable"
+            } else {
+                continue;
+            };
+            a["mutability"] = json!(mutability);
+            if let Some(Value::Array(subs)) = a.get_mut("subAttributes") {
+                for sub in subs.iter_mut() {
+                    sub["mutability"] = json!(mutability);
+                }
+            }
+        }
+    }
+    doc
+}
+
 async fn schemas(State(s): St) -> ScimResponse {
     let items: Vec<Value> = schemas_of(&s.store.kinds().all())
         .iter()
-        .map(|d| d.to_json(&format!("{}/Schemas/{}", s.base_url, d.id)))
+        .map(|d| as_enforced(&s.store, d.to_json(&format!("{}/Schemas/{}", s.base_url, d.id))))
         .collect();
     let n = items.len();
     ScimResponse::Json(StatusCode::OK, list_response(items, n, 1), vec![])
@@ -610,7 +650,10 @@ async fn schema(State(s): St, ResourceId(id): ResourceId) -> ScimResponse {
     {
         Some(d) => ScimResponse::Json(
             StatusCode::OK,
-            d.to_json(&format!("{}/Schemas/{}", s.base_url, d.id)),
+            as_enforced(
+                &s.store,
+                d.to_json(&format!("{}/Schemas/{}", s.base_url, d.id)),
+            ),
             vec![],
         ),
         None => ScimError::not_found(format!("no schema {id:?}")).into(),

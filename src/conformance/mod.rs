@@ -542,6 +542,7 @@ fn run_context(opts: &CheckOptions, t: &Targets, seed: u64) -> Result<RunContext
         sha1_grade: opts.sha1_grade,
         profile: opts.profile.clone().map(Arc::new),
         oauth: t.oauth.clone(),
+        has_scim: t.scim,
         known: opts.profile.as_ref().map(|p| {
             Arc::new(
                 p.collisions

@@ -89,6 +89,10 @@ pub(crate) const VENDOR_FEATURES: &[(&str, &str)] = &[
         "attio",
         include_str!("../../features/vendors/attio.feature"),
     ),
+    (
+        "atomation",
+        include_str!("../../features/vendors/atomation.feature"),
+    ),
 ];
 
 /// Where the embedded files say they come from, in messages.

@@ -281,3 +281,117 @@ async fn still_lists(w: &mut OktaWorld, group: String, user: String, setting: St
     })
     .await
 }
+
+// ---- Atomation (000): role groups, sign-in before provisioning -----------------------------
+
+#[then(expr = "the app keeps its guide's promise {string}")]
+async fn keeps_app_promise(w: &mut OktaWorld, setting: String) {
+    w.step(StepKind::Assertion, async |w| {
+        let (profile, promise) = w.promise(&setting)?;
+        match setting.as_str() {
+            "groups.role_groups" => {
+                let mark = w.checks.items.len();
+                let (op, groups) = w
+                    .session
+                    .import(crate::okta::ops::OpKind::ImportGroups)
+                    .await;
+                super::grade::import(&op, &groups, false, &mut w.checks);
+                let names: Vec<String> = groups
+                    .iter()
+                    .filter_map(|g| g.get("displayName").and_then(Value::as_str).map(String::from))
+                    .collect();
+                let missing: Vec<&String> = profile
+                    .groups
+                    .role_groups
+                    .iter()
+                    .filter(|r| !names.contains(r))
+                    .collect();
+                w.checks.record_detail(
+                    &PROMISE_KEPT,
+                    missing.is_empty(),
+                    op.last(),
+                    Some(format!(
+                        "{promise}; Refresh App Groups found {} group(s), without the role-group(s) {missing:?}",
+                        names.len()
+                    )),
+                );
+                w.verdict(mark, Some(op))
+            }
+            other => Err(StepFailure(format!(
+                "okta-sim cannot check the promise of {other} without a user"
+            ))),
+        }
+    })
+    .await
+}
+
+#[then(expr = "{string} holds the role {string} in the app, as the guide's promise {string} says")]
+async fn holds_role(w: &mut OktaWorld, label: String, role: String, setting: String) {
+    w.step(StepKind::Assertion, async |w| {
+        let (_, promise) = w.promise(&setting)?;
+        let mark = w.checks.items.len();
+        let op = w.session.read_user(&label).await;
+        if let Some(ex) = op.first(crate::okta::ops::Step::Get) {
+            let roles: Vec<String> = ex
+                .json()
+                .and_then(|b| b.get("roles").and_then(Value::as_array).cloned())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|r| r.get("value").and_then(Value::as_str).map(String::from))
+                .collect();
+            w.checks.record_detail(
+                &PROMISE_KEPT,
+                roles == [role.clone()],
+                Some(ex),
+                Some(format!(
+                    "{promise}; the app shows {label} with roles {roles:?}, not [{role:?}]"
+                )),
+            );
+        }
+        w.verdict(mark, Some(op))
+    })
+    .await
+}
+
+#[given(expr = "{string} was assigned to the app before provisioning was enabled")]
+fn assigned_before_provisioning(w: &mut OktaWorld, label: String) {
+    // Okta assigned the user for sign-on only: nothing was provisioned.
+    w.session.user(&label);
+    w.unprovisioned.insert(label);
+}
+
+#[when(expr = "{string} signs in from the Okta dashboard before Okta provisioned the user")]
+async fn signs_in_unprovisioned(w: &mut OktaWorld, label: String) {
+    w.step(StepKind::Action, async |w| {
+        let sso = w.sso()?;
+        let user = w.saml_user(&label);
+        let xml = sso.response_for(&user, None).map_err(StepFailure)?;
+        let o = sso
+            .post(
+                "IdP-initiated sign-in before provisioning",
+                &xml,
+                sso.app.default_relay_state.as_deref(),
+            )
+            .await;
+        // "can fail": what happened is reported, not graded.
+        w.note = Some(format!("first sign-in before provisioning: {}", o.describe()));
+        Ok(())
+    })
+    .await
+}
+
+#[when(expr = "the admin removes the assignment of {string}, waits for provisioning, and assigns {string} again")]
+async fn remove_wait_reassign(w: &mut OktaWorld, label: String, again: String) {
+    w.step(StepKind::Action, async |w| {
+        if label != again {
+            return Err(StepFailure(format!(
+                "this step removes and re-adds one user, not {label} and {again}"
+            )));
+        }
+        // The removal sends nothing: Okta never provisioned the user. The new assignment is
+        // made with provisioning on, so Okta provisions the user.
+        w.unprovisioned.remove(&label);
+        w.assign(&label).await
+    })
+    .await
+}

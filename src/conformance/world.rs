@@ -49,6 +49,8 @@ pub(crate) struct RunContext {
     pub profile: Option<Arc<crate::integration::IntegrationProfile>>,
     /// The app's OAuth authorization server, when the profile connects with OAuth.
     pub oauth: Option<Arc<OAuthSetup>>,
+    /// Whether there is a SCIM target.
+    pub has_scim: bool,
 }
 
 /// Okta's OAuth client of the app, and the connection the run authorized (or why not).
@@ -105,6 +107,10 @@ pub struct OktaWorld {
     pub(crate) discovered: Option<Discovered>,
     /// The app's OAuth authorization server, when the profile connects with OAuth.
     pub(crate) oauth: Option<Arc<OAuthSetup>>,
+    /// Whether there is a SCIM target.
+    pub(crate) has_scim: bool,
+    /// Users the admin assigned before provisioning was enabled: Okta did not provision them.
+    pub(crate) unprovisioned: std::collections::HashSet<String>,
 }
 
 impl fmt::Debug for OktaWorld {
@@ -155,6 +161,8 @@ impl OktaWorld {
             profile: ctx.profile.clone(),
             discovered: None,
             oauth: ctx.oauth.clone(),
+            has_scim: ctx.has_scim,
+            unprovisioned: Default::default(),
         }
     }
 
@@ -227,7 +235,7 @@ impl OktaWorld {
         }
     }
 
-    async fn assign(&mut self, label: &str) -> Result<(), StepFailure> {
+    pub(crate) async fn assign(&mut self, label: &str) -> Result<(), StepFailure> {
         let mark = self.checks.items.len();
         let login = self.login(label);
         let op = self.session.assign_user(label).await;
@@ -1217,6 +1225,22 @@ impl OktaWorld {
         })
     }
 
+    /// A guide that has the admin assign users only once SCIM is on (its app provisions just
+    /// in time only until then, Atomation's) gets each signing-in user assigned first, as its
+    /// admin does: Okta provisions the user, then the user signs in. Not one the scenario says
+    /// was assigned before provisioning was enabled.
+    pub(crate) async fn assigned_before_sign_in(&mut self, label: &str) -> Result<(), StepFailure> {
+        let assign_first = self.profile.as_ref().is_some_and(|p| {
+            p.app.jit == crate::integration::JitRule::BeforeScim && p.features.create_users
+        }) && self.has_scim
+            && !self.session.is_assigned(label)
+            && !self.unprovisioned.contains(label);
+        if assign_first {
+            self.assign(label).await?;
+        }
+        Ok(())
+    }
+
     pub(crate) fn saml_user(&mut self, label: &str) -> crate::saml::idp::SamlUser {
         let groups = self.saml_groups.get(label).cloned().unwrap_or_default();
         let u = self.session.user(label).okta.clone();
@@ -1255,6 +1279,7 @@ impl OktaWorld {
         subject: &Subject,
     ) -> Result<super::sso::AcsOutcome, StepFailure> {
         let sso = self.sso()?;
+        self.assigned_before_sign_in(label).await?;
         let user = self.saml_user(label);
         let xml = sso.response_for(&user, None).map_err(StepFailure)?;
         let outcome = sso
@@ -1322,6 +1347,7 @@ async fn sign_in_again(w: &mut OktaWorld, label: String) {
 async fn sp_initiated(w: &mut OktaWorld, label: String) {
     w.step(StepKind::Action, async |w| {
         let sso = w.sso()?;
+        w.assigned_before_sign_in(&label).await?;
         let mark = w.checks.items.len();
         let user = w.saml_user(&label);
         match sso.start_sp_login().await {
@@ -1469,6 +1495,7 @@ async fn attack(w: &mut OktaWorld, case: String, victim: String) {
 async fn replay(w: &mut OktaWorld, label: String) {
     w.step(StepKind::Action, async |w| {
         let sso = w.sso()?;
+        w.assigned_before_sign_in(&label).await?;
         let user = w.saml_user(&label);
         let xml = sso.response_for(&user, None).map_err(StepFailure)?;
         let mark = w.checks.items.len();
@@ -1496,6 +1523,7 @@ async fn replay(w: &mut OktaWorld, label: String) {
 async fn in_response_to_reuse(w: &mut OktaWorld, label: String) {
     w.step(StepKind::Action, async |w| {
         let sso = w.sso()?;
+        w.assigned_before_sign_in(&label).await?;
         let user = w.saml_user(&label);
         let mark = w.checks.items.len();
         let (request_id, _, _) = sso
