@@ -27,6 +27,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../fixtures/profiles/patch-204.toml"),
     ),
     ("atlan", include_str!("../fixtures/profiles/atlan.toml")),
+    ("workato", include_str!("../fixtures/profiles/workato.toml")),
     ("attio", include_str!("../fixtures/profiles/attio.toml")),
     (
         "atomation",
@@ -490,6 +491,10 @@ pub struct IntegrationProfile {
     /// The guide's sentence for each setting that comes from it, by the setting's path.
     #[serde(default)]
     pub sources: BTreeMap<String, String>,
+    /// Promises of the guide that are behaviour rather than a setting (`re_provision_keeps
+    /// privileges`), each with the guide's sentence; vendor features check them by name.
+    #[serde(default)]
+    pub promises: BTreeMap<String, String>,
 }
 
 impl IntegrationProfile {
@@ -640,7 +645,7 @@ impl IntegrationProfile {
             d.validate().map_err(|e| e.to_string())?;
         }
         for (id, c) in &self.collisions {
-            if !self.has_setting(&c.promise) {
+            if !self.has_setting(&c.promise) && !self.promises.contains_key(&c.promise) {
                 return Err(format!(
                     "collision {id}: promise {:?} is no setting",
                     c.promise
@@ -652,8 +657,13 @@ impl IntegrationProfile {
                 return Err(format!("[sources] names {key:?}, which is no setting"));
             }
         }
-        if !self.sources.is_empty() && self.guide.is_none() {
-            return Err("[sources] quotes a guide, but `guide` names none".into());
+        if (!self.sources.is_empty() || !self.promises.is_empty()) && self.guide.is_none() {
+            return Err("[sources] or [promises] quotes a guide, but `guide` names none".into());
+        }
+        if let Some(k) = self.promises.keys().find(|k| self.has_setting(k)) {
+            return Err(format!(
+                "[promises] names {k:?}, which is a setting: quote it in [sources]"
+            ));
         }
         Ok(())
     }
@@ -706,6 +716,7 @@ impl IntegrationProfile {
             okta: OktaSide::default(),
             collisions: BTreeMap::new(),
             sources: BTreeMap::new(),
+            promises: BTreeMap::new(),
         }
     }
 
@@ -713,7 +724,7 @@ impl IntegrationProfile {
     /// sentence when there is one), what Okta does, what the customer sees.
     pub fn collision_text(&self, check_id: &str) -> Option<String> {
         let c = self.collisions.get(check_id)?;
-        let quote = match (self.sources.get(&c.promise), &self.guide) {
+        let quote = match (self.quote(&c.promise), &self.guide) {
             (Some(q), Some(g)) => format!(" (guide {g}: \"{q}\")"),
             _ => String::new(),
         };
@@ -721,6 +732,11 @@ impl IntegrationProfile {
             "known collision of {}'s promise {}{quote} with Okta: {}. A customer sees: {}.",
             self.vendor, c.promise, c.okta, c.customer_sees
         ))
+    }
+
+    /// The guide's sentence for a setting or a promise.
+    pub fn quote(&self, key: &str) -> Option<&String> {
+        self.sources.get(key).or_else(|| self.promises.get(key))
     }
 
     /// The app's SAML URLs for `tenant` (the profile's example when `None`).

@@ -47,7 +47,7 @@ fn every_quote_is_in_the_guide_it_names() {
             !p.sources.is_empty(),
             "{name} names guide {guide} but quotes nothing"
         );
-        for (setting, quote) in &p.sources {
+        for (setting, quote) in p.sources.iter().chain(&p.promises) {
             assert!(
                 guide_text.contains(&words(quote)),
                 "{name}: the quote for {setting} is not in guide {guide}: {quote:?}"
@@ -55,7 +55,7 @@ fn every_quote_is_in_the_guide_it_names() {
         }
         for (id, c) in &p.collisions {
             assert!(
-                p.sources.contains_key(&c.promise),
+                p.quote(&c.promise).is_some(),
                 "{name}: collision {id} names promise {} without quoting the guide",
                 c.promise
             );

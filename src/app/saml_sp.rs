@@ -792,6 +792,16 @@ impl SpState {
                     format!("just-in-time provisioning failed: {}", e.detail),
                 )
             })?;
+        // Privileges the app applies at each sign-in (Workato's hybrid model): the role
+        // attributes SCIM wrote, the groups this assertion carries.
+        if let Some(rule) = &self.store.profile().sign_in_privileges {
+            let groups = login
+                .attributes
+                .get(&rule.groups_statement)
+                .cloned()
+                .unwrap_or_default();
+            self.store.apply_sign_in_privileges(&user_id, groups);
+        }
         let session = SpSession {
             name_id: login.name_id.clone(),
             user_id: Some(user_id),
@@ -830,7 +840,15 @@ impl SpState {
             "userId": s.user_id,
             "email": first("email"),
             "name": name,
-            "groups": s.attributes.get("groups").cloned().unwrap_or_default(),
+            "groups": s
+                .attributes
+                .get("groups")
+                .or_else(|| {
+                    let rule = self.store.profile().sign_in_privileges.as_ref()?;
+                    s.attributes.get(&rule.groups_statement)
+                })
+                .cloned()
+                .unwrap_or_default(),
             "attributes": s.attributes,
             "sessionIndex": s.session_index,
             "authenticatedAt": crate::timestamp::format(s.authenticated_at),

@@ -291,6 +291,9 @@ async fn assign_group(
     let mark = w.checks.items.len();
     let op = w.session.assign_group_to_app(group, priority, values).await;
     grade::assignment_change(&op, &mut w.checks);
+    for member in w.session.group(group).members.clone() {
+        w.remember_id(&member);
+    }
     w.verdict(mark, Some(op))
 }
 

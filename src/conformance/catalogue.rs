@@ -1070,6 +1070,13 @@ pub mod vendor {
         needed: "the app behaves as its guide promises for the setting named in the detail (the guide's sentence is quoted there)",
         why: "the integration profile configures Okta as the guide tells the admin to; an app that breaks the guide's promise breaks the integration its customers set up",
     };
+    pub const DEPROVISIONED: CheckDef = CheckDef {
+        id: "vendor.deprovisioned",
+        grade: OktaRequired,
+        cite: &[Wire("5"), Quirk(21), Seed("003")],
+        needed: "the app user inactive after the Okta event the guide says deprovisions it",
+        why: "a guide that promises deprovisioning on an event Okta sends nothing for (suspension) leaves the user active in the app",
+    };
 }
 
 // ---- OAuth 2.0 for the SCIM connection (okta-attributes-entitlements-oauth §3) -------------
@@ -1512,7 +1519,7 @@ pub static GROUPS: &[Group] = &[
     Group {
         name: "vendor",
         title: "An integration's own promises, quoted from its guide (integration profiles)",
-        entries: &[C(&vendor::PROMISE_KEPT)],
+        entries: &[C(&vendor::PROMISE_KEPT), C(&vendor::DEPROVISIONED)],
     },
     Group {
         name: "attributes",

@@ -373,7 +373,12 @@ fn profile_statements(
             value: crate::saml::idp::ProfileField::Custom(s.name.clone()),
         })
         .collect();
-    app.group_attribute = None;
+    app.group_attribute = profile
+        .and_then(|p| p.saml.group_attribute.as_ref())
+        .and_then(|g| {
+            let re = regex::Regex::new(&g.filter).ok()?;
+            Some((g.name.clone(), crate::saml::idp::GroupFilter::Regex(re)))
+        });
     app
 }
 

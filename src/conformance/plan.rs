@@ -93,6 +93,10 @@ pub(crate) const VENDOR_FEATURES: &[(&str, &str)] = &[
         "atomation",
         include_str!("../../features/vendors/atomation.feature"),
     ),
+    (
+        "workato",
+        include_str!("../../features/vendors/workato.feature"),
+    ),
 ];
 
 /// Where the embedded files say they come from, in messages.

@@ -11,7 +11,7 @@ use crate::integration::IntegrationProfile;
 
 /// "Atlan's guide 002: "…"" for a setting the guide has a sentence for, else the setting's name.
 pub(crate) fn promise_text(profile: &IntegrationProfile, setting: &str) -> String {
-    match (profile.sources.get(setting), &profile.guide) {
+    match (profile.quote(setting), &profile.guide) {
         (Some(q), Some(g)) => format!("{}'s guide {g}: \"{q}\"", profile.vendor),
         _ => format!("{}'s setting {setting}", profile.vendor),
     }
@@ -392,6 +392,153 @@ async fn remove_wait_reassign(w: &mut OktaWorld, label: String, again: String) {
         // made with provisioning on, so Okta provisions the user.
         w.unprovisioned.remove(&label);
         w.assign(&label).await
+    })
+    .await
+}
+
+// ---- Workato (003): privileges applied at sign-in, deprovisioning ----------------------------
+
+/// The user's roles (`roles[].value`) and groups (`entitlements[type=group].value`) as the app
+/// shows them, sorted; the exchange that read them.
+async fn privileges_of(
+    w: &mut OktaWorld,
+    label: &str,
+) -> Result<(Vec<String>, Vec<String>, crate::okta::Op), StepFailure> {
+    let op = w.session.read_user(label).await;
+    let body = op
+        .first(crate::okta::ops::Step::Get)
+        .and_then(|e| e.json())
+        .unwrap_or_default();
+    let values = |attr: &str, only_type: Option<&str>| {
+        let mut v: Vec<String> = body
+            .get(attr)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .filter(|x| only_type.is_none_or(|t| x.get("type").and_then(Value::as_str) == Some(t)))
+            .filter_map(|x| x.get("value").and_then(Value::as_str).map(String::from))
+            .collect();
+        v.sort();
+        v
+    };
+    Ok((values("roles", None), values("entitlements", Some("group")), op))
+}
+
+fn list(s: &str) -> Vec<String> {
+    let mut v: Vec<String> = s
+        .split(',')
+        .map(|x| x.trim().to_string())
+        .filter(|x| !x.is_empty())
+        .collect();
+    v.sort();
+    v
+}
+
+#[then(expr = "{string} has no role or group in the app yet, as the guide's promise {string} says")]
+async fn no_privileges_yet(w: &mut OktaWorld, label: String, setting: String) {
+    w.step(StepKind::Assertion, async |w| {
+        let (_, promise) = w.promise(&setting)?;
+        let mark = w.checks.items.len();
+        let (roles, groups, op) = privileges_of(w, &label).await?;
+        w.checks.record_detail(
+            &PROMISE_KEPT,
+            roles.is_empty() && groups.is_empty(),
+            op.first(crate::okta::ops::Step::Get),
+            Some(format!(
+                "{promise}; before any sign-in the app shows {label} with roles {roles:?} and groups {groups:?}"
+            )),
+        );
+        w.verdict(mark, Some(op))
+    })
+    .await
+}
+
+#[then(expr = "{string} holds the roles {string} and the groups {string} in the app, as the guide's promise {string} says")]
+async fn holds_privileges(
+    w: &mut OktaWorld,
+    label: String,
+    roles_want: String,
+    groups_want: String,
+    setting: String,
+) {
+    w.step(StepKind::Assertion, async |w| {
+        let (_, promise) = w.promise(&setting)?;
+        let mark = w.checks.items.len();
+        let (roles, groups, op) = privileges_of(w, &label).await?;
+        let (rw, gw) = (list(&roles_want), list(&groups_want));
+        w.checks.record_detail(
+            &PROMISE_KEPT,
+            roles == rw && groups == gw,
+            op.first(crate::okta::ops::Step::Get),
+            Some(format!(
+                "{promise}; the app shows {label} with roles {roles:?} and groups {groups:?}, not {rw:?} and {gw:?}"
+            )),
+        );
+        w.verdict(mark, Some(op))
+    })
+    .await
+}
+
+#[when(expr = "{string} moves to the Okta groups {string}")]
+fn moves_to_groups(w: &mut OktaWorld, label: String, groups: String) {
+    w.saml_groups.insert(label, list(&groups));
+}
+
+#[when(expr = "Okta suspends {string}")]
+async fn suspends(w: &mut OktaWorld, label: String) {
+    w.step(StepKind::Action, async |w| {
+        let op = w.session.suspend_user(&label);
+        w.last_op = Some(op);
+        Ok(())
+    })
+    .await
+}
+
+#[then(expr = "the app deprovisioned {string}, as the guide's promise {string} says")]
+async fn deprovisioned(w: &mut OktaWorld, label: String, setting: String) {
+    w.step(StepKind::Assertion, async |w| {
+        let (_, promise) = w.promise(&setting)?;
+        let mark = w.checks.items.len();
+        let op = w.session.read_user(&label).await;
+        if let Some(ex) = op.first(crate::okta::ops::Step::Get) {
+            let active = ex.json().and_then(|b| b.get("active").cloned());
+            w.checks.record_detail(
+                &super::catalogue::vendor::DEPROVISIONED,
+                active == Some(Value::Bool(false)),
+                Some(ex),
+                Some(format!(
+                    "{promise}; the app shows {label} with active {}",
+                    active.map_or("missing".into(), |a| a.to_string())
+                )),
+            );
+        }
+        w.verdict(mark, Some(op))
+    })
+    .await
+}
+
+#[then(expr = "{string} cannot sign in to the app, as the guide's promise {string} says")]
+async fn cannot_sign_in(w: &mut OktaWorld, label: String, setting: String) {
+    w.step(StepKind::Assertion, async |w| {
+        let (_, promise) = w.promise(&setting)?;
+        let sso = w.sso()?;
+        let user = w.saml_user(&label);
+        let xml = sso.response_for(&user, None).map_err(StepFailure)?;
+        let o = sso
+            .post("IdP-initiated sign-in of a deprovisioned user", &xml, None)
+            .await;
+        let mark = w.checks.items.len();
+        w.checks.record_detail(
+            &PROMISE_KEPT,
+            !o.accepted,
+            Some(&o.exchange),
+            Some(format!(
+                "{promise}; a valid Okta assertion for {label} was {}",
+                o.describe()
+            )),
+        );
+        w.verdict(mark, None)
     })
     .await
 }

@@ -327,6 +327,8 @@ pub enum OpKind {
     UnlinkGroupDelete,
     /// Unlink a group and leave the app group (§6.5).
     UnlinkGroupLeave,
+    /// Suspend a user in Okta: nothing is sent (okta-scim-wire §5, quirk 21).
+    SuspendUser,
 
     /// Assign a group to the app with values (okta-attributes-entitlements-oauth §4).
     AssignGroupToApp,
@@ -392,6 +394,7 @@ impl OpKind {
             OpKind::LinkGroup => "link group",
             OpKind::UnlinkGroupDelete => "unlink group (delete)",
             OpKind::UnlinkGroupLeave => "unlink group (leave)",
+            OpKind::SuspendUser => "suspend user",
 
             OpKind::AssignGroupToApp => "assign group to app",
             OpKind::ChangeGroupAssignment => "change group assignment",
@@ -473,7 +476,7 @@ impl OpKind {
             OpKind::PushNow => &[ReplacePatch, Get, Put],
             OpKind::LinkGroup => &[DisplayNameLookup, RenamePatch, MembershipPatch, Get, Put],
             OpKind::UnlinkGroupDelete => &[Delete],
-            OpKind::UnlinkGroupLeave => &[],
+            OpKind::UnlinkGroupLeave | OpKind::SuspendUser => &[],
             OpKind::SpecTest => &[
                 Spec(0),
                 Spec(2),
@@ -1419,6 +1422,13 @@ impl Session {
     /// Deactivate a user: path-less PATCH (OIN) or GET then PUT (AIW) (okta-scim-wire §5).
     pub async fn deactivate_user(&mut self, label: &str) -> Op {
         self.set_active(label, false, OpKind::DeactivateUser).await
+    }
+
+    /// Suspend a user in Okta: "There's no deprovisioning event sent for users that are
+    /// suspended inside Okta" (okta-scim-wire §5, quirk 21), so nothing goes to the app.
+    pub fn suspend_user(&mut self, label: &str) -> Op {
+        self.user(label);
+        Op::new(OpKind::SuspendUser)
     }
 
     /// Reactivate a user (okta-scim-wire §5).
