@@ -622,7 +622,12 @@ impl ServeArgs {
     pub fn sp_config(&self) -> Result<(Option<SpConfig>, Option<String>), String> {
         let urls = self.profile.sp_urls(self.tenant.as_deref())?;
         let acs_path = self.acs_path.clone().unwrap_or(urls.acs_path.clone());
-        let reserved = ["/saml/metadata", "/saml/login", "/saml/whoami", "/saml/test"];
+        let reserved = [
+            "/saml/metadata",
+            "/saml/login",
+            "/saml/whoami",
+            "/saml/test",
+        ];
         if !acs_path.starts_with('/') || reserved.iter().any(|r| acs_path.starts_with(r)) {
             return Err(format!(
                 "--acs-path {acs_path:?}: use a path such as /saml/acs"

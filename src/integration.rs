@@ -824,6 +824,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn tenant_urls_are_filled_and_checked() {
+        let p = IntegrationProfile::load("atomation").unwrap();
+        let u = p.sp_urls(Some("globex")).unwrap();
+        assert_eq!(
+            u.absolute("http://127.0.0.1:1"),
+            (
+                "https://globex.atomation.io/auth/saml/acs".to_string(),
+                "https://globex.atomation.io/saml/metadata".to_string()
+            )
+        );
+        assert!(p.sp_urls(Some("../evil")).is_err());
+        assert!(p.sp_urls(Some("")).is_err());
+        let n = IntegrationProfile::load("natoma").unwrap();
+        let u = n.sp_urls(None).unwrap();
+        assert_eq!(u.public_origin, None);
+        assert_eq!(
+            u.absolute("http://127.0.0.1:1").0,
+            "http://127.0.0.1:1/saml/acme/acs"
+        );
+    }
+
+    #[test]
     fn built_in_profiles_parse_and_name_themselves() {
         for (name, text) in BUILT_IN {
             let p = IntegrationProfile::parse(text, name).unwrap();
@@ -856,6 +878,30 @@ mod tests {
                 "guide",
             ),
             ("name = [", "line 1"),
+            (
+                "name = \"x\"\nvendor = \"v\"\nsummary = \"s\"\n[saml]\nacs_path = \"/{tenant}/acs\"\n",
+                "tenant.example",
+            ),
+            (
+                "name = \"x\"\nvendor = \"v\"\nsummary = \"s\"\n[tenant]\nexample = \"a\"\napp_url = \"https://{tenant}.x.io/path\"\n",
+                "tenant.app_url",
+            ),
+            (
+                "name = \"x\"\nvendor = \"v\"\nsummary = \"s\"\n[scim]\nauth = \"oauth\"\n",
+                "[scim.oauth]",
+            ),
+            (
+                "name = \"x\"\nvendor = \"v\"\nsummary = \"s\"\n[groups]\nrole_groups = [\"Admin\"]\n",
+                "default_role",
+            ),
+            (
+                "name = \"x\"\nvendor = \"v\"\nsummary = \"s\"\n[saml.group_attribute]\nname = \"g\"\nfilter = \"(\"\n",
+                "filter",
+            ),
+            (
+                "name = \"x\"\nvendor = \"v\"\nguide = \"1\"\nsummary = \"s\"\n[promises]\n\"scim.auth\" = \"q\"\n",
+                "is a setting",
+            ),
         ];
         for (text, word) in bad {
             let e = IntegrationProfile::parse(text, "t.toml")

@@ -257,7 +257,7 @@ fn natoma_signs_in_with_the_guides_two_statements_and_its_flows_pass() {
     ]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    assert!(text.contains("6 passed, 0 failed"), "{text}");
+    assert!(text.contains("8 passed, 0 failed"), "{text}");
     // The responses Okta posted carry exactly the guide's statements: email and name.
     let t: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&transcript).unwrap()).unwrap();
@@ -292,4 +292,288 @@ fn natoma_signs_in_with_the_guides_two_statements_and_its_flows_pass() {
     }
     assert!(seen >= 2, "no SAMLResponse in the transcript");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The vendor feature of `name` passes against the embedded app in its profile and against a
+/// second `okta-sim serve --profile NAME` process; against a second process serving the
+/// reference app it fails, and the failure quotes each guide sentence in `broken`.
+fn vendor_runs(name: &str, scenarios: usize, broken: &[&str]) {
+    let seed = "12";
+    let out = okta_sim(&[
+        "check",
+        "--profile",
+        name,
+        "--seed",
+        seed,
+        "--tags",
+        "@vendor",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{name} embedded:\n{text}");
+    assert!(
+        text.contains(&format!("{scenarios} passed, 0 failed, 0 skipped")),
+        "{name} embedded:\n{text}"
+    );
+    let own = common::spawn_okta_sim(
+        &[
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--token",
+            "tok12345678",
+            "--profile",
+            name,
+        ],
+        &[],
+    );
+    let base = own.field("SCIM base URL");
+    let out = okta_sim(&[
+        "check",
+        "--profile",
+        name,
+        "--target",
+        &base,
+        "--token",
+        "tok12345678",
+        "--seed",
+        seed,
+        "--tags",
+        "@vendor",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{name} --target own:\n{text}");
+    drop(own);
+    let profile = IntegrationProfile::load(name).unwrap();
+    let other = common::spawn_okta_sim(
+        &[
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--token",
+            "tok12345678",
+            "--base-path",
+            &profile.scim.base_path,
+        ],
+        &[],
+    );
+    let base = other.field("SCIM base URL");
+    let out = okta_sim(&[
+        "check",
+        "--profile",
+        name,
+        "--target",
+        &base,
+        "--token",
+        "tok12345678",
+        "--seed",
+        seed,
+        "--tags",
+        "@vendor",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{name} --target reference:\n{text}"
+    );
+    for quote in broken {
+        assert!(
+            text.contains(&format!(
+                "{}'s guide {}: \"{quote}\"",
+                profile.vendor,
+                profile.guide.as_deref().unwrap_or_default()
+            )),
+            "{name} --target reference does not quote {quote:?}:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn atomation_flows_pass_in_its_profile_and_name_the_broken_promises_elsewhere() {
+    vendor_runs(
+        "atomation",
+        8,
+        &[
+            "click Refresh App Groups to import Atomation's published role-groups ( Admin,Viewer, …) so they appear as link targets.",
+        ],
+    );
+}
+
+#[test]
+fn natoma_flows_pass_in_its_profile_and_name_the_broken_promises_elsewhere() {
+    vendor_runs(
+        "natoma",
+        8,
+        &["Click Test SAML. Once the test passes, click Update."],
+    );
+}
+
+#[test]
+fn atlan_flows_pass_against_a_second_process_in_its_profile() {
+    vendor_runs(
+        "atlan",
+        6,
+        &[
+            "The username and email address of new and existing users cannot be changed once users have been provisioned to Atlan.",
+        ],
+    );
+}
+
+#[test]
+fn workato_flows_pass_in_its_profile_and_name_the_broken_promises_elsewhere() {
+    vendor_runs(
+        "workato",
+        6,
+        &[
+            "Users provisioned through SCIM exist in Workato immediately, but they don’t receive roles or collaborator group memberships until they log in through SAML.",
+            "The user may be re-provisioned from Okta at a later time, and would retain their earlier privileges.",
+        ],
+    );
+}
+
+#[test]
+fn attio_flows_pass_in_its_profile_and_name_the_broken_promises_elsewhere() {
+    vendor_runs(
+        "attio",
+        9,
+        &[
+            "Click Authenticate with Attio. You will be redirected to log in to Attio.",
+            "The group name in Okta needs to match exactly the team name in Attio (case-sensitive).",
+            "Okta does not support removing a user from a group via SCIM. To remove a user from a team in Attio, do so directly in Attio.",
+        ],
+    );
+}
+
+#[test]
+fn attio_oauth_tokens_are_refreshed_and_never_written() {
+    let dir = std::env::temp_dir().join(format!("okta-sim-attio-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let transcript = dir.join("t.json");
+    let out = okta_sim(&[
+        "check",
+        "--profile",
+        "attio",
+        "--seed",
+        "3",
+        "--tags",
+        "@oauth",
+        "--transcript",
+        &transcript.to_string_lossy(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let t = std::fs::read_to_string(&transcript).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+    let labels: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["label"].as_str())
+        .collect();
+    for l in ["OAuth authorize", "OAuth token", "OAuth refresh"] {
+        assert!(labels.contains(&l), "no {l} exchange: {labels:?}");
+    }
+    // The callback is Okta's, the code flow's state comes back, and no token or secret is
+    // written anywhere.
+    assert!(t.contains("system-admin.okta.com%2Fadmin%2Fapp%2Fcpc%2Fattio%2Foauth%2Fcallback"));
+    for secret in ["at_", "rt_", "attio-client-secret-for-okta-sim"] {
+        assert!(!t.contains(secret), "{secret} in the transcript");
+    }
+    assert!(t.contains("[credential redacted]"));
+    // An authorization server that issues no refresh token fails the refresh check.
+    let profile = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/profiles/attio.toml"),
+    )
+    .unwrap()
+    .replace("refresh_tokens = true", "refresh_tokens = false");
+    let file = dir.join("attio-no-refresh.toml");
+    std::fs::write(&file, profile).unwrap();
+    let out = okta_sim(&[
+        "check",
+        "--profile",
+        &file.to_string_lossy(),
+        "--seed",
+        "3",
+        "--tags",
+        "@oauth",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("FAIL [okta-required] oauth.token.refreshed"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn okta_configured_for_another_tenant_is_refused_by_the_tenants_app() {
+    let running = common::spawn_okta_sim(
+        &[
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--token",
+            "tok12345678",
+            "--profile",
+            "atomation",
+            "--tenant",
+            "acme",
+        ],
+        &[],
+    );
+    assert!(
+        running
+            .banner
+            .iter()
+            .any(|l| l.contains("entity ID https://acme.atomation.io/saml/metadata")),
+        "{:?}",
+        running.banner
+    );
+    let base = running.field("SCIM base URL");
+    let out = okta_sim(&[
+        "check",
+        "--profile",
+        "atomation",
+        "--tenant",
+        "globex",
+        "--target",
+        &base,
+        "--token",
+        "tok12345678",
+        "--seed",
+        "4",
+        "--tags",
+        "@vendor and @saml",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(r#"Destination \"https://globex.atomation.io/auth/saml/acs\" is not this ACS \"https://acme.atomation.io/auth/saml/acs\""#),
+        "{text}"
+    );
+    let out = okta_sim(&[
+        "check",
+        "--profile",
+        "atomation",
+        "--tenant",
+        "acme",
+        "--target",
+        &base,
+        "--token",
+        "tok12345678",
+        "--seed",
+        "4",
+        "--tags",
+        "@vendor and @saml",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = okta_sim(&["check", "--profile", "atomation", "--tenant", "no/pe"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a tenant name"));
 }

@@ -164,9 +164,8 @@ async fn authorize(State(s): State<Arc<OAuthServer>>, RawQuery(q): RawQuery) -> 
             json!({"error": "invalid_request", "error_description": "the query is too long"}),
         );
     }
-    let params: HashMap<String, String> = form_urlencoded::parse(q.as_bytes())
-        .into_owned()
-        .collect();
+    let params: HashMap<String, String> =
+        form_urlencoded::parse(q.as_bytes()).into_owned().collect();
     let get = |k: &str| params.get(k).map(String::as_str).unwrap_or("");
     if get("client_id") != s.settings.client_id {
         return json_answer(
@@ -216,16 +215,16 @@ async fn authorize(State(s): State<Arc<OAuthServer>>, RawQuery(q): RawQuery) -> 
 /// RFC 6749 §4.1.3 and §6: the code (once, within a minute, for the same redirect URI) or a
 /// refresh token, from the registered client.
 async fn token(State(s): State<Arc<OAuthServer>>, headers: HeaderMap, body: Body) -> Response {
-    let bytes =
-        match super::server::read_body(body, MAX_TOKEN_FORM, Duration::from_secs(30)).await {
-            Ok(b) => b,
-            Err(_) => {
-                return json_answer(
-                    StatusCode::BAD_REQUEST,
-                    json!({"error": "invalid_request", "error_description": "the form is too large or incomplete"}),
-                );
-            }
-        };
+    let bytes = match super::server::read_body(body, MAX_TOKEN_FORM, Duration::from_secs(30)).await
+    {
+        Ok(b) => b,
+        Err(_) => {
+            return json_answer(
+                StatusCode::BAD_REQUEST,
+                json!({"error": "invalid_request", "error_description": "the form is too large or incomplete"}),
+            );
+        }
+    };
     let form: HashMap<String, String> = form_urlencoded::parse(&bytes).into_owned().collect();
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     // client_secret_basic, else client_secret_post.

@@ -12,8 +12,8 @@
 
 use serde_json::{Map, Value, json};
 
-pub use crate::integration::{JitRule, OAuthSettings, SignInPrivileges};
 use crate::integration::{AuthMode, IntegrationProfile, NameCase, PatchAnswer};
+pub use crate::integration::{JitRule, OAuthSettings, SignInPrivileges};
 use crate::scim::declared::{AttributeDecl, SchemaDecl};
 use crate::scim::schema::Base;
 use crate::scim::schema::{

@@ -637,7 +637,12 @@ fn as_enforced(store: &Store, mut doc: Value) -> Value {
 async fn schemas(State(s): St) -> ScimResponse {
     let items: Vec<Value> = schemas_of(&s.store.kinds().all())
         .iter()
-        .map(|d| as_enforced(&s.store, d.to_json(&format!("{}/Schemas/{}", s.base_url, d.id))))
+        .map(|d| {
+            as_enforced(
+                &s.store,
+                d.to_json(&format!("{}/Schemas/{}", s.base_url, d.id)),
+            )
+        })
         .collect();
     let n = items.len();
     ScimResponse::Json(StatusCode::OK, list_response(items, n, 1), vec![])

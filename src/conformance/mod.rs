@@ -423,9 +423,9 @@ async fn connect(opts: &CheckOptions) -> Result<Targets, CheckError> {
         preflight(&base_url).await?;
     }
     let oauth = match &opts.profile {
-        Some(p) if scim && p.scim.auth == crate::integration::AuthMode::Oauth => {
-            Some(Arc::new(authorize(p, &base_url, &log, &limits, opts.timeout).await?))
-        }
+        Some(p) if scim && p.scim.auth == crate::integration::AuthMode::Oauth => Some(Arc::new(
+            authorize(p, &base_url, &log, &limits, opts.timeout).await?,
+        )),
         _ => None,
     };
     let sso = match &opts.sp {
@@ -494,7 +494,8 @@ async fn authorize(
         scope: o.scope,
         redirect_uri: callback_url(&p.name),
     };
-    let transport = OAuthTransport::new(log.clone(), limits.clone(), timeout).map_err(CheckError::Io)?;
+    let transport =
+        OAuthTransport::new(log.clone(), limits.clone(), timeout).map_err(CheckError::Io)?;
     let connection = match client.authorize(&transport).await {
         Ok(tokens) => Ok(Arc::new(OAuthConnection::new(
             client.clone(),

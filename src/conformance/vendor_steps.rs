@@ -41,7 +41,11 @@ async fn saml_test(w: &mut OktaWorld, label: String) {
         let (_, promise) = w.promise("saml.test_path")?;
         let mark = w.checks.items.len();
         let (passed, ex, detail) = match sso.start_saml_test().await {
-            Err((why, ex)) => (false, ex, format!("{promise}; the test did not start: {why}")),
+            Err((why, ex)) => (
+                false,
+                ex,
+                format!("{promise}; the test did not start: {why}"),
+            ),
             Ok((request_id, relay, _)) => {
                 let xml = sso
                     .response_for(&user, Some(&request_id))
@@ -121,7 +125,10 @@ async fn authenticate_with_app(w: &mut OktaWorld) {
                     &super::catalogue::oauth::AUTHORIZED,
                     true,
                     None,
-                    Some(format!("{promise}; authorized at {}", o.client.authorize_url)),
+                    Some(format!(
+                        "{promise}; authorized at {}",
+                        o.client.authorize_url
+                    )),
                 );
                 let conn = std::sync::Arc::new(crate::okta::oauth::OAuthConnection::new(
                     o.client.clone(),
@@ -205,7 +212,11 @@ async fn groups_named(
         .and_then(|b| b.get("Resources").and_then(Value::as_array).cloned())
         .unwrap_or_default()
         .iter()
-        .filter_map(|g| g.get("displayName").and_then(Value::as_str).map(String::from))
+        .filter_map(|g| {
+            g.get("displayName")
+                .and_then(Value::as_str)
+                .map(String::from)
+        })
         .collect();
     Ok((names, ex))
 }
@@ -229,7 +240,9 @@ pub(crate) async fn exact_name_promise(
         &PROMISE_KEPT,
         exact.iter().any(|n| n == name),
         Some(&ex),
-        Some(format!("{promise}; displayName eq {name:?} found {exact:?}")),
+        Some(format!(
+            "{promise}; displayName eq {name:?} found {exact:?}"
+        )),
     );
     let (found, ex) = groups_named(w, &other).await?;
     w.checks.record_detail(
@@ -250,7 +263,9 @@ pub(crate) async fn exact_name_promise(
     w.verdict(mark, Some(op))
 }
 
-#[then(expr = "group {string} in the app still lists {string}, as the guide's promise {string} says")]
+#[then(
+    expr = "group {string} in the app still lists {string}, as the guide's promise {string} says"
+)]
 async fn still_lists(w: &mut OktaWorld, group: String, user: String, setting: String) {
     w.step(StepKind::Assertion, async |w| {
         let (_, promise) = w.promise(&setting)?;
@@ -374,13 +389,18 @@ async fn signs_in_unprovisioned(w: &mut OktaWorld, label: String) {
             )
             .await;
         // "can fail": what happened is reported, not graded.
-        w.note = Some(format!("first sign-in before provisioning: {}", o.describe()));
+        w.note = Some(format!(
+            "first sign-in before provisioning: {}",
+            o.describe()
+        ));
         Ok(())
     })
     .await
 }
 
-#[when(expr = "the admin removes the assignment of {string}, waits for provisioning, and assigns {string} again")]
+#[when(
+    expr = "the admin removes the assignment of {string}, waits for provisioning, and assigns {string} again"
+)]
 async fn remove_wait_reassign(w: &mut OktaWorld, label: String, again: String) {
     w.step(StepKind::Action, async |w| {
         if label != again {
@@ -422,7 +442,11 @@ async fn privileges_of(
         v.sort();
         v
     };
-    Ok((values("roles", None), values("entitlements", Some("group")), op))
+    Ok((
+        values("roles", None),
+        values("entitlements", Some("group")),
+        op,
+    ))
 }
 
 fn list(s: &str) -> Vec<String> {
@@ -454,7 +478,9 @@ async fn no_privileges_yet(w: &mut OktaWorld, label: String, setting: String) {
     .await
 }
 
-#[then(expr = "{string} holds the roles {string} and the groups {string} in the app, as the guide's promise {string} says")]
+#[then(
+    expr = "{string} holds the roles {string} and the groups {string} in the app, as the guide's promise {string} says"
+)]
 async fn holds_privileges(
     w: &mut OktaWorld,
     label: String,

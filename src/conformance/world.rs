@@ -1244,7 +1244,10 @@ impl OktaWorld {
     /// Whether the integration's attribute statements carry the user's name (Okta's default
     /// ones do; a profile's own may not, Workato's).
     pub(crate) fn sends_name(&self) -> bool {
-        let Some(statements) = self.profile.as_ref().and_then(|p| p.saml.attributes.as_ref())
+        let Some(statements) = self
+            .profile
+            .as_ref()
+            .and_then(|p| p.saml.attributes.as_ref())
         else {
             return true;
         };

@@ -144,6 +144,61 @@ impl Default for RunLimits {
     }
 }
 
+/// Read an answer's body, at most `max` bytes (a longer one is an error, and the rest is never
+/// read). `Err((timed_out, why))`.
+pub async fn read_body(
+    resp: &mut reqwest::Response,
+    max: usize,
+) -> Result<Vec<u8>, (bool, String)> {
+    if let Some(len) = resp.content_length()
+        && len > max as u64
+    {
+        return Err((
+            false,
+            format!("the response body is {len} bytes, more than the {max} okta-sim reads"),
+        ));
+    }
+    let mut bytes = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if bytes.len() + chunk.len() > max {
+                    return Err((
+                        false,
+                        format!("the response body is larger than the {max} bytes okta-sim reads"),
+                    ));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(bytes),
+            Err(e) => {
+                return Err((
+                    e.is_timeout(),
+                    format!("reading the response body failed: {}", describe(&e)),
+                ));
+            }
+        }
+    }
+}
+
+/// A transport error in words, with every cause.
+pub fn describe(e: &reqwest::Error) -> String {
+    let mut s = if e.is_timeout() {
+        "timed out".to_string()
+    } else if e.is_connect() {
+        "connection failed".to_string()
+    } else {
+        "request failed".to_string()
+    };
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(cause) = source {
+        s.push_str(": ");
+        s.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

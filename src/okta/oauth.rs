@@ -16,8 +16,8 @@ use serde_json::Value;
 
 use super::exchange::{Exchange, WireRequest, WireResponse};
 use super::limits::RunLimits;
+use super::limits::read_body;
 use super::log::ExchangeLog;
-use super::wire::read_body;
 
 /// The most okta-sim reads of an authorization server's answer.
 pub const MAX_TOKEN_RESPONSE_BYTES: usize = 64 * 1024;
@@ -97,13 +97,7 @@ impl OAuthTransport {
         })
     }
 
-    async fn send(
-        &self,
-        label: &str,
-        method: &str,
-        url: &str,
-        form: Option<String>,
-    ) -> Exchange {
+    async fn send(&self, label: &str, method: &str, url: &str, form: Option<String>) -> Exchange {
         let started = crate::timestamp::now();
         let t0 = Instant::now();
         let mut headers = vec![("Accept".to_string(), "application/json".to_string())];
@@ -295,9 +289,7 @@ impl OAuthClient {
             .append_pair("refresh_token", refresh)
             .append_pair("client_id", &self.client_id)
             .append_pair("client_secret", &self.client_secret);
-        let (tokens, ex) = self
-            .token_request(t, "OAuth refresh", form.finish())
-            .await;
+        let (tokens, ex) = self.token_request(t, "OAuth refresh", form.finish()).await;
         let tokens = tokens.map(|mut tk| {
             tk.refresh = tk.refresh.or_else(|| Some(refresh.to_string()));
             tk
@@ -443,5 +435,63 @@ impl OAuthConnection {
     /// How many refreshes succeeded.
     pub fn refreshes(&self) -> usize {
         self.refreshes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, body: &str) -> Exchange {
+        Exchange {
+            label: "t".into(),
+            started: String::new(),
+            elapsed_ms: 0.0,
+            url: "http://x/token".into(),
+            request: WireRequest {
+                method: "POST".into(),
+                path: "/token".into(),
+                headers: vec![],
+                body: None,
+            },
+            response: Some(WireResponse {
+                status,
+                headers: vec![],
+                body: body.into(),
+                as_received: None,
+            }),
+            error: None,
+            attempt: 1,
+        }
+    }
+
+    #[test]
+    fn token_answers_are_read_strictly() {
+        let ok = parse_tokens(&answer(
+            200,
+            r#"{"access_token":"a1","token_type":"bearer","expires_in":60,"refresh_token":"r1"}"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            (ok.access.as_str(), ok.refresh.as_deref()),
+            ("a1", Some("r1"))
+        );
+        assert!(ok.expires_at.is_some());
+        // Attio's shape: no expiry, no refresh token — a token that does not expire.
+        let plain = parse_tokens(&answer(
+            200,
+            r#"{"access_token":"a2","token_type":"Bearer"}"#,
+        ))
+        .unwrap();
+        assert!(plain.expires_at.is_none() && plain.refresh.is_none());
+        for (status, body, word) in [
+            (200, "<html>", "JSON"),
+            (200, r#"{"token_type":"Bearer"}"#, "access_token"),
+            (200, r#"{"access_token":"a","token_type":"mac"}"#, "Bearer"),
+            (400, r#"{"error":"invalid_grant"}"#, "invalid_grant"),
+        ] {
+            let e = parse_tokens(&answer(status, body)).unwrap_err();
+            assert!(e.contains(word), "{body}: {e}");
+        }
     }
 }

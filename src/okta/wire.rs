@@ -16,6 +16,7 @@ pub use super::exchange::{
 };
 pub use super::limits::MAX_RESPONSE_BYTES;
 use super::limits::RunLimits;
+pub use super::limits::{describe, read_body};
 pub use super::log::ExchangeLog;
 use super::redact::Redactor;
 use super::retry::RetryPolicy;
@@ -367,43 +368,6 @@ impl WireClient {
     }
 }
 
-/// Read an answer's body, at most `max` bytes (a longer one is an error, and the rest is never
-/// read). `Err((timed_out, why))`.
-pub async fn read_body(
-    resp: &mut reqwest::Response,
-    max: usize,
-) -> Result<Vec<u8>, (bool, String)> {
-    if let Some(len) = resp.content_length()
-        && len > max as u64
-    {
-        return Err((
-            false,
-            format!("the response body is {len} bytes, more than the {max} okta-sim reads"),
-        ));
-    }
-    let mut bytes = Vec::new();
-    loop {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => {
-                if bytes.len() + chunk.len() > max {
-                    return Err((
-                        false,
-                        format!("the response body is larger than the {max} bytes okta-sim reads"),
-                    ));
-                }
-                bytes.extend_from_slice(&chunk);
-            }
-            Ok(None) => return Ok(bytes),
-            Err(e) => {
-                return Err((
-                    e.is_timeout(),
-                    format!("reading the response body failed: {}", describe(&e)),
-                ));
-            }
-        }
-    }
-}
-
 /// `url` as okta-sim may print it: any user and password in it left out.
 pub fn shown_url(url: &str) -> String {
     match reqwest::Url::parse(url) {
@@ -438,23 +402,6 @@ pub fn check_url(url: &str) -> Result<reqwest::Url, String> {
         return Err("the URL has no host".into());
     }
     Ok(parsed)
-}
-
-fn describe(e: &reqwest::Error) -> String {
-    let mut s = if e.is_timeout() {
-        "timed out".to_string()
-    } else if e.is_connect() {
-        "connection failed".to_string()
-    } else {
-        "request failed".to_string()
-    };
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    while let Some(cause) = source {
-        s.push_str(": ");
-        s.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    s
 }
 
 #[cfg(test)]
