@@ -451,6 +451,8 @@ async fn run_against(acs: &str, whoami: &str, tags: &str) -> RunOutcome {
             audience: "https://naive.example/sp".into(),
             whoami_url: Some(whoami.into()),
             login_url: None,
+            post_to: None,
+            test_url: None,
         }),
         idp_key: Some(SigningKey::test_fixture()),
         tags: Some(tags.into()),
