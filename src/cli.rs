@@ -496,7 +496,7 @@ impl CheckArgs {
                 }
                 // A profile says where its app's SAML URLs are: on the target's host.
                 return match (&self.profile, &self.target) {
-                    (Some(p), Some(t)) => {
+                    (Some(p), Some(t)) if p.saml.enabled => {
                         let u = reqwest::Url::parse(t)
                             .map_err(|e| format!("invalid target URL {t:?}: {e}"))?;
                         let origin = u.origin().ascii_serialization();

@@ -59,6 +59,10 @@ pub async fn embed(
             test_url: Some(format!("{}/saml/test", sp.app_url)),
         },
     });
+    // A SCIM-only integration signs nobody in.
+    if opts.profile.as_ref().is_some_and(|p| !p.saml.enabled) {
+        opts.sp = None;
+    }
     opts.idp_key = Some(key);
     opts.target = Target::Url {
         base_url: app.base_url().to_string(),

@@ -328,6 +328,8 @@ pub struct TenantSettings {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SamlSettings {
+    /// Whether the integration signs users in with SAML at all (a SCIM-only guide: false).
+    pub enabled: bool,
     /// The ACS path after the app's host (`{tenant}` for the tenant).
     pub acs_path: String,
     /// The SP entity ID path after the app's host (`{tenant}` for the tenant).
@@ -368,6 +370,7 @@ fn any_group() -> String {
 impl Default for SamlSettings {
     fn default() -> Self {
         SamlSettings {
+            enabled: true,
             acs_path: "/saml/acs".into(),
             entity_id_path: "/saml/metadata".into(),
             login_path: "/saml/login".into(),
@@ -758,6 +761,9 @@ impl IntegrationProfile {
     pub fn features_off(&self) -> Vec<(&'static str, &'static str)> {
         let f = &self.features;
         let mut out = Vec::new();
+        if !self.saml.enabled {
+            out.push(("saml", "the integration does not sign users in with SAML"));
+        }
         if !f.password_sync {
             out.push(("password", "the integration does not sync passwords"));
         }
