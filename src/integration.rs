@@ -17,7 +17,6 @@ use crate::scim::declared::SchemaDecl;
 
 /// The built-in profiles, as shipped in `fixtures/profiles/`.
 pub const BUILT_IN: &[(&str, &str)] = &[
-    ("natoma", include_str!("../fixtures/profiles/natoma.toml")),
     (
         "reference",
         include_str!("../fixtures/profiles/reference.toml"),
@@ -26,13 +25,14 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         "patch-204",
         include_str!("../fixtures/profiles/patch-204.toml"),
     ),
-    ("atlan", include_str!("../fixtures/profiles/atlan.toml")),
-    ("workato", include_str!("../fixtures/profiles/workato.toml")),
-    ("attio", include_str!("../fixtures/profiles/attio.toml")),
     (
         "atomation",
         include_str!("../fixtures/profiles/atomation.toml"),
     ),
+    ("natoma", include_str!("../fixtures/profiles/natoma.toml")),
+    ("atlan", include_str!("../fixtures/profiles/atlan.toml")),
+    ("workato", include_str!("../fixtures/profiles/workato.toml")),
+    ("attio", include_str!("../fixtures/profiles/attio.toml")),
 ];
 
 /// The largest profile file read.
