@@ -237,6 +237,17 @@ pub struct CheckArgs {
     #[arg(long, value_name = "NAME", requires = "profile")]
     pub tenant: Option<String>,
 
+    /// Write the System Log events Okta would log for the run, one JSON object per line (the
+    /// shape of /api/v1/logs): each task's transaction id, event uuid, targets, outcome and, on
+    /// a failure, the admin-console message.
+    #[arg(long, value_name = "PATH")]
+    pub events: Option<PathBuf>,
+
+    /// Send each task's transaction id to the app in this header (Okta sends none), to find
+    /// okta-sim's requests in the app's own logs.
+    #[arg(long, value_name = "NAME", value_parser = parse_header_name)]
+    pub correlation_header: Option<String>,
+
     /// Bearer token: sent as "Authorization: Bearer TOKEN" (OIN "Bearer", AIW "HTTP Header").
     #[arg(long, env = "OKTA_SIM_TOKEN", hide_env_values = true, group = "auth")]
     pub token: Option<String>,
@@ -458,6 +469,8 @@ impl CheckArgs {
             label: None,
             profile: self.profile,
             tenant: self.tenant,
+            events: self.events,
+            correlation_header: self.correlation_header,
             sha1_grade: match self.sha1_policy {
                 Sha1Policy::Warn => Grade::RfcShould,
                 Sha1Policy::Fail => Grade::RfcMust,
@@ -522,6 +535,35 @@ impl CheckArgs {
         }
         Ok(Some(sp))
     }
+}
+
+/// `--correlation-header NAME`: an HTTP header name that is not one Okta already sends.
+fn parse_header_name(name: &str) -> Result<String, String> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let taken = [
+        "authorization",
+        "host",
+        "content-type",
+        "content-length",
+        "accept",
+        "accept-charset",
+        "user-agent",
+        "connection",
+        "accept-encoding",
+    ];
+    if !ok {
+        return Err(format!(
+            "{name:?} is not a header name (letters, digits, '-', '_')"
+        ));
+    }
+    if taken.contains(&name.to_ascii_lowercase().as_str()) {
+        return Err(format!("{name} is a header Okta already sends"));
+    }
+    Ok(name.to_string())
 }
 
 /// `--profile NAME|FILE.toml`: a built-in integration profile, or one from a file.

@@ -289,6 +289,15 @@ pub struct Check {
     /// does): the promise, Okta's behaviour and what the customer sees. It does not fail the run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub collision: Option<String>,
+    /// The transaction id of the task whose answer failed it (System Log, type JOB).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transaction: Option<String>,
+    /// The uuid of that task's System Log event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    /// What Okta's admin console would show for that task.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_message: Option<String>,
 }
 
 impl Check {
@@ -327,6 +336,14 @@ impl Check {
         s.push_str(&format!("\n  why      {}", self.why));
         if let Some(c) = &self.collision {
             s.push_str(&format!("\n  known    {c}"));
+        }
+        match (&self.transaction, &self.event) {
+            (Some(t), Some(e)) => s.push_str(&format!("\n  okta     transaction {t}, event {e}")),
+            (Some(t), None) => s.push_str(&format!("\n  okta     transaction {t}")),
+            _ => {}
+        }
+        if let Some(m) = &self.admin_message {
+            s.push_str(&format!("\n  console  {m}"));
         }
         if let Some(diff) = &self.diff {
             for (i, line) in diff.lines().enumerate() {
@@ -397,6 +414,9 @@ impl Checks {
             why: spec.why,
             diff: if passed { None } else { detail },
             collision: None,
+            transaction: None,
+            event: None,
+            admin_message: None,
         });
         if !passed
             && let Some(known) = &self.known

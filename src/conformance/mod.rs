@@ -198,6 +198,10 @@ pub struct CheckOptions {
     /// The customer's tenant the profile's URLs are filled with (`--tenant`; default: the
     /// profile's example).
     pub tenant: Option<String>,
+    /// Where to write the System Log events, one JSON object per line (`--events`).
+    pub events: Option<PathBuf>,
+    /// A header to carry each task's transaction id to the app (`--correlation-header`).
+    pub correlation_header: Option<String>,
 }
 
 impl Default for CheckOptions {
@@ -223,6 +227,8 @@ impl Default for CheckOptions {
             label: None,
             profile: None,
             tenant: None,
+            events: None,
+            correlation_header: None,
         }
     }
 }
@@ -265,6 +271,8 @@ pub struct RunOutcome {
     pub exchanges: Vec<Exchange>,
     /// Whether the run's deadline cut it short.
     pub deadline_passed: bool,
+    /// The System Log events of the run, in order.
+    pub events: Vec<serde_json::Value>,
 }
 
 impl RunOutcome {
@@ -308,6 +316,7 @@ pub async fn run(mut opts: CheckOptions) -> Result<RunOutcome, CheckError> {
     }
     let results = execute(plan, ctx.clone(), opts.print).await;
     let transcript = ctx.log.finish();
+    let events = ctx.syslog.finish();
     let outcome = RunOutcome {
         summary: Summary::of(&results),
         results,
@@ -315,8 +324,10 @@ pub async fn run(mut opts: CheckOptions) -> Result<RunOutcome, CheckError> {
         base_url: targets.base_url.clone(),
         exchanges: ctx.log.exchanges(),
         deadline_passed: ctx.limits.expired(),
+        events: ctx.syslog.events(),
     };
     transcript.map_err(CheckError::Io)?;
+    events.map_err(CheckError::Io)?;
     write_reports(&opts, &outcome)?;
     if opts.print {
         summarize(&outcome);
@@ -333,6 +344,7 @@ struct Targets {
     log: Arc<ExchangeLog>,
     limits: Arc<RunLimits>,
     oauth: Option<Arc<world::OAuthSetup>>,
+    syslog: Arc<crate::okta::syslog::SystemLog>,
 }
 
 impl Targets {
@@ -416,8 +428,10 @@ async fn connect(opts: &CheckOptions) -> Result<Targets, CheckError> {
     };
     let limits = Arc::new(RunLimits::new(opts.deadline, redactor.clone()));
     let log = Arc::new(match &opts.transcript {
-        Some(path) => ExchangeLog::with_transcript(redactor, path).map_err(CheckError::Io)?,
-        None => ExchangeLog::new(redactor),
+        Some(path) => {
+            ExchangeLog::with_transcript(redactor.clone(), path).map_err(CheckError::Io)?
+        }
+        None => ExchangeLog::new(redactor.clone()),
     });
     if scim {
         preflight(&base_url).await?;
@@ -461,6 +475,11 @@ async fn connect(opts: &CheckOptions) -> Result<Targets, CheckError> {
         }
         None => None,
     };
+    let syslog = Arc::new(match &opts.events {
+        Some(path) => crate::okta::syslog::SystemLog::with_file(redactor.clone(), path)
+            .map_err(CheckError::Io)?,
+        None => crate::okta::syslog::SystemLog::new(redactor.clone()),
+    });
     Ok(Targets {
         base_url,
         auth,
@@ -469,6 +488,7 @@ async fn connect(opts: &CheckOptions) -> Result<Targets, CheckError> {
         log,
         limits,
         oauth,
+        syslog,
     })
 }
 
@@ -549,6 +569,21 @@ fn run_context(opts: &CheckOptions, t: &Targets, seed: u64) -> Result<RunContext
         profile: opts.profile.clone().map(Arc::new),
         oauth: t.oauth.clone(),
         has_scim: t.scim,
+        syslog: t.syslog.clone(),
+        app_instance: crate::okta::syslog::AppInstance {
+            id: crate::okta::OktaIds::new(seed ^ 0x0a55).object_id("0oa"),
+            name: opts
+                .profile
+                .as_ref()
+                .map_or("oktasim_scim".to_string(), |p| {
+                    format!("{}_scim", p.name.replace('-', "_"))
+                }),
+            label: opts
+                .profile
+                .as_ref()
+                .map_or("okta-sim SCIM app".to_string(), |p| p.vendor.clone()),
+        },
+        correlation_header: opts.correlation_header.clone(),
         known: opts.profile.as_ref().map(|p| {
             Arc::new(
                 p.collisions

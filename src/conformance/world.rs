@@ -51,6 +51,12 @@ pub(crate) struct RunContext {
     pub oauth: Option<Arc<OAuthSetup>>,
     /// Whether there is a SCIM target.
     pub has_scim: bool,
+    /// The System Log events of the run.
+    pub syslog: Arc<crate::okta::syslog::SystemLog>,
+    /// The app instance the events name.
+    pub app_instance: crate::okta::syslog::AppInstance,
+    /// The header that carries each task's transaction id to the app (`--correlation-header`).
+    pub correlation_header: Option<String>,
 }
 
 /// Okta's OAuth client of the app, and the connection the run authorized (or why not).
@@ -111,6 +117,14 @@ pub struct OktaWorld {
     pub(crate) has_scim: bool,
     /// Users the admin assigned before provisioning was enabled: Okta did not provision them.
     pub(crate) unprovisioned: std::collections::HashSet<String>,
+    /// The System Log of the run and the app instance its events name.
+    syslog: Arc<crate::okta::syslog::SystemLog>,
+    app_instance: crate::okta::syslog::AppInstance,
+    /// The generator of event ids (its own, so Okta's other values do not move).
+    event_ids: OktaIds,
+    /// The transaction id of the task the current step runs (shared with the clients that
+    /// send it as the correlation header).
+    transaction: Arc<std::sync::Mutex<String>>,
 }
 
 impl fmt::Debug for OktaWorld {
@@ -136,12 +150,13 @@ impl OktaWorld {
         for b in scenario_key.bytes() {
             h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
         }
+        let transaction = Arc::new(std::sync::Mutex::new(String::new()));
+        let wire = match &ctx.correlation_header {
+            Some(name) => ctx.wire.clone().with_correlation(name, transaction.clone()),
+            None => ctx.wire.clone(),
+        };
         OktaWorld {
-            session: Session::new(
-                ctx.wire.clone(),
-                ctx.settings.clone(),
-                OktaIds::new(ctx.seed ^ h),
-            ),
+            session: Session::new(wire, ctx.settings.clone(), OktaIds::new(ctx.seed ^ h)),
             checks: Checks {
                 items: Vec::new(),
                 known: ctx.known.clone(),
@@ -163,6 +178,10 @@ impl OktaWorld {
             oauth: ctx.oauth.clone(),
             has_scim: ctx.has_scim,
             unprovisioned: Default::default(),
+            syslog: ctx.syslog.clone(),
+            app_instance: ctx.app_instance.clone(),
+            event_ids: OktaIds::new(ctx.seed ^ h ^ 0x5379_736c_6f67),
+            transaction,
         }
     }
 
@@ -176,6 +195,11 @@ impl OktaWorld {
             return;
         }
         let mark = self.checks.items.len();
+        if kind == StepKind::Action {
+            // Each action is one task of Okta's: a transaction of its own.
+            let id = self.event_ids.object_id("puj");
+            *self.transaction.lock().unwrap_or_else(|e| e.into_inner()) = id;
+        }
         let result = body(self).await;
         let result = result.and_then(|()| {
             if kind == StepKind::Assertion && self.checks.items.len() == mark {
@@ -194,6 +218,98 @@ impl OktaWorld {
         }
     }
 
+    /// The System Log event of a sign-in Okta answered (`user.authentication.sso`): the user,
+    /// the app, and whether the app took it.
+    pub(crate) fn sso_event(&mut self, label: &str, o: &super::sso::AcsOutcome, initiation: &str) {
+        use crate::okta::syslog;
+        let u = self.session.user(label).okta.clone();
+        let subject = syslog::EventSubject {
+            user: Some((u.id.clone(), u.login.clone(), u.display_name())),
+            app_user: None,
+            group: None,
+        };
+        let ids = syslog::EventIds {
+            transaction: self.transaction_id(),
+            uuid: self.event_ids.event_uuid(),
+            published: o.exchange.started.clone(),
+        };
+        let failure =
+            (!o.accepted).then(|| format!("the app refused the sign-in: {}", o.describe()));
+        let mut debug = serde_json::Map::new();
+        debug.insert("initiationType".into(), json!(initiation));
+        let mut event = syslog::event(
+            &ids,
+            ("user.authentication.sso", "User single sign on to app"),
+            &subject,
+            &self.app_instance,
+            failure.as_deref(),
+            debug,
+        );
+        // Okta logs the sign-in it issued: its outcome is Okta's, the app's answer is detail.
+        event["outcome"] = json!({"result": "SUCCESS", "reason": null});
+        if let Some(f) = failure {
+            event["debugContext"]["debugData"]["oktaSimAppAnswer"] = json!(f);
+        }
+        self.syslog.record(event);
+    }
+
+    /// The current task's transaction id.
+    pub(crate) fn transaction_id(&self) -> String {
+        self.transaction
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The System Log event of an operation Okta logs, its transaction id on every check
+    /// recorded since `mark`.
+    fn log_event(&mut self, mark: usize, op: &Op) {
+        use crate::okta::syslog;
+        let Some(kind) = syslog::event_type(op) else {
+            return;
+        };
+        if op.is_empty() {
+            return;
+        }
+        let subject = syslog::subject_of(&self.session, op);
+        let failure = syslog::admin_message(op, &subject, &self.app_instance);
+        let ids = syslog::EventIds {
+            transaction: self.transaction_id(),
+            uuid: self.event_ids.event_uuid(),
+            published: op
+                .exchanges()
+                .next()
+                .map(|e| e.started.clone())
+                .unwrap_or_else(crate::timestamp::now),
+        };
+        let mut debug = serde_json::Map::new();
+        debug.insert("oktaSimOperation".into(), json!(op.name()));
+        if let Some(ex) = op.exchanges().next() {
+            debug.insert(
+                "requestUri".into(),
+                json!(ex.request.path.split('?').next().unwrap_or_default()),
+            );
+        }
+        let event = syslog::event(
+            &ids,
+            kind,
+            &subject,
+            &self.app_instance,
+            failure.as_deref(),
+            debug,
+        );
+        self.syslog.record(event);
+        for c in &mut self.checks.items[mark..] {
+            if !c.passed {
+                c.transaction = Some(ids.transaction.clone());
+                c.event = Some(ids.uuid.clone());
+                if c.admin_message.is_none() {
+                    c.admin_message = failure.clone();
+                }
+            }
+        }
+    }
+
     /// Fail the step when a blocking check failed since `mark`, when grading missed one of the
     /// operation's exchanges, or when Okta would have stopped.
     pub(crate) fn verdict(&mut self, mark: usize, op: Option<Op>) -> Result<(), StepFailure> {
@@ -204,6 +320,16 @@ impl OktaWorld {
             .collect();
         let integrity = op.as_ref().map(Op::integrity).unwrap_or(Ok(()));
         let op_error = op.as_ref().and_then(|o| o.error.clone());
+        if let Some(o) = &op {
+            self.log_event(mark, o);
+        }
+        // A failure is quoted with the task it belongs to.
+        let transaction = self.transaction_id();
+        for c in &mut self.checks.items[mark..] {
+            if !c.passed && c.transaction.is_none() && !transaction.is_empty() {
+                c.transaction = Some(transaction.clone());
+            }
+        }
         self.last_op = op;
         if let Err(e) = integrity {
             return Err(StepFailure(format!("okta-sim internal error: {e}")));
@@ -1311,6 +1437,7 @@ impl OktaWorld {
             &user,
             sso.whoami_url.is_some(),
         );
+        self.sso_event(label, &outcome, "IDP_INITIATED");
         Ok(outcome)
     }
 }
@@ -1386,6 +1513,7 @@ async fn sp_initiated(w: &mut OktaWorld, label: String) {
                     &user,
                     sso.whoami_url.is_some(),
                 );
+                w.sso_event(&label, &o, "SP_INITIATED");
                 w.last_sso = Some(o);
             }
         }

@@ -100,6 +100,23 @@ impl OktaIds {
         format!("00g{}", self.chars(ID_ALPHABET, 17))
     }
 
+    /// An Okta object id: `prefix` + characters up to 20 (`0oa…` an app instance, `0ua…` an
+    /// app user, `puj…` a provisioning task's transaction).
+    pub fn object_id(&mut self, prefix: &str) -> String {
+        let n = 20usize.saturating_sub(prefix.len());
+        format!("{prefix}{}", self.chars(ID_ALPHABET, n))
+    }
+
+    /// A System Log event's id: a UUID of version 1 (time-based), its bits from the seed.
+    pub fn event_uuid(&mut self) -> String {
+        let bytes: [u8; 16] = self.rng.random();
+        uuid::Builder::from_bytes(bytes)
+            .with_variant(uuid::Variant::RFC4122)
+            .with_version(uuid::Version::Mac)
+            .into_uuid()
+            .to_string()
+    }
+
     /// An 8-character placeholder password like `gl^m&qWZ` (okta-scim-wire §3.2).
     pub fn password(&mut self) -> String {
         self.chars(PASSWORD_ALPHABET, 8)

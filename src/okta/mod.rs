@@ -14,6 +14,7 @@ pub mod oauth;
 pub mod ops;
 pub mod redact;
 pub mod retry;
+pub mod syslog;
 pub mod wire;
 
 pub use ids::{OktaIds, OktaUser};

@@ -552,6 +552,11 @@ impl Op {
         self.kind.name()
     }
 
+    /// Every exchange with its step, in order (not marked graded).
+    pub fn by_step(&self) -> impl Iterator<Item = (Step, &Exchange)> + '_ {
+        self.exchanges.iter().map(|(s, e)| (*s, e))
+    }
+
     /// Keep an exchange for grading, within [`OP_ANSWER_BUDGET`]: past it, the answer is kept
     /// as an excerpt and the exchange says why.
     fn push(&mut self, step: Step, mut ex: Exchange) {

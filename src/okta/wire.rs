@@ -62,6 +62,8 @@ pub struct WireClient {
     /// The OAuth connection whose current access token is sent, when the app was authorized
     /// with OAuth (refreshed lazily).
     oauth: Option<Arc<super::oauth::OAuthConnection>>,
+    /// A header carrying the current task's transaction id (`--correlation-header`).
+    correlation: Option<(Arc<str>, Arc<std::sync::Mutex<String>>)>,
 }
 
 fn set_bearer(req: &mut WireRequest, token: &str) {
@@ -132,7 +134,15 @@ impl WireClient {
             limits,
             log,
             oauth: None,
+            correlation: None,
         })
+    }
+
+    /// Send the transaction id `current` holds in the header `name` with every request (Okta
+    /// sends no such header: okta-scim-wire quirk 26).
+    pub fn with_correlation(mut self, name: &str, current: Arc<std::sync::Mutex<String>>) -> Self {
+        self.correlation = Some((Arc::from(name), current));
+        self
     }
 
     /// Send the current access token of an OAuth connection (refreshed lazily) instead.
@@ -219,6 +229,12 @@ impl WireClient {
             extra.push(("Content-Length".to_string(), b.len().to_string()));
         }
         extra.push(("Host".to_string(), self.host.clone()));
+        if let Some((name, current)) = &self.correlation {
+            let id = current.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            if !id.is_empty() {
+                extra.push((name.to_string(), id));
+            }
+        }
         req.headers.splice(at..at, extra);
         req
     }
