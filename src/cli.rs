@@ -243,6 +243,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "PATH")]
     pub events: Option<PathBuf>,
 
+    /// Write every exchange of the run as HAR 1.2 (the credential redacted; okta-sim's label,
+    /// attempt and transaction id in each entry's comment).
+    #[arg(long, value_name = "PATH")]
+    pub har: Option<PathBuf>,
+
     /// Send each task's transaction id to the app in this header (Okta sends none), to find
     /// okta-sim's requests in the app's own logs.
     #[arg(long, value_name = "NAME", value_parser = parse_header_name)]
@@ -471,6 +476,7 @@ impl CheckArgs {
             tenant: self.tenant,
             events: self.events,
             correlation_header: self.correlation_header,
+            har: self.har,
             sha1_grade: match self.sha1_policy {
                 Sha1Policy::Warn => Grade::RfcShould,
                 Sha1Policy::Fail => Grade::RfcMust,

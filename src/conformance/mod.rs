@@ -202,6 +202,8 @@ pub struct CheckOptions {
     pub events: Option<PathBuf>,
     /// A header to carry each task's transaction id to the app (`--correlation-header`).
     pub correlation_header: Option<String>,
+    /// Where to write every exchange as HAR 1.2 (`--har`).
+    pub har: Option<PathBuf>,
 }
 
 impl Default for CheckOptions {
@@ -229,6 +231,7 @@ impl Default for CheckOptions {
             tenant: None,
             events: None,
             correlation_header: None,
+            har: None,
         }
     }
 }
@@ -433,6 +436,9 @@ async fn connect(opts: &CheckOptions) -> Result<Targets, CheckError> {
         }
         None => ExchangeLog::new(redactor.clone()),
     });
+    if let Some(path) = &opts.har {
+        log.add_har(path).map_err(CheckError::Io)?;
+    }
     if scim {
         preflight(&base_url).await?;
     }

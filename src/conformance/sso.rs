@@ -158,6 +158,7 @@ impl SsoTarget {
             response: None,
             error: None,
             attempt: 1,
+            transaction: None,
         };
         if let Some(why) = self.limits.refusal() {
             ex.error = Some(why);

@@ -151,10 +151,10 @@ impl OktaWorld {
             h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
         }
         let transaction = Arc::new(std::sync::Mutex::new(String::new()));
-        let wire = match &ctx.correlation_header {
-            Some(name) => ctx.wire.clone().with_correlation(name, transaction.clone()),
-            None => ctx.wire.clone(),
-        };
+        let wire = ctx
+            .wire
+            .clone()
+            .with_transaction(transaction.clone(), ctx.correlation_header.as_deref());
         OktaWorld {
             session: Session::new(wire, ctx.settings.clone(), OktaIds::new(ctx.seed ^ h)),
             checks: Checks {

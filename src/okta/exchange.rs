@@ -171,6 +171,9 @@ pub struct Exchange {
     pub error: Option<String>,
     /// 1 for the first try; more when 429s were retried.
     pub attempt: u32,
+    /// The transaction id of the Okta task that sent it (System Log, type JOB), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transaction: Option<String>,
 }
 
 impl Exchange {

@@ -34,6 +34,16 @@ struct Inner {
     kept: Vec<Exchange>,
     not_kept: usize,
     transcript: Option<Transcript>,
+    har: Option<Transcript>,
+}
+
+/// How a streamed file is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    /// okta-sim's transcript: a JSON array of exchanges.
+    Exchanges,
+    /// HAR 1.2: `{"log":{…,"entries":[…]}}`.
+    Har,
 }
 
 #[derive(Debug)]
@@ -43,6 +53,98 @@ struct Transcript {
     written: u64,
     entries: usize,
     error: Option<String>,
+    format: Format,
+}
+
+/// The opening of a HAR 1.2 file, up to its entries.
+fn har_prelude() -> String {
+    format!(
+        "{{\"log\":{{\"version\":\"1.2\",\"creator\":{{\"name\":\"okta-sim\",\"version\":\"{}\",\"comment\":\"the requests of a simulated Okta, the credential redacted\"}},\"pages\":[],\"entries\":[",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// One exchange as a HAR 1.2 entry: okta-sim's label, attempt and transaction id in `comment`;
+/// an exchange without an answer has status 0 and the reason in the response's comment.
+pub fn har_entry(ex: &Exchange) -> serde_json::Value {
+    use serde_json::json;
+    let header = |hs: &[(String, String)], name: &str| {
+        hs.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    let pairs = |hs: &[(String, String)]| {
+        hs.iter()
+            .map(|(k, v)| json!({"name": k, "value": v}))
+            .collect::<Vec<_>>()
+    };
+    let query: Vec<serde_json::Value> = ex
+        .url
+        .split_once('?')
+        .map(|(_, q)| {
+            form_urlencoded::parse(q.as_bytes())
+                .map(|(k, v)| json!({"name": k, "value": v}))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut request = json!({
+        "method": ex.request.method,
+        "url": ex.url,
+        "httpVersion": "HTTP/1.1",
+        "cookies": [],
+        "headers": pairs(&ex.request.headers),
+        "queryString": query,
+        "headersSize": -1,
+        "bodySize": ex.request.body.as_ref().map_or(0, String::len),
+    });
+    if let Some(b) = &ex.request.body {
+        request["postData"] = json!({
+            "mimeType": header(&ex.request.headers, "content-type").unwrap_or_default(),
+            "text": b,
+        });
+    }
+    let response = match &ex.response {
+        Some(r) => json!({
+            "status": r.status,
+            "statusText": reqwest::StatusCode::from_u16(r.status).ok().and_then(|s| s.canonical_reason()).unwrap_or(""),
+            "httpVersion": "HTTP/1.1",
+            "cookies": [],
+            "headers": pairs(&r.headers),
+            "content": {
+                "size": r.as_received.unwrap_or(r.body.len()),
+                "mimeType": header(&r.headers, "content-type").unwrap_or_default(),
+                "text": r.body,
+            },
+            "redirectURL": header(&r.headers, "location").unwrap_or_default(),
+            "headersSize": -1,
+            "bodySize": r.as_received.unwrap_or(r.body.len()),
+        }),
+        None => json!({
+            "status": 0,
+            "statusText": "",
+            "httpVersion": "HTTP/1.1",
+            "cookies": [],
+            "headers": [],
+            "content": {"size": 0, "mimeType": ""},
+            "redirectURL": "",
+            "headersSize": -1,
+            "bodySize": -1,
+            "comment": ex.error.clone().unwrap_or_default(),
+        }),
+    };
+    let mut comment = format!("okta-sim: {} (attempt {})", ex.label, ex.attempt);
+    if let Some(t) = &ex.transaction {
+        comment.push_str(&format!("; transaction {t}"));
+    }
+    json!({
+        "startedDateTime": ex.started,
+        "time": ex.elapsed_ms,
+        "request": request,
+        "response": response,
+        "cache": {},
+        "timings": {"send": 0, "wait": ex.elapsed_ms, "receive": 0},
+        "comment": comment,
+    })
 }
 
 impl Transcript {
@@ -55,14 +157,23 @@ impl Transcript {
         } else {
             KEPT_BODY_BYTES
         };
-        let entry = match serde_json::to_string_pretty(&excerpted(ex, cap, redactor)) {
+        let kept = excerpted(ex, cap, redactor);
+        let entry = match self.format {
+            Format::Exchanges => serde_json::to_string_pretty(&kept),
+            Format::Har => serde_json::to_string(&har_entry(&kept)),
+        };
+        let entry = match entry {
             Ok(t) => t,
             Err(e) => {
                 self.error = Some(e.to_string());
                 return;
             }
         };
-        let sep = if self.entries == 0 { "[\n" } else { ",\n" };
+        let sep = match (self.entries, self.format) {
+            (0, Format::Exchanges) => "[\n".to_string(),
+            (0, Format::Har) => format!("{}\n", har_prelude()),
+            _ => ",\n".to_string(),
+        };
         let result = self
             .out
             .write_all(sep.as_bytes())
@@ -77,7 +188,12 @@ impl Transcript {
     }
 
     fn finish(&mut self) -> Result<(), String> {
-        let end = if self.entries == 0 { "[]\n" } else { "\n]\n" };
+        let end = match (self.entries, self.format) {
+            (0, Format::Exchanges) => "[]\n".to_string(),
+            (_, Format::Exchanges) => "\n]\n".to_string(),
+            (0, Format::Har) => format!("{}]}}}}\n", har_prelude()),
+            (_, Format::Har) => "\n]}}\n".to_string(),
+        };
         let result = self
             .out
             .write_all(end.as_bytes())
@@ -88,9 +204,26 @@ impl Transcript {
             (None, Ok(())) => return Ok(()),
         };
         Err(format!(
-            "cannot write the transcript {}: {error}",
+            "cannot write {} {}: {error}",
+            match self.format {
+                Format::Exchanges => "the transcript",
+                Format::Har => "the HAR file",
+            },
             self.path.display()
         ))
+    }
+
+    fn create(path: &Path, format: Format) -> Result<Transcript, String> {
+        let file =
+            File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        Ok(Transcript {
+            path: path.to_path_buf(),
+            out: BufWriter::new(file),
+            written: 0,
+            entries: 0,
+            error: None,
+            format,
+        })
     }
 }
 
@@ -156,6 +289,7 @@ fn excerpted(ex: &Exchange, max: usize, r: &Redactor) -> Exchange {
         }),
         error: ex.error.as_deref().map(text),
         attempt: ex.attempt,
+        transaction: ex.transaction.clone(),
     }
 }
 
@@ -170,17 +304,19 @@ impl ExchangeLog {
 
     /// A log that also streams every exchange to a transcript file at `path` (created now).
     pub fn with_transcript(redactor: Redactor, path: &Path) -> Result<Self, String> {
-        let file = File::create(path)
-            .map_err(|e| format!("cannot write the transcript {}: {e}", path.display()))?;
         let log = ExchangeLog::new(redactor);
-        log.lock().transcript = Some(Transcript {
-            path: path.to_path_buf(),
-            out: BufWriter::new(file),
-            written: 0,
-            entries: 0,
-            error: None,
-        });
+        log.lock().transcript = Some(
+            Transcript::create(path, Format::Exchanges)
+                .map_err(|e| format!("the transcript: {e}"))?,
+        );
         Ok(log)
+    }
+
+    /// Also stream every exchange to a HAR 1.2 file at `path` (created now).
+    pub fn add_har(&self, path: &Path) -> Result<(), String> {
+        self.lock().har =
+            Some(Transcript::create(path, Format::Har).map_err(|e| format!("the HAR file: {e}"))?);
+        Ok(())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -198,6 +334,9 @@ impl ExchangeLog {
         let mut inner = self.lock();
         if let Some(t) = inner.transcript.as_mut() {
             t.write(ex, &self.redactor);
+        }
+        if let Some(h) = inner.har.as_mut() {
+            h.write(ex, &self.redactor);
         }
         if inner.kept.len() < MAX_KEPT_EXCHANGES {
             inner
@@ -218,12 +357,12 @@ impl ExchangeLog {
         self.lock().not_kept
     }
 
-    /// Close the transcript (if any): its JSON array ends, the file is flushed.
+    /// Close the transcript and the HAR file (if any): each ends, each is flushed.
     pub fn finish(&self) -> Result<(), String> {
-        match self.lock().transcript.as_mut() {
-            Some(t) => t.finish(),
-            None => Ok(()),
-        }
+        let mut inner = self.lock();
+        let t = inner.transcript.as_mut().map_or(Ok(()), Transcript::finish);
+        let h = inner.har.as_mut().map_or(Ok(()), Transcript::finish);
+        t.and(h)
     }
 }
 
@@ -253,6 +392,7 @@ mod tests {
             }),
             error: None,
             attempt: 1,
+            transaction: None,
         }
     }
 

@@ -123,6 +123,7 @@ impl OAuthTransport {
             response: None,
             error: None,
             attempt: 1,
+            transaction: None,
         };
         if let Some(why) = self.limits.refusal() {
             ex.error = Some(why);
@@ -462,6 +463,7 @@ mod tests {
             }),
             error: None,
             attempt: 1,
+            transaction: None,
         }
     }
 

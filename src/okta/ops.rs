@@ -2150,6 +2150,7 @@ mod tests {
             response: None,
             error: None,
             attempt: 1,
+            transaction: None,
         };
         let mut op = Op::new(OpKind::AssignUser);
         op.push(Step::UserNamePrecheck, ex("/Users?filter=x"));

@@ -62,8 +62,9 @@ pub struct WireClient {
     /// The OAuth connection whose current access token is sent, when the app was authorized
     /// with OAuth (refreshed lazily).
     oauth: Option<Arc<super::oauth::OAuthConnection>>,
-    /// A header carrying the current task's transaction id (`--correlation-header`).
-    correlation: Option<(Arc<str>, Arc<std::sync::Mutex<String>>)>,
+    /// The current task's transaction id, recorded on each exchange, and the header that
+    /// carries it to the app when there is one (`--correlation-header`).
+    transaction: Option<(Option<Arc<str>>, Arc<std::sync::Mutex<String>>)>,
 }
 
 fn set_bearer(req: &mut WireRequest, token: &str) {
@@ -134,14 +135,18 @@ impl WireClient {
             limits,
             log,
             oauth: None,
-            correlation: None,
+            transaction: None,
         })
     }
 
-    /// Send the transaction id `current` holds in the header `name` with every request (Okta
-    /// sends no such header: okta-scim-wire quirk 26).
-    pub fn with_correlation(mut self, name: &str, current: Arc<std::sync::Mutex<String>>) -> Self {
-        self.correlation = Some((Arc::from(name), current));
+    /// Record the transaction id `current` holds on each exchange, and send it in the header
+    /// `header` when one is given (Okta sends no such header: okta-scim-wire quirk 26).
+    pub fn with_transaction(
+        mut self,
+        current: Arc<std::sync::Mutex<String>>,
+        header: Option<&str>,
+    ) -> Self {
+        self.transaction = Some((header.map(Arc::from), current));
         self
     }
 
@@ -229,7 +234,7 @@ impl WireClient {
             extra.push(("Content-Length".to_string(), b.len().to_string()));
         }
         extra.push(("Host".to_string(), self.host.clone()));
-        if let Some((name, current)) = &self.correlation {
+        if let Some((Some(name), current)) = &self.transaction {
             let id = current.lock().unwrap_or_else(|e| e.into_inner()).clone();
             if !id.is_empty() {
                 extra.push((name.to_string(), id));
@@ -318,6 +323,10 @@ impl WireClient {
             response: None,
             error: None,
             attempt,
+            transaction: self.transaction.as_ref().and_then(|(_, t)| {
+                let id = t.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                (!id.is_empty()).then_some(id)
+            }),
         };
         if let Some(why) = self.limits.refusal() {
             ex.error = Some(why);
