@@ -49,6 +49,168 @@ pub enum Command {
     Saml(SamlCommand),
     /// List the built-in integration profiles (`--profile` of check and serve).
     Profiles,
+    /// Reproduce a task Okta logged: rebuild it from a System Log export and send it to a
+    /// target as Okta would; print the exchanges and what Okta would log now.
+    ///
+    /// Exit code 0: the task ended as the export says (the same outcome and admin-console
+    /// line); 1: it did not (fixed, or failing differently); 2: usage error or unreachable target.
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// The System Log export: the JSON array /api/v1/logs returns, or one event per line.
+    #[arg(long, value_name = "FILE")]
+    pub system_log: PathBuf,
+
+    /// Replay the events of this transaction (`transaction.id`, type JOB).
+    #[arg(long, value_name = "ID")]
+    pub transaction: Option<String>,
+
+    /// Replay this event (`uuid`).
+    #[arg(long, value_name = "UUID", conflicts_with = "transaction")]
+    pub uuid: Option<String>,
+
+    /// The Okta user's profile (a JSON object: firstName, lastName, login, and any attribute
+    /// a mapping reads), when the event's targets are not enough.
+    #[arg(long, value_name = "FILE")]
+    pub okta_user: Option<PathBuf>,
+
+    /// The SCIM base URL to send the task to.
+    #[arg(long, value_name = "URL")]
+    pub target: String,
+
+    /// Bearer token for the target.
+    #[arg(long, env = "OKTA_SIM_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// OIN (PATCH) or AIW (GET then PUT).
+    #[arg(long, value_enum, default_value_t = AppKind::Oin)]
+    pub app_kind: AppKind,
+
+    /// Seed of the values okta-sim makes (the placeholder password, the new event's ids).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// `okta-sim replay`: rebuild each selected task, send it, print what happened and whether it
+/// ended as the export says.
+pub async fn replay(args: ReplayArgs) -> anyhow::Result<std::process::ExitCode> {
+    use okta_sim::okta::replay::{read_export, replay, select, task_of};
+    use std::process::ExitCode;
+    let fail = |m: String| {
+        eprintln!("error: {m}");
+        Ok(ExitCode::from(2))
+    };
+    let read = |p: &PathBuf| -> Result<String, String> {
+        let meta = std::fs::metadata(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        if meta.len() > okta_sim::okta::replay::MAX_EXPORT_BYTES as u64 {
+            return Err(format!("{} is larger than 64 MiB", p.display()));
+        }
+        std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+    };
+    let text = match read(&args.system_log) {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
+    let okta_user = match &args.okta_user {
+        None => None,
+        Some(p) => match read(p).map(|t| serde_json::from_str::<serde_json::Value>(&t)) {
+            Ok(Ok(serde_json::Value::Object(m))) => Some(m),
+            Ok(_) => return fail(format!("{} is not a JSON object", p.display())),
+            Err(e) => return fail(e),
+        },
+    };
+    let events = match read_export(&text) {
+        Ok(e) => e,
+        Err(e) => return fail(e.to_string()),
+    };
+    let picked = match select(&events, args.transaction.as_deref(), args.uuid.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return fail(e.to_string()),
+    };
+    let auth = Auth::Bearer(args.token.clone().unwrap_or_default());
+    let log = std::sync::Arc::new(okta_sim::okta::log::ExchangeLog::new(
+        okta_sim::okta::redact::Redactor::for_auth(&auth),
+    ));
+    let wire = match okta_sim::okta::WireClient::new(
+        &args.target,
+        auth,
+        okta_sim::okta::wire::OKTA_TIMEOUT,
+        okta_sim::okta::RetryPolicy::default(),
+        log,
+    ) {
+        Ok(w) => w,
+        Err(e) => return fail(e.to_string()),
+    };
+    let settings = OktaSettings {
+        app_kind: args.app_kind,
+        ..OktaSettings::default()
+    };
+    let mut all = true;
+    let mut event_ids = okta_sim::okta::OktaIds::new(args.seed ^ 0x5265_706c);
+    for event in picked {
+        let task = task_of(event, okta_user.as_ref(), args.seed);
+        let mut session = okta_sim::okta::Session::new(
+            wire.clone(),
+            settings.clone(),
+            okta_sim::okta::OktaIds::new(args.seed),
+        );
+        println!(
+            "replaying {} of transaction {} ({}){}",
+            task.event_type,
+            task.transaction,
+            task.logged.0,
+            task.user
+                .as_ref()
+                .map(|u| format!(" for {}", u.login))
+                .unwrap_or_default()
+        );
+        let r = match replay(&mut session, task, &mut event_ids).await {
+            Ok(r) => r,
+            Err(e) => return fail(e.to_string()),
+        };
+        let first = r
+            .setup
+            .iter()
+            .chain([&r.op])
+            .flat_map(|o| o.exchanges())
+            .next();
+        if let Some(ex) = first.filter(|e| e.response.is_none()) {
+            return fail(format!("the target did not answer: {}", ex.got()));
+        }
+        for (what, op) in r
+            .setup
+            .iter()
+            .map(|o| ("setup", o))
+            .chain([("task", &r.op)])
+        {
+            for ex in op.exchanges() {
+                println!("  {what:5} {}", ex.sent());
+                println!("        → {}", ex.got());
+            }
+        }
+        println!("  Okta would log: {}", r.event);
+        println!(
+            "  admin console now: {}",
+            r.message.as_deref().unwrap_or("(no failure)")
+        );
+        println!(
+            "  the export says:   {}",
+            r.task.logged.1.as_deref().unwrap_or("(no failure)")
+        );
+        if r.reproduced() {
+            println!("  reproduced: the same outcome and message");
+        } else {
+            println!("  NOT reproduced: the task ends differently now");
+            all = false;
+        }
+    }
+    Ok(if all {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// `okta-sim profiles`: one line per built-in integration profile.

@@ -46,6 +46,7 @@ fn main() -> ExitCode {
             Command::Saml(SamlCommand::Sign(args)) => saml_sign(args).await,
             Command::Saml(SamlCommand::Idp(args)) => saml_idp(args).await,
             Command::Profiles => Ok(say_ok(cli::profiles_text())),
+            Command::Replay(args) => cli::replay(args).await,
         }
     });
     result.unwrap_or_else(|e| usage(format!("{e:#}")))
@@ -98,8 +99,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// SIGINT or SIGTERM. The handlers are installed when this is called, so a signal that arrives
-/// before the future is awaited is not lost.
+/// SIGINT or SIGTERM, the handlers installed at once so an early signal is not lost.
 #[cfg(unix)]
 fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};

@@ -13,6 +13,7 @@ pub mod log;
 pub mod oauth;
 pub mod ops;
 pub mod redact;
+pub mod replay;
 pub mod retry;
 pub mod syslog;
 pub mod wire;
