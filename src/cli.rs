@@ -55,6 +55,115 @@ pub enum Command {
     /// Exit code 0: the task ended as the export says (the same outcome and admin-console
     /// line); 1: it did not (fixed, or failing differently); 2: usage error or unreachable target.
     Replay(ReplayArgs),
+    /// Say which scenario and task of a run made an id okta-sim made (an Okta user 00u…, a
+    /// transaction puj…, an event uuid, an AppUser 0ua…, or any value its exchanges carry).
+    ///
+    /// From a past run's files (--events, --transcript), or the same run made again from its
+    /// seed. Exit code 0: found; 1: not found; 2: usage error.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The id to explain.
+    pub id: String,
+
+    /// The run's --events file.
+    #[arg(long, value_name = "PATH")]
+    pub events: Option<PathBuf>,
+
+    /// The run's --transcript file.
+    #[arg(long, value_name = "PATH")]
+    pub transcript: Option<PathBuf>,
+
+    /// Make the run again against the embedded app from its seed (with its --profile and
+    /// --tags), instead of reading its files.
+    #[arg(long, conflicts_with_all = ["events", "transcript"])]
+    pub seed: Option<u64>,
+
+    /// The run's integration profile (with --seed).
+    #[arg(long, value_name = "NAME|FILE", value_parser = parse_profile, requires = "seed")]
+    pub profile: Option<IntegrationProfile>,
+
+    /// The run's tag expression (with --seed).
+    #[arg(long, requires = "seed")]
+    pub tags: Option<String>,
+}
+
+/// `okta-sim explain`: find the id in a run's events and exchanges.
+pub async fn explain(args: ExplainArgs) -> anyhow::Result<std::process::ExitCode> {
+    use serde_json::Value;
+    use std::process::ExitCode;
+    let fail = |m: String| {
+        eprintln!("error: {m}");
+        Ok(ExitCode::from(2))
+    };
+    let (events, exchanges): (Vec<Value>, Vec<Value>) = match args.seed {
+        Some(seed) => {
+            let opts = CheckOptions {
+                seed: Some(seed),
+                profile: args.profile.clone(),
+                tags: args.tags.clone(),
+                print: false,
+                ..CheckOptions::default()
+            };
+            match okta_sim::embedded::run_embedded(opts).await {
+                Ok(o) => (
+                    o.events,
+                    o.exchanges
+                        .iter()
+                        .filter_map(|x| serde_json::to_value(x).ok())
+                        .collect(),
+                ),
+                Err(e) => return fail(e.to_string()),
+            }
+        }
+        None => {
+            if args.events.is_none() && args.transcript.is_none() {
+                return fail(
+                    "give the run's --events and --transcript files, or its --seed".into(),
+                );
+            }
+            let read = |p: &Option<PathBuf>| -> Result<String, String> {
+                match p {
+                    None => Ok(String::new()),
+                    Some(p) => std::fs::read_to_string(p)
+                        .map_err(|e| format!("cannot read {}: {e}", p.display())),
+                }
+            };
+            let (ev, tr) = match (read(&args.events), read(&args.transcript)) {
+                (Ok(a), Ok(b)) => (a, b),
+                (Err(e), _) | (_, Err(e)) => return fail(e),
+            };
+            let events = match okta_sim::okta::replay::read_export(&ev) {
+                Ok(e) => e,
+                Err(e) => return fail(e.to_string()),
+            };
+            let exchanges = if tr.trim().is_empty() {
+                Vec::new()
+            } else {
+                match serde_json::from_str::<Value>(&tr) {
+                    Ok(Value::Array(a)) => a,
+                    _ => return fail("the transcript is not a JSON array of exchanges".into()),
+                }
+            };
+            (events, exchanges)
+        }
+    };
+    let lines = okta_sim::conformance::explain::explain(&args.id, &events, &exchanges);
+    if lines.is_empty() {
+        println!(
+            "{} appears in none of the run's {} events and {} exchanges",
+            args.id,
+            events.len(),
+            exchanges.len()
+        );
+        return Ok(ExitCode::from(1));
+    }
+    for l in lines {
+        println!("{l}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(Debug, clap::Args)]

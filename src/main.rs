@@ -47,12 +47,12 @@ fn main() -> ExitCode {
             Command::Saml(SamlCommand::Idp(args)) => saml_idp(args).await,
             Command::Profiles => Ok(say_ok(cli::profiles_text())),
             Command::Replay(args) => cli::replay(args).await,
+            Command::Explain(args) => cli::explain(args).await,
         }
     });
     result.unwrap_or_else(|e| usage(format!("{e:#}")))
 }
 
-/// Print, and succeed.
 fn say_ok(text: String) -> ExitCode {
     say!("{text}");
     ExitCode::SUCCESS

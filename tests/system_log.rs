@@ -178,3 +178,73 @@ fn the_cli_writes_events_as_json_lines_and_refuses_a_header_okta_sends() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("a header Okta already sends"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn explain_traces_an_id_to_its_scenario_from_the_files_or_the_seed() {
+    let bin = env!("CARGO_BIN_EXE_okta-sim");
+    let home = std::env::temp_dir().join("okta-sim-test-home");
+    let dir = std::env::temp_dir().join(format!("okta-sim-explain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (events, transcript) = (dir.join("e.jsonl"), dir.join("t.json"));
+    let out = std::process::Command::new(bin)
+        .env("OKTA_SIM_HOME", &home)
+        .args(["check", "--seed", "9", "--tags", "@lifecycle", "--events"])
+        .arg(&events)
+        .arg("--transcript")
+        .arg(&transcript)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let first: Value = serde_json::from_str(
+        std::fs::read_to_string(&events)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    let tx = first["transaction"]["id"].as_str().unwrap();
+    let user = first["target"][0]["id"].as_str().unwrap();
+    let explain = |args: &[&str]| {
+        std::process::Command::new(bin)
+            .env("OKTA_SIM_HOME", &home)
+            .arg("explain")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = explain(&[
+        tx,
+        "--events",
+        events.to_str().unwrap(),
+        "--transcript",
+        transcript.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(&format!(
+            "{tx} is the transaction of application.provision.user.push"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("of \"Deactivate, reactivate, unassign, reassign and password sync › "),
+        "{text}"
+    );
+    assert!(text.contains("  POST /Users"), "{text}");
+    // The same run made again from its seed finds the same Okta user.
+    let out = explain(&[user, "--seed", "9", "--tags", "@lifecycle"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(&format!(
+            "{user} is the Okta user of application.provision.user.push"
+        )),
+        "{text}"
+    );
+    let out = explain(&["00uNOTHINGNOTHING123", "--events", events.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(explain(&["x"]).status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).ok();
+}

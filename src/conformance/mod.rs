@@ -10,6 +10,7 @@ mod attr_steps;
 pub mod catalogue;
 pub mod check;
 mod discovery;
+pub mod explain;
 mod grade;
 mod plan;
 pub mod report;

@@ -122,6 +122,8 @@ pub struct OktaWorld {
     app_instance: crate::okta::syslog::AppInstance,
     /// The generator of event ids (its own, so Okta's other values do not move).
     event_ids: OktaIds,
+    /// `feature/scenario`, as events name the scenario that made them.
+    scenario: String,
     /// The transaction id of the task the current step runs (shared with the clients that
     /// send it as the correlation header).
     transaction: Arc<std::sync::Mutex<String>>,
@@ -181,6 +183,7 @@ impl OktaWorld {
             syslog: ctx.syslog.clone(),
             app_instance: ctx.app_instance.clone(),
             event_ids: OktaIds::new(ctx.seed ^ h ^ 0x5379_736c_6f67),
+            scenario: scenario_key.to_string(),
             transaction,
         }
     }
@@ -236,6 +239,7 @@ impl OktaWorld {
         let failure =
             (!o.accepted).then(|| format!("the app refused the sign-in: {}", o.describe()));
         let mut debug = serde_json::Map::new();
+        debug.insert("oktaSimScenario".into(), json!(self.scenario));
         debug.insert("initiationType".into(), json!(initiation));
         let mut event = syslog::event(
             &ids,
@@ -283,6 +287,7 @@ impl OktaWorld {
                 .unwrap_or_else(crate::timestamp::now),
         };
         let mut debug = serde_json::Map::new();
+        debug.insert("oktaSimScenario".into(), json!(self.scenario));
         debug.insert("oktaSimOperation".into(), json!(op.name()));
         if let Some(ex) = op.exchanges().next() {
             debug.insert(
