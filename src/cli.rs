@@ -169,8 +169,13 @@ pub async fn explain(args: ExplainArgs) -> anyhow::Result<std::process::ExitCode
 #[derive(Debug, clap::Args)]
 pub struct ReplayArgs {
     /// The System Log export: the JSON array /api/v1/logs returns, or one event per line.
-    #[arg(long, value_name = "FILE")]
-    pub system_log: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "transcript")]
+    pub system_log: Option<PathBuf>,
+
+    /// Instead: a run's --transcript, sent again in order (ids the target assigns remapped);
+    /// each exchange whose answer now differs is reported.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["system_log", "transaction", "uuid", "okta_user"])]
+    pub transcript: Option<PathBuf>,
 
     /// Replay the events of this transaction (`transaction.id`, type JOB).
     #[arg(long, value_name = "ID")]
@@ -202,6 +207,62 @@ pub struct ReplayArgs {
     pub seed: u64,
 }
 
+/// `okta-sim replay --transcript`: the run's SCIM exchanges sent again; those that now differ.
+async fn resend_transcript(
+    wire: &okta_sim::okta::WireClient,
+    path: &PathBuf,
+) -> anyhow::Result<std::process::ExitCode> {
+    use std::process::ExitCode;
+    let text = match std::fs::metadata(path).and_then(|m| {
+        if m.len() > 256 * 1024 * 1024 {
+            Err(std::io::Error::other("larger than 256 MiB"))
+        } else {
+            std::fs::read_to_string(path)
+        }
+    }) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", path.display());
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let Ok(serde_json::Value::Array(exchanges)) = serde_json::from_str(&text) else {
+        eprintln!(
+            "error: {} is not a transcript (a JSON array of exchanges)",
+            path.display()
+        );
+        return Ok(ExitCode::from(2));
+    };
+    let resent = match okta_sim::conformance::rerun::resend(wire, &exchanges).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if resent.iter().all(|r| r.status.1.is_none()) {
+        eprintln!("error: the target did not answer");
+        return Ok(ExitCode::from(2));
+    }
+    let differing: Vec<_> = resent.iter().filter(|r| r.difference.is_some()).collect();
+    for r in &differing {
+        println!("#{} {}  ({})", r.index, r.request, r.label);
+        for line in r.difference.as_deref().unwrap_or_default().lines() {
+            println!("    {line}");
+        }
+    }
+    println!(
+        "{} exchanges sent again, {} answered differently",
+        resent.len(),
+        differing.len()
+    );
+    Ok(if differing.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
 /// `okta-sim replay`: rebuild each selected task, send it, print what happened and whether it
 /// ended as the export says.
 pub async fn replay(args: ReplayArgs) -> anyhow::Result<std::process::ExitCode> {
@@ -218,7 +279,27 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<std::process::ExitCode> 
         }
         std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
     };
-    let text = match read(&args.system_log) {
+    let auth = Auth::Bearer(args.token.clone().unwrap_or_default());
+    let log = std::sync::Arc::new(okta_sim::okta::log::ExchangeLog::new(
+        okta_sim::okta::redact::Redactor::for_auth(&auth),
+    ));
+    let wire = match okta_sim::okta::WireClient::new(
+        &args.target,
+        auth,
+        okta_sim::okta::wire::OKTA_TIMEOUT,
+        okta_sim::okta::RetryPolicy::default(),
+        log,
+    ) {
+        Ok(w) => w,
+        Err(e) => return fail(e.to_string()),
+    };
+    if let Some(t) = &args.transcript {
+        return resend_transcript(&wire, t).await;
+    }
+    let Some(system_log) = &args.system_log else {
+        return fail("give --system-log FILE or --transcript FILE".into());
+    };
+    let text = match read(system_log) {
         Ok(t) => t,
         Err(e) => return fail(e),
     };
@@ -236,20 +317,6 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<std::process::ExitCode> 
     };
     let picked = match select(&events, args.transaction.as_deref(), args.uuid.as_deref()) {
         Ok(p) => p,
-        Err(e) => return fail(e.to_string()),
-    };
-    let auth = Auth::Bearer(args.token.clone().unwrap_or_default());
-    let log = std::sync::Arc::new(okta_sim::okta::log::ExchangeLog::new(
-        okta_sim::okta::redact::Redactor::for_auth(&auth),
-    ));
-    let wire = match okta_sim::okta::WireClient::new(
-        &args.target,
-        auth,
-        okta_sim::okta::wire::OKTA_TIMEOUT,
-        okta_sim::okta::RetryPolicy::default(),
-        log,
-    ) {
-        Ok(w) => w,
         Err(e) => return fail(e.to_string()),
     };
     let settings = OktaSettings {

@@ -172,3 +172,63 @@ fn unusable_exports_and_unknown_ids_are_usage_errors() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_transcript_sent_again_reports_only_the_answers_that_changed() {
+    let dir = std::env::temp_dir().join(format!("okta-sim-rerun-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let transcript = dir.join("t.json");
+    let first = serve(Some("refuse-pathless-patch"));
+    let out = okta_sim(&[
+        "check",
+        "--target",
+        &first.field("SCIM base URL"),
+        "--token",
+        "tok12345678",
+        "--seed",
+        "5",
+        "--tags",
+        "@lifecycle",
+        "--transcript",
+        transcript.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    // The same bug on a fresh server: every answer is the same once ids are remapped.
+    let same = serve(Some("refuse-pathless-patch"));
+    let out = okta_sim(&[
+        "replay",
+        "--transcript",
+        transcript.to_str().unwrap(),
+        "--target",
+        &same.field("SCIM base URL"),
+        "--token",
+        "tok12345678",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("exchanges sent again, 0 answered differently"),
+        "{text}"
+    );
+    // Fixed: the refused PATCHes are now accepted, and only they are reported.
+    let fixed = serve(None);
+    let out = okta_sim(&[
+        "replay",
+        "--transcript",
+        transcript.to_str().unwrap(),
+        "--target",
+        &fixed.field("SCIM base URL"),
+        "--token",
+        "tok12345678",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let reported: Vec<&str> = text.lines().filter(|l| l.starts_with('#')).collect();
+    assert!(!reported.is_empty(), "{text}");
+    assert!(
+        reported.iter().all(|l| l.contains(" PATCH /Users/")),
+        "{text}"
+    );
+    assert!(text.contains("then 400, now 200"), "{text}");
+    std::fs::remove_dir_all(&dir).ok();
+}

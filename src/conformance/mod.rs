@@ -14,6 +14,7 @@ pub mod explain;
 mod grade;
 mod plan;
 pub mod report;
+pub mod rerun;
 mod schemas;
 mod sso;
 mod vendor_steps;
