@@ -581,6 +581,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "PATH")]
     pub events: Option<PathBuf>,
 
+    /// Fix okta-sim's clock at this RFC 3339 time (it advances a millisecond per reading): with
+    /// --seed, a run made again repeats byte for byte, SAML included.
+    #[arg(long, value_name = "RFC3339", value_parser = okta_sim::timestamp::parse)]
+    pub clock: Option<time::OffsetDateTime>,
+
     /// Write every exchange of the run as HAR 1.2 (the credential redacted; okta-sim's label,
     /// attempt and transaction id in each entry's comment).
     #[arg(long, value_name = "PATH")]
@@ -815,6 +820,7 @@ impl CheckArgs {
             events: self.events,
             correlation_header: self.correlation_header,
             har: self.har,
+            clock: self.clock,
             sha1_grade: match self.sha1_policy {
                 Sha1Policy::Warn => Grade::RfcShould,
                 Sha1Policy::Fail => Grade::RfcMust,

@@ -14,7 +14,18 @@ pub async fn embed(
     builder: ReferenceAppBuilder,
     mut opts: CheckOptions,
 ) -> Result<(ReferenceApp, CheckOptions), CheckError> {
-    let key = SigningKey::generate("okta-sim").map_err(|e| CheckError::Io(e.to_string()))?;
+    // A run with a seed signs with the key that seed makes (its certificate dated by the run's
+    // clock), so the run repeats byte for byte.
+    let key = match opts.seed {
+        Some(seed) => SigningKey::from_seed(
+            "okta-sim",
+            seed,
+            opts.clock
+                .map_or_else(std::time::SystemTime::now, std::time::SystemTime::from),
+        ),
+        None => SigningKey::generate("okta-sim"),
+    }
+    .map_err(|e| CheckError::Io(e.to_string()))?;
     // The embedded app behaves as the integration profile the run is configured as.
     let builder = match &opts.profile {
         Some(p) => builder
@@ -24,6 +35,7 @@ pub async fn embed(
     };
     // Its SP is at the profile's URLs, for the tenant Okta is configured with.
     let mut sp_config = SpConfig::trusting_okta_sim(&key);
+    sp_config.clock_origin = opts.clock.map(|t| (t, std::time::Instant::now()));
     if let Some(p) = &opts.profile {
         let urls = p
             .sp_urls(opts.tenant.as_deref())

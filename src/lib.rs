@@ -25,7 +25,7 @@ pub mod okta;
 pub mod saml;
 pub mod scim;
 pub(crate) mod text;
-pub(crate) mod timestamp;
+pub mod timestamp;
 
 pub use app::{AppProfile, ReferenceApp, ReferenceAppBuilder};
 pub use conformance::{CheckError, CheckOptions, Grade, RunOutcome, SpTarget, Target};

@@ -18,6 +18,54 @@ pub fn now() -> String {
     format(OffsetDateTime::now_utc())
 }
 
+/// The clock of a run: real time, or (`--clock`) a fixed start that advances one millisecond
+/// each time it is read, so a run made again reads the same times in the same order.
+#[derive(Debug, Default)]
+pub struct RunClock {
+    fixed: Option<(OffsetDateTime, std::sync::atomic::AtomicU64)>,
+}
+
+impl RunClock {
+    /// Real time.
+    pub fn real() -> Self {
+        RunClock { fixed: None }
+    }
+
+    /// A clock starting at `start`, one millisecond per reading.
+    pub fn fixed(start: OffsetDateTime) -> Self {
+        RunClock {
+            fixed: Some((start, std::sync::atomic::AtomicU64::new(0))),
+        }
+    }
+
+    /// Whether it is a fixed clock.
+    pub fn is_fixed(&self) -> bool {
+        self.fixed.is_some()
+    }
+
+    /// The time now.
+    pub fn now_time(&self) -> OffsetDateTime {
+        match &self.fixed {
+            None => OffsetDateTime::now_utc(),
+            Some((start, ticks)) => {
+                let n = ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                *start + time::Duration::milliseconds(n as i64)
+            }
+        }
+    }
+
+    /// The time now, RFC 3339 with milliseconds.
+    pub fn now(&self) -> String {
+        format(self.now_time())
+    }
+}
+
+/// An RFC 3339 time (`--clock`).
+pub fn parse(text: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("{text:?} is not an RFC 3339 time such as 2026-01-01T00:00:00Z: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

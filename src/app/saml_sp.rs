@@ -105,6 +105,9 @@ pub struct SpConfig {
     pub allow_idp_initiated: bool,
     /// Mistakes the SP is told to make (none in normal use).
     pub faults: Vec<SpFault>,
+    /// The SP's clock reads this time plus what has passed since the instant, instead of the
+    /// system time: for a run whose IdP signs with a fixed clock (`check --clock`).
+    pub clock_origin: Option<(OffsetDateTime, std::time::Instant)>,
 }
 
 impl SpConfig {
@@ -129,6 +132,7 @@ impl SpConfig {
             clock_skew: std::time::Duration::from_secs(60),
             allow_idp_initiated: true,
             faults: Vec::new(),
+            clock_origin: None,
         }
     }
 }
@@ -256,6 +260,16 @@ impl SpState {
             memory: Mutex::new(SpMemory::default()),
             validations: tokio::sync::Semaphore::new(MAX_CONCURRENT_VALIDATIONS),
         })
+    }
+
+    /// The time now, by the SP's clock.
+    fn now(&self) -> OffsetDateTime {
+        match self.config.clock_origin {
+            Some((t, since)) => {
+                t + time::Duration::try_from(since.elapsed()).unwrap_or(time::Duration::ZERO)
+            }
+            None => OffsetDateTime::now_utc(),
+        }
     }
 
     fn memory(&self) -> std::sync::MutexGuard<'_, SpMemory> {
@@ -557,7 +571,7 @@ impl SpState {
     }
 
     fn check_assertion(&self, doc: &Element, a: &Element) -> Result<Login, Rejection> {
-        let now = OffsetDateTime::now_utc();
+        let now = self.now();
         let skew = Duration::try_from(self.config.clock_skew).unwrap_or(Duration::minutes(1));
         let issuer = a
             .child(NS_SAML, "Issuer")

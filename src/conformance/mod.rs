@@ -206,6 +206,9 @@ pub struct CheckOptions {
     pub correlation_header: Option<String>,
     /// Where to write every exchange as HAR 1.2 (`--har`).
     pub har: Option<PathBuf>,
+    /// A fixed clock (`--clock`): okta-sim's times start there and advance a millisecond per
+    /// reading, so a run made again with the same seed repeats byte for byte.
+    pub clock: Option<time::OffsetDateTime>,
 }
 
 impl Default for CheckOptions {
@@ -234,6 +237,7 @@ impl Default for CheckOptions {
             events: None,
             correlation_header: None,
             har: None,
+            clock: None,
         }
     }
 }
@@ -300,7 +304,8 @@ pub async fn run(mut opts: CheckOptions) -> Result<RunOutcome, CheckError> {
             _ => AppKind::Oin,
         };
     }
-    let targets = connect(&opts).await?;
+    let seed = opts.seed.unwrap_or_else(rand::random);
+    let targets = connect(&opts, seed).await?;
     let plan = Plan::prepare(
         opts.tags.as_deref(),
         opts.features_dir.as_deref(),
@@ -314,7 +319,6 @@ pub async fn run(mut opts: CheckOptions) -> Result<RunOutcome, CheckError> {
             opts.profile.as_ref().map(|p| p.name.clone()),
         ),
     )?;
-    let seed = opts.seed.unwrap_or_else(rand::random);
     let ctx = Arc::new(run_context(&opts, &targets, seed)?);
     if opts.print {
         announce(&opts, &targets, seed);
@@ -400,7 +404,7 @@ fn profile_statements(
 }
 
 /// Check the target and the SP answer at all (exit 2 when not), and set up the SSO side.
-async fn connect(opts: &CheckOptions) -> Result<Targets, CheckError> {
+async fn connect(opts: &CheckOptions, seed: u64) -> Result<Targets, CheckError> {
     let (base_url, auth, scim) = match &opts.target {
         Target::Url { base_url, auth } => {
             check_url(base_url).map_err(|e| {
@@ -431,7 +435,12 @@ async fn connect(opts: &CheckOptions) -> Result<Targets, CheckError> {
         Target::Url { auth, .. } => Redactor::for_auth(auth),
         Target::None => Redactor::none(),
     };
-    let limits = Arc::new(RunLimits::new(opts.deadline, redactor.clone()));
+    let limits = Arc::new(RunLimits::new(opts.deadline, redactor.clone()).with_clock(
+        match opts.clock {
+            Some(t) => crate::timestamp::RunClock::fixed(t),
+            None => crate::timestamp::RunClock::real(),
+        },
+    ));
     let log = Arc::new(match &opts.transcript {
         Some(path) => {
             ExchangeLog::with_transcript(redactor.clone(), path).map_err(CheckError::Io)?
@@ -468,11 +477,18 @@ async fn connect(opts: &CheckOptions) -> Result<Targets, CheckError> {
                 test_url: sp.test_url.clone(),
                 whoami_url: sp.whoami_url.clone(),
                 login_url: sp.login_url.clone(),
-                app: profile_statements(
-                    SamlApp::new(DEFAULT_IDP_ORG_URL, &sp.acs_url, &sp.audience)
-                        .with_key_identity(&key),
-                    opts.profile.as_ref(),
-                ),
+                app: SamlApp {
+                    // Response ids from the run's seed, times from its clock.
+                    source: Some(Arc::new(crate::saml::idp::IdSource::new(
+                        seed ^ 0x5341_4d4c,
+                        opts.clock,
+                    ))),
+                    ..profile_statements(
+                        SamlApp::new(DEFAULT_IDP_ORG_URL, &sp.acs_url, &sp.audience)
+                            .with_key_identity(&key),
+                        opts.profile.as_ref(),
+                    )
+                },
                 key,
                 attacker_key: SigningKey::test_fixture_other(),
                 http,

@@ -128,7 +128,7 @@ impl SsoTarget {
         headers: Vec<(String, String)>,
         body: Option<String>,
     ) -> (Exchange, Option<reqwest::Response>) {
-        let started = crate::timestamp::now();
+        let started = self.limits.clock.now();
         let t0 = Instant::now();
         let request = WireRequest {
             method: method.into(),
@@ -197,7 +197,7 @@ impl SsoTarget {
         if resp.is_some() {
             self.limits.answered();
         }
-        ex.elapsed_ms = t0.elapsed().as_secs_f64() * 1000.0;
+        ex.elapsed_ms = self.limits.elapsed_ms(t0);
         (ex, resp)
     }
 

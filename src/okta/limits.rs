@@ -56,6 +56,8 @@ pub struct RunLimits {
     in_all: AtomicU32,
     /// Removes the credential from whatever is kept or written.
     pub redactor: Redactor,
+    /// The run's clock (`--clock` fixes it).
+    pub clock: crate::timestamp::RunClock,
 }
 
 impl RunLimits {
@@ -68,6 +70,23 @@ impl RunLimits {
             in_a_row: AtomicU32::new(0),
             in_all: AtomicU32::new(0),
             redactor,
+            clock: crate::timestamp::RunClock::real(),
+        }
+    }
+
+    /// The same bounds, reading time from `clock`.
+    pub fn with_clock(mut self, clock: crate::timestamp::RunClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// When an exchange started, and how long it took (0 under a fixed clock, whose times are
+    /// not measurements).
+    pub fn elapsed_ms(&self, since: Instant) -> f64 {
+        if self.clock.is_fixed() {
+            0.0
+        } else {
+            since.elapsed().as_secs_f64() * 1000.0
         }
     }
 

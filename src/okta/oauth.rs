@@ -98,7 +98,7 @@ impl OAuthTransport {
     }
 
     async fn send(&self, label: &str, method: &str, url: &str, form: Option<String>) -> Exchange {
-        let started = crate::timestamp::now();
+        let started = self.limits.clock.now();
         let t0 = Instant::now();
         let mut headers = vec![("Accept".to_string(), "application/json".to_string())];
         if form.is_some() {
@@ -179,7 +179,7 @@ impl OAuthTransport {
                 ex.error = Some(e.to_string());
             }
         }
-        ex.elapsed_ms = t0.elapsed().as_secs_f64() * 1000.0;
+        ex.elapsed_ms = self.limits.elapsed_ms(t0);
         ex
     }
 

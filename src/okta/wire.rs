@@ -305,7 +305,7 @@ impl WireClient {
 
     async fn send_once(&self, label: &str, req: &WireRequest, attempt: u32) -> Exchange {
         let url = format!("{}{}", self.base_url, req.path);
-        let started = crate::timestamp::now();
+        let started = self.limits.clock.now();
         let t0 = Instant::now();
         // The exchange okta-sim keeps shows the credential masked; the request sent carries it.
         let mut shown = req.clone();
@@ -349,7 +349,7 @@ impl WireClient {
                 ex.error = Some(e);
             }
         }
-        ex.elapsed_ms = t0.elapsed().as_secs_f64() * 1000.0;
+        ex.elapsed_ms = self.limits.elapsed_ms(t0);
         ex
     }
 

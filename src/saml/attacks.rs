@@ -14,7 +14,7 @@
 use time::{Duration, OffsetDateTime};
 
 use super::dsig::SigAlg;
-use super::idp::{IdpError, ResponseSpec, SamlApp, SamlUser, okta_id};
+use super::idp::{IdpError, ResponseSpec, SamlApp, SamlUser};
 use super::keys::SigningKey;
 use super::xml::{Element, NS_DS, NS_SAML, NS_SAMLP, Node, parse};
 
@@ -390,8 +390,9 @@ pub static ATTACKS: &[AttackDef] = &[
         Refuse,
         "validly signed in response to an AuthnRequest the SP never sent",
         |i| {
-            signed_victim(i, |s, _| {
-                let id = format!("id-never-issued-{}", okta_id());
+            let fresh = i.app.fresh_id();
+            signed_victim(i, move |s, _| {
+                let id = format!("id-never-issued-{fresh}");
                 s.in_response_to = Some(id.clone());
                 s.subject_in_response_to = Some(id.clone());
                 s.session_index = id;
@@ -429,7 +430,7 @@ pub static ATTACKS: &[AttackDef] = &[
             let mut s = spec(i, i.victim);
             s.response_signed = false;
             s.in_response_to = Some(outstanding.to_string());
-            s.subject_in_response_to = Some(format!("id-never-issued-{}", okta_id()));
+            s.subject_in_response_to = Some(format!("id-never-issued-{}", i.app.fresh_id()));
             s.to_xml(i.key)
         },
     },
@@ -509,7 +510,9 @@ fn signed_victim(
     change: impl Fn(&mut ResponseSpec, OffsetDateTime),
 ) -> Result<String, IdpError> {
     let mut s = spec(input, input.victim);
-    change(&mut s, OffsetDateTime::now_utc());
+    // "Now" is the response's own issue instant: the run's clock when it has a fixed one.
+    let now = s.issue_instant;
+    change(&mut s, now);
     s.to_xml(input.key)
 }
 
@@ -579,8 +582,8 @@ enum Unusable {
 /// that validates one and reads the other signs in the victim.
 fn two_assertions(input: &AttackInput<'_>, why: Unusable) -> Result<String, IdpError> {
     let key = input.key;
-    let now = OffsetDateTime::now_utc();
     let mut v = spec(input, input.victim);
+    let now = v.issue_instant;
     v.response_signed = false;
     v.assertion_signed = true;
     match why {
@@ -669,11 +672,11 @@ fn wrap_response(input: &AttackInput<'_>, place: Hide) -> Result<String, IdpErro
     let mut original = doc.clone();
     remove_signatures(&mut original);
     original.materialize_namespaces(&scope);
-    doc.set_attr("ID", &okta_id());
+    doc.set_attr("ID", &input.app.fresh_id());
     let ai = assertion_node_index(&doc).ok_or_else(|| bad("no assertion"))?;
     if let Node::Element(a) = &mut doc.children[ai] {
         set_name_id(a, &input.victim.name_id);
-        a.set_attr("ID", &okta_id());
+        a.set_attr("ID", &input.app.fresh_id());
         if let Hide::Advice = place {
             hide_in_advice(a, original.clone());
         }
@@ -718,7 +721,7 @@ fn wrap_assertion(input: &AttackInput<'_>, place: AssertionWrap) -> Result<Strin
     let mut evil = signed.clone();
     remove_signatures(&mut evil);
     evil.materialize_namespaces(&scope);
-    evil.set_attr("ID", &okta_id());
+    evil.set_attr("ID", &input.app.fresh_id());
     set_name_id(&mut evil, &victim.name_id);
     // The original as the signature digested it: without its signature.
     let mut unsigned_original = signed.clone();
@@ -744,7 +747,7 @@ fn wrap_assertion(input: &AttackInput<'_>, place: AssertionWrap) -> Result<Strin
             // The signed assertion's place claims the victim under a new ID; its signature
             // still refers to the original, hidden elsewhere.
             let mut modified = signed;
-            modified.set_attr("ID", &okta_id());
+            modified.set_attr("ID", &input.app.fresh_id());
             set_name_id(&mut modified, &victim.name_id);
             let si =
                 child_index(&modified, NS_DS, "Signature").ok_or_else(|| bad("no signature"))?;

@@ -168,6 +168,56 @@ pub struct SamlApp {
     pub validity: Duration,
     /// When set, signed AuthnRequests (Redirect binding) must verify with this SP certificate.
     pub sp_request_cert: Option<Vec<u8>>,
+    /// Where response ids and times come from when a run must repeat (its seed and clock);
+    /// none: random ids and real time.
+    pub source: Option<std::sync::Arc<IdSource>>,
+}
+
+/// The ids and times of the responses of a run that must repeat: ids from the run's seed,
+/// times from its fixed clock (one millisecond per reading) or real time.
+#[derive(Debug)]
+pub struct IdSource {
+    inner: std::sync::Mutex<(rand_chacha::ChaCha8Rng, Option<(OffsetDateTime, i64)>)>,
+}
+
+impl IdSource {
+    /// A source from `seed`, with a fixed clock starting at `clock` when given.
+    pub fn new(seed: u64, clock: Option<OffsetDateTime>) -> Self {
+        use rand::SeedableRng;
+        IdSource {
+            inner: std::sync::Mutex::new((
+                rand_chacha::ChaCha8Rng::seed_from_u64(seed),
+                clock.map(|c| (c, 0)),
+            )),
+        }
+    }
+
+    fn draw<T>(
+        &self,
+        f: impl FnOnce(&mut rand_chacha::ChaCha8Rng, Option<&mut (OffsetDateTime, i64)>) -> T,
+    ) -> T {
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let (rng, clock) = &mut *g;
+        f(rng, clock.as_mut())
+    }
+
+    fn now(&self) -> OffsetDateTime {
+        self.draw(|_, clock| match clock {
+            Some((start, n)) => {
+                *n += 1;
+                *start + Duration::milliseconds(*n)
+            }
+            None => OffsetDateTime::now_utc(),
+        })
+    }
+
+    fn okta_id(&self) -> String {
+        self.draw(|rng, _| okta_id_from(rng))
+    }
+
+    fn number(&self) -> u32 {
+        self.draw(|rng, _| rng.random_range(100_000_000..999_999_999u32))
+    }
 }
 
 impl SamlApp {
@@ -212,6 +262,7 @@ impl SamlApp {
             )),
             validity: Duration::minutes(5),
             sp_request_cert: None,
+            source: None,
         }
     }
 
@@ -237,6 +288,11 @@ impl SamlApp {
         self.attributes.clear();
         self.group_attribute = None;
         self
+    }
+
+    /// A new `id` + 26 digits: from the run's seed when the app has a source.
+    pub fn fresh_id(&self) -> String {
+        self.source.as_ref().map_or_else(okta_id, |s| s.okta_id())
     }
 
     /// `http://www.okta.com/exk…`: the IdP entity ID and Issuer.
@@ -369,7 +425,10 @@ pub struct ResponseSpec {
 
 /// `id` + 26 digits, like Okta's IDs.
 pub fn okta_id() -> String {
-    let mut rng = rand::rng();
+    okta_id_from(&mut rand::rng())
+}
+
+fn okta_id_from(rng: &mut impl Rng) -> String {
     let digits: String = (0..26)
         .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
         .collect();
@@ -401,7 +460,11 @@ fn random_chars(n: usize) -> String {
 impl ResponseSpec {
     /// The response Okta would send now for `user` signing in to `app`.
     pub fn for_user(app: &SamlApp, user: &SamlUser, in_response_to: Option<&str>) -> Self {
-        let now = OffsetDateTime::now_utc();
+        let now = app
+            .source
+            .as_ref()
+            .map_or_else(OffsetDateTime::now_utc, |s| s.now());
+        let id = || app.source.as_ref().map_or_else(okta_id, |s| s.okta_id());
         let mut attributes: Vec<(String, String, Vec<String>)> = app
             .attributes
             .iter()
@@ -426,12 +489,15 @@ impl ResponseSpec {
             None => format!(
                 "id{}.{}",
                 now.unix_timestamp() * 1000,
-                rand::rng().random_range(100_000_000..999_999_999u32)
+                app.source.as_ref().map_or_else(
+                    || rand::rng().random_range(100_000_000..999_999_999u32),
+                    |s| s.number()
+                )
             ),
         };
         ResponseSpec {
-            response_id: okta_id(),
-            assertion_id: okta_id(),
+            response_id: id(),
+            assertion_id: id(),
             issue_instant: now,
             destination: Some(
                 app.destination

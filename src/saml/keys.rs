@@ -69,7 +69,17 @@ impl SigningKey {
     pub fn generate(org: &str) -> Result<Self, KeyError> {
         let mut rng = rsa::rand_core::OsRng;
         let key = RsaPrivateKey::new(&mut rng, 2048).map_err(|e| KeyError::Build(e.to_string()))?;
-        let cert_der = self_signed(&key, org)?;
+        let cert_der = self_signed(&key, org, SystemTime::now())?;
+        Ok(SigningKey { key, cert_der })
+    }
+
+    /// The key a seed makes, the same run after run, its certificate valid from `at` (a run's
+    /// fixed clock): a test key, never one to trust.
+    pub fn from_seed(org: &str, seed: u64, at: SystemTime) -> Result<Self, KeyError> {
+        use rand::SeedableRng;
+        let mut rng = SeededRng(rand_chacha::ChaCha20Rng::seed_from_u64(seed));
+        let key = RsaPrivateKey::new(&mut rng, 2048).map_err(|e| KeyError::Build(e.to_string()))?;
+        let cert_der = self_signed(&key, org, at)?;
         Ok(SigningKey { key, cert_der })
     }
 
@@ -213,9 +223,29 @@ pub fn public_key_of(cert_der: &[u8]) -> Result<RsaPublicKey, KeyError> {
     RsaPublicKey::from_public_key_der(&spki).map_err(|e| KeyError::NotRsa(e.to_string()))
 }
 
-fn self_signed(key: &RsaPrivateKey, org: &str) -> Result<Vec<u8>, KeyError> {
+/// A seeded generator for the RSA crate's random-number interface.
+struct SeededRng(rand_chacha::ChaCha20Rng);
+
+impl rsa::rand_core::RngCore for SeededRng {
+    fn next_u32(&mut self) -> u32 {
+        rand::RngCore::next_u32(&mut self.0)
+    }
+    fn next_u64(&mut self) -> u64 {
+        rand::RngCore::next_u64(&mut self.0)
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        rand::RngCore::fill_bytes(&mut self.0, dest)
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rsa::rand_core::Error> {
+        rand::RngCore::fill_bytes(&mut self.0, dest);
+        Ok(())
+    }
+}
+
+impl rsa::rand_core::CryptoRng for SeededRng {}
+
+fn self_signed(key: &RsaPrivateKey, org: &str, now: SystemTime) -> Result<Vec<u8>, KeyError> {
     let b = |e: &dyn std::fmt::Display| KeyError::Build(e.to_string());
-    let now = SystemTime::now();
     let millis = now
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_err(|e| b(&e))?
