@@ -370,19 +370,19 @@ pub fn subject_of(session: &super::ops::Session, op: &Op) -> EventSubject {
             .values()
             .find(|g| carries(&g.name) || g.app_id.as_deref().is_some_and(carries))
             .map(|g| (g.okta_id.clone(), g.name.clone()));
-    } else if !matches!(op.kind, ImportUsers | ImportGroups) {
-        if let Some(u) = session.users.values().find(|u| {
+    } else if !matches!(op.kind, ImportUsers | ImportGroups)
+        && let Some(u) = session.users.values().find(|u| {
             carries(&u.okta.id)
                 || carries(&u.okta.login)
                 || u.app_id.as_deref().is_some_and(carries)
-        }) {
-            subject.user = Some((
-                u.okta.id.clone(),
-                u.okta.login.clone(),
-                u.okta.display_name(),
-            ));
-            subject.app_user = Some(app_user_id(&u.okta.id));
-        }
+        })
+    {
+        subject.user = Some((
+            u.okta.id.clone(),
+            u.okta.login.clone(),
+            u.okta.display_name(),
+        ));
+        subject.app_user = Some(app_user_id(&u.okta.id));
     }
     subject
 }

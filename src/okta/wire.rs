@@ -64,8 +64,11 @@ pub struct WireClient {
     oauth: Option<Arc<super::oauth::OAuthConnection>>,
     /// The current task's transaction id, recorded on each exchange, and the header that
     /// carries it to the app when there is one (`--correlation-header`).
-    transaction: Option<(Option<Arc<str>>, Arc<std::sync::Mutex<String>>)>,
+    transaction: Option<(Option<Arc<str>>, CurrentTransaction)>,
 }
+
+/// The transaction id of the task under way, shared by the clients that send its requests.
+pub type CurrentTransaction = Arc<std::sync::Mutex<String>>;
 
 fn set_bearer(req: &mut WireRequest, token: &str) {
     if let Some(h) = req
@@ -141,11 +144,7 @@ impl WireClient {
 
     /// Record the transaction id `current` holds on each exchange, and send it in the header
     /// `header` when one is given (Okta sends no such header: okta-scim-wire quirk 26).
-    pub fn with_transaction(
-        mut self,
-        current: Arc<std::sync::Mutex<String>>,
-        header: Option<&str>,
-    ) -> Self {
+    pub fn with_transaction(mut self, current: CurrentTransaction, header: Option<&str>) -> Self {
         self.transaction = Some((header.map(Arc::from), current));
         self
     }
