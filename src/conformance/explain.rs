@@ -83,7 +83,7 @@ pub fn explain(id: &str, events: &[Value], exchanges: &[Value]) -> Vec<String> {
     if transactions.is_empty() {
         let carrying: Vec<&Value> = exchanges
             .iter()
-            .filter(|x| x.to_string().contains(id))
+            .filter(|x| x.to_string().contains(id) || saml_response_of(x).contains(id))
             .collect();
         if let Some(first) = carrying.first() {
             out.push(format!(
@@ -96,6 +96,27 @@ pub fn explain(id: &str, events: &[Value], exchanges: &[Value]) -> Vec<String> {
         }
     }
     out
+}
+
+/// The SAML response an exchange posted, decoded (its ids are inside the base64), or "".
+fn saml_response_of(x: &Value) -> String {
+    use base64::Engine;
+    let body = x
+        .pointer("/request/body")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if !body.starts_with("SAMLResponse=") {
+        return String::new();
+    }
+    form_urlencoded::parse(body.as_bytes())
+        .find(|(k, _)| k == "SAMLResponse")
+        .and_then(|(_, v)| {
+            base64::engine::general_purpose::STANDARD
+                .decode(v.as_bytes())
+                .ok()
+        })
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -126,5 +147,25 @@ mod tests {
         let lines = explain("scim-7", &events, &exchanges).join("\n");
         assert!(lines.contains("in 2 exchange(s)"), "{lines}");
         assert!(explain("nothing", &events, &exchanges).is_empty());
+        // A SAML response id is found inside the posted form.
+        use base64::Engine;
+        let xml = r#"<samlp:Response ID="id123456789">…</samlp:Response>"#;
+        let form = format!(
+            "SAMLResponse={}",
+            form_urlencoded::byte_serialize(
+                base64::engine::general_purpose::STANDARD
+                    .encode(xml)
+                    .as_bytes()
+            )
+            .collect::<String>()
+        );
+        let posted = vec![
+            json!({"transaction": null, "label": "IdP-initiated sign-in", "request": {"method": "POST", "path": "/saml/acs", "body": form}, "response": {"status": 200, "body": "{}"}}),
+        ];
+        let lines = explain("id123456789", &[], &posted).join("\n");
+        assert!(
+            lines.contains("in 1 exchange(s)") && lines.contains("IdP-initiated sign-in"),
+            "{lines}"
+        );
     }
 }
