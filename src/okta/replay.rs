@@ -344,6 +344,44 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_task_is_rebuilt_from_the_targets_and_the_given_okta_profile() {
+        let event: Value = serde_json::from_str(
+            r#"{"eventType":"application.provision.user.push_profile","transaction":{"type":"JOB","id":"pujX"},
+                "outcome":{"result":"FAILURE","reason":"r"},"debugContext":{"debugData":{"appname":"acme_scim"}},
+                "target":[{"id":"00uA","type":"User","alternateId":"ana@example.com","displayName":"Ana de Souza"},
+                          {"id":"0oaB","type":"AppInstance","alternateId":"Acme","displayName":"Acme"}]}"#,
+        )
+        .unwrap();
+        let t = task_of(&event, None, 1);
+        let u = t.user.clone().unwrap();
+        assert_eq!(
+            (
+                u.id.as_str(),
+                u.login.as_str(),
+                u.given_name.as_str(),
+                u.family_name.as_str()
+            ),
+            ("00uA", "ana@example.com", "Ana", "de Souza")
+        );
+        assert_eq!(
+            (t.app.label.as_str(), t.app.name.as_str()),
+            ("Acme", "acme_scim")
+        );
+        assert_eq!(t.logged, ("FAILURE".to_string(), Some("r".to_string())));
+        let profile: Map<String, Value> = serde_json::from_str(
+            r#"{"firstName":"Ana Maria","lastName":"Souza","department":"Research"}"#,
+        )
+        .unwrap();
+        let u = task_of(&event, Some(&profile), 1).user.unwrap();
+        assert_eq!(
+            (u.given_name.as_str(), u.family_name.as_str()),
+            ("Ana Maria", "Souza")
+        );
+        assert_eq!(u.attribute("department"), Value::String("Research".into()));
+        assert_eq!(u.login, "ana@example.com", "the login stays the event's");
+    }
+
+    #[test]
     fn exports_are_read_as_arrays_or_lines_and_refused_otherwise() {
         let one = r#"{"eventType":"application.provision.user.push","uuid":"u1","transaction":{"type":"JOB","id":"t1"},"outcome":{"result":"FAILURE"}}"#;
         assert_eq!(read_export(&format!("[{one}]")).unwrap().len(), 1);

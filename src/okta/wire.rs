@@ -261,15 +261,20 @@ impl WireClient {
         let mut attempt = 1;
         loop {
             let mut ex = self.send_once(label, &req, attempt).await;
-            // A 401 on an OAuth connection: refresh once and send again.
+            // A 401 on an OAuth connection: refresh once and send again (in the log, the 401
+            // comes before the refresh it caused).
             if let (Some(conn), Some(sent)) = (self.oauth.as_ref(), token.take())
                 && ex.status() == Some(401)
-                && let Some(fresh) = conn.after_unauthorized(&sent).await
             {
                 self.log.record(&ex);
-                set_bearer(&mut req, &fresh);
-                attempt += 1;
-                continue;
+                match conn.after_unauthorized(&sent).await {
+                    Some(fresh) => {
+                        set_bearer(&mut req, &fresh);
+                        attempt += 1;
+                        continue;
+                    }
+                    None => return ex,
+                }
             }
             let retry_after = ex
                 .response
