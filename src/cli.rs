@@ -124,12 +124,19 @@ pub async fn explain(args: ExplainArgs) -> anyhow::Result<std::process::ExitCode
                     "give the run's --events and --transcript files, or its --seed".into(),
                 );
             }
+            // A transcript is at most 256 MiB (its own cap), an events file likewise.
             let read = |p: &Option<PathBuf>| -> Result<String, String> {
-                match p {
-                    None => Ok(String::new()),
-                    Some(p) => std::fs::read_to_string(p)
-                        .map_err(|e| format!("cannot read {}: {e}", p.display())),
+                let Some(p) = p else {
+                    return Ok(String::new());
+                };
+                let too_big = std::fs::metadata(p)
+                    .map_err(|e| format!("cannot read {}: {e}", p.display()))?
+                    .len()
+                    > 256 * 1024 * 1024;
+                if too_big {
+                    return Err(format!("{} is larger than 256 MiB", p.display()));
                 }
+                std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
             };
             let (ev, tr) = match (read(&args.events), read(&args.transcript)) {
                 (Ok(a), Ok(b)) => (a, b),
