@@ -6,9 +6,9 @@ use okta_sim::app::profile::{CustomResourceType, reference_grants};
 use okta_sim::conformance::{CheckOptions, Target, run};
 use okta_sim::okta::Auth;
 use okta_sim::scim::declared::{AttributeDecl, SchemaDecl};
-use okta_sim::scim::schema::{AttrType, OKTA_ROLE_SCHEMA};
+use okta_sim::scim::schema::{AttrType, OKTA_ROLE_SCHEMA, ResourceKind};
 use okta_sim::{AppProfile, ReferenceApp};
-use serde_json::json;
+use serde_json::{Value, json};
 
 fn opts(app: &ReferenceApp, tags: &str) -> CheckOptions {
     CheckOptions {
@@ -212,4 +212,37 @@ async fn an_app_without_discovery_documents_has_those_scenarios_skipped() {
             .collect::<Vec<_>>()
     );
     assert_eq!(out.summary.skipped, out.results.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seeded_users_carry_the_extension_attributes_the_app_requires() {
+    let app = ReferenceApp::builder()
+        .profile(strict_profile())
+        .seed_users(3)
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(app.store().count(ResourceKind::User), 3);
+    assert!(app.banner(false).contains("users seeded   3"));
+    let c = reqwest::Client::new();
+    let body: Value = serde_json::from_str(
+        &c.get(format!("{}/Users?count=1", app.base_url()))
+            .bearer_auth(app.token())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let user = &body["Resources"][0];
+    let ext = user
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k.starts_with("urn:") && k.ends_with(":User") && !k.contains("enterprise"))
+        .map(|(_, v)| v.clone())
+        .expect("the extension object");
+    assert_eq!(ext["tenant"], "seed", "{user}");
 }

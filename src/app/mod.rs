@@ -108,7 +108,7 @@ impl ReferenceAppBuilder {
         let token = self.token.unwrap_or_else(generate_token);
         let store = Arc::new(Store::new(self.profile));
         let base_url = format!("http://{addr}{base_path}");
-        seed(&store, self.seed_users, &base_url);
+        let seeded = seed(&store, self.seed_users, &base_url);
         let oauth = store
             .profile()
             .oauth
@@ -164,7 +164,7 @@ impl ReferenceAppBuilder {
             app_url,
             sp,
             faults: self.faults,
-            seeded: self.seed_users,
+            seeded,
             addr,
             base_url,
             token,
@@ -353,10 +353,59 @@ pub fn seed_user_body(i: usize) -> serde_json::Value {
     })
 }
 
-fn seed(store: &Store, n: usize, base_url: &str) {
+/// Create `n` users; how many were created. Each carries a value for every attribute the
+/// profile's own User extensions require, so the app's rules accept it.
+fn seed(store: &Store, n: usize, base_url: &str) -> usize {
+    let required = required_extension_values(&store.profile().user_extensions);
+    let mut created = 0;
     for i in 0..n {
-        if let Err(e) = store.create(ResourceKind::User, &seed_user_body(i), base_url) {
-            tracing::warn!("seed user {i} not created: {e}");
+        let mut body = seed_user_body(i);
+        if let Some(o) = body.as_object_mut() {
+            for (urn, values) in &required {
+                o.insert(urn.clone(), values.clone());
+            }
+        }
+        match store.create(ResourceKind::User, &body, base_url) {
+            Ok(_) => created += 1,
+            Err(e) => tracing::warn!("seed user {i} not created: {e}"),
         }
     }
+    created
+}
+
+/// For each declared User extension with required attributes, an object giving each one a
+/// value of its type (the first canonical value when it has some).
+fn required_extension_values(
+    exts: &[crate::scim::declared::SchemaDecl],
+) -> Vec<(String, serde_json::Value)> {
+    use crate::scim::schema::AttrType;
+    exts.iter()
+        .filter_map(|d| {
+            let values: serde_json::Map<String, serde_json::Value> = d
+                .attributes
+                .iter()
+                .filter(|a| a.required)
+                .filter_map(|a| {
+                    let one = match a.canonical_values.first() {
+                        Some(c) => json!(c),
+                        None => match a.ty {
+                            AttrType::String | AttrType::Reference | AttrType::Binary => {
+                                json!("seed")
+                            }
+                            AttrType::Boolean => json!(false),
+                            AttrType::Integer => json!(0),
+                            AttrType::Decimal => json!(0.0),
+                            AttrType::DateTime => json!("2026-01-01T00:00:00Z"),
+                            AttrType::Complex => return None,
+                        },
+                    };
+                    Some((
+                        a.name.clone(),
+                        if a.multi_valued { json!([one]) } else { one },
+                    ))
+                })
+                .collect();
+            (!values.is_empty()).then(|| (d.id.clone(), serde_json::Value::Object(values)))
+        })
+        .collect()
 }
