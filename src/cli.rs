@@ -124,19 +124,9 @@ pub async fn explain(args: ExplainArgs) -> anyhow::Result<std::process::ExitCode
                     "give the run's --events and --transcript files, or its --seed".into(),
                 );
             }
-            // A transcript is at most 256 MiB (its own cap), an events file likewise.
-            let read = |p: &Option<PathBuf>| -> Result<String, String> {
-                let Some(p) = p else {
-                    return Ok(String::new());
-                };
-                let too_big = std::fs::metadata(p)
-                    .map_err(|e| format!("cannot read {}: {e}", p.display()))?
-                    .len()
-                    > 256 * 1024 * 1024;
-                if too_big {
-                    return Err(format!("{} is larger than 256 MiB", p.display()));
-                }
-                std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+            let read = |p: &Option<PathBuf>| match p {
+                None => Ok(String::new()),
+                Some(p) => read_bounded(p, MAX_RUN_FILE_BYTES),
             };
             let (ev, tr) = match (read(&args.events), read(&args.transcript)) {
                 (Ok(a), Ok(b)) => (a, b),
@@ -214,22 +204,32 @@ pub struct ReplayArgs {
     pub seed: u64,
 }
 
+/// The most bytes of a run's transcript or events file `replay` and `explain` read (whole).
+const MAX_RUN_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// A file read whole, refused (before reading) when larger than `max` bytes.
+fn read_bounded(path: &std::path::Path, max: u64) -> Result<String, String> {
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    if std::fs::metadata(path).map_err(cannot)?.len() > max {
+        return Err(format!(
+            "{} is larger than {} MiB",
+            path.display(),
+            max / (1024 * 1024)
+        ));
+    }
+    std::fs::read_to_string(path).map_err(cannot)
+}
+
 /// `okta-sim replay --transcript`: the run's SCIM exchanges sent again; those that now differ.
 async fn resend_transcript(
     wire: &okta_sim::okta::WireClient,
-    path: &PathBuf,
+    path: &std::path::Path,
 ) -> anyhow::Result<std::process::ExitCode> {
     use std::process::ExitCode;
-    let text = match std::fs::metadata(path).and_then(|m| {
-        if m.len() > 256 * 1024 * 1024 {
-            Err(std::io::Error::other("larger than 256 MiB"))
-        } else {
-            std::fs::read_to_string(path)
-        }
-    }) {
+    let text = match read_bounded(path, MAX_RUN_FILE_BYTES) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error: cannot read {}: {e}", path.display());
+            eprintln!("error: {e}");
             return Ok(ExitCode::from(2));
         }
     };
@@ -279,13 +279,7 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<std::process::ExitCode> 
         eprintln!("error: {m}");
         Ok(ExitCode::from(2))
     };
-    let read = |p: &PathBuf| -> Result<String, String> {
-        let meta = std::fs::metadata(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-        if meta.len() > okta_sim::okta::replay::MAX_EXPORT_BYTES as u64 {
-            return Err(format!("{} is larger than 64 MiB", p.display()));
-        }
-        std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
-    };
+    let read = |p: &PathBuf| read_bounded(p, okta_sim::okta::replay::MAX_EXPORT_BYTES as u64);
     let auth = Auth::Bearer(args.token.clone().unwrap_or_default());
     let log = std::sync::Arc::new(okta_sim::okta::log::ExchangeLog::new(
         okta_sim::okta::redact::Redactor::for_auth(&auth),

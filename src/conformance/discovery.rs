@@ -764,14 +764,7 @@ async fn shows_grants(w: &mut OktaWorld, label: String) {
         let Some((body, ex)) = w.read_back(&label).await? else {
             return Ok(());
         };
-        let ids = |attr: &str| -> Vec<String> {
-            body.get(attr)
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|v| v.get("value").and_then(Value::as_str).map(String::from))
-                .collect()
-        };
+        let ids = |attr: &str| super::world::values_of(&body, attr, None);
         let mut missing = Vec::new();
         for (attr, sent) in [("roles", &roles), ("entitlements", &entitlements)] {
             let have = ids(attr);

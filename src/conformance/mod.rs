@@ -119,9 +119,7 @@ impl SpTarget {
             _ => self.acs_url.clone(),
         }
     }
-}
 
-impl SpTarget {
     /// The SP described by its metadata (entity ID and HTTP-POST ACS), fetched from `url`.
     pub async fn from_metadata_url(url: &str) -> Result<SpTarget, CheckError> {
         let shown = shown_url(url);

@@ -168,16 +168,7 @@ impl SsoTarget {
         let resp = match result {
             Ok(r) => {
                 let status = r.status().as_u16();
-                let headers: Vec<(String, String)> = r
-                    .headers()
-                    .iter()
-                    .map(|(k, v)| {
-                        (
-                            k.to_string(),
-                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                        )
-                    })
-                    .collect();
+                let headers = crate::okta::wire::headers_of(&r);
                 ex.response = Some(WireResponse {
                     status,
                     headers,

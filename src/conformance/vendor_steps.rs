@@ -6,7 +6,7 @@ use cucumber::{given, then, when};
 use serde_json::Value;
 
 use super::catalogue::vendor::PROMISE_KEPT;
-use super::world::{OktaWorld, StepFailure, StepKind};
+use super::world::{OktaWorld, StepFailure, StepKind, values_of};
 use crate::integration::IntegrationProfile;
 
 /// "Atlan's guide 002: "…"" for a setting the guide has a sentence for, else the setting's name.
@@ -199,10 +199,7 @@ async fn refreshed(w: &mut OktaWorld) {
 // ---- Promises about groups -------------------------------------------------------------------
 
 /// The app groups a `displayName eq` lookup finds, as okta-sim (not graded as Okta's).
-async fn groups_named(
-    w: &mut OktaWorld,
-    name: &str,
-) -> Result<(Vec<String>, crate::okta::Exchange), StepFailure> {
+async fn groups_named(w: &mut OktaWorld, name: &str) -> (Vec<String>, crate::okta::Exchange) {
     let wire = w.session.wire.as_harness();
     let filter = format!("displayName eq \"{}\"", name.replace('"', "\\\""));
     let req = wire.request("GET", "/Groups", &[("filter", &filter)], None);
@@ -218,7 +215,7 @@ async fn groups_named(
                 .map(String::from)
         })
         .collect();
-    Ok((names, ex))
+    (names, ex)
 }
 
 /// Link Group finds a team only by its exact name: the exact name finds it, the name in other
@@ -235,7 +232,7 @@ pub(crate) async fn exact_name_promise(
     } else {
         name.to_uppercase()
     };
-    let (exact, ex) = groups_named(w, name).await?;
+    let (exact, ex) = groups_named(w, name).await;
     w.checks.record_detail(
         &PROMISE_KEPT,
         exact.iter().any(|n| n == name),
@@ -244,7 +241,7 @@ pub(crate) async fn exact_name_promise(
             "{promise}; displayName eq {name:?} found {exact:?}"
         )),
     );
-    let (found, ex) = groups_named(w, &other).await?;
+    let (found, ex) = groups_named(w, &other).await;
     w.checks.record_detail(
         &PROMISE_KEPT,
         found.is_empty(),
@@ -276,13 +273,7 @@ async fn still_lists(w: &mut OktaWorld, group: String, user: String, setting: St
         let mark = w.checks.items.len();
         let op = w.session.read_group(&group).await;
         if let Some(ex) = op.first(crate::okta::ops::Step::Get) {
-            let members: Vec<String> = ex
-                .json()
-                .and_then(|b| b.get("members").and_then(Value::as_array).cloned())
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|m| m.get("value").and_then(Value::as_str).map(String::from))
-                .collect();
+            let members = values_of(&ex.json().unwrap_or_default(), "members", None);
             w.checks.record_detail(
                 &PROMISE_KEPT,
                 members.contains(&id),
@@ -347,13 +338,7 @@ async fn holds_role(w: &mut OktaWorld, label: String, role: String, setting: Str
         let mark = w.checks.items.len();
         let op = w.session.read_user(&label).await;
         if let Some(ex) = op.first(crate::okta::ops::Step::Get) {
-            let roles: Vec<String> = ex
-                .json()
-                .and_then(|b| b.get("roles").and_then(Value::as_array).cloned())
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|r| r.get("value").and_then(Value::as_str).map(String::from))
-                .collect();
+            let roles = values_of(&ex.json().unwrap_or_default(), "roles", None);
             w.checks.record_detail(
                 &PROMISE_KEPT,
                 roles == [role.clone()],
@@ -378,16 +363,9 @@ fn assigned_before_provisioning(w: &mut OktaWorld, label: String) {
 #[when(expr = "{string} signs in from the Okta dashboard before Okta provisioned the user")]
 async fn signs_in_unprovisioned(w: &mut OktaWorld, label: String) {
     w.step(StepKind::Action, async |w| {
-        let sso = w.sso()?;
-        let user = w.saml_user(&label);
-        let xml = sso.response_for(&user, None).map_err(StepFailure)?;
-        let o = sso
-            .post(
-                "IdP-initiated sign-in before provisioning",
-                &xml,
-                sso.app.default_relay_state.as_deref(),
-            )
-            .await;
+        let o = w
+            .post_from_dashboard(&label, "IdP-initiated sign-in before provisioning")
+            .await?;
         // "can fail": what happened is reported, not graded.
         w.note = Some(format!(
             "first sign-in before provisioning: {}",
@@ -429,22 +407,14 @@ async fn privileges_of(
         .first(crate::okta::ops::Step::Get)
         .and_then(|e| e.json())
         .unwrap_or_default();
-    let values = |attr: &str, only_type: Option<&str>| {
-        let mut v: Vec<String> = body
-            .get(attr)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .filter(|x| only_type.is_none_or(|t| x.get("type").and_then(Value::as_str) == Some(t)))
-            .filter_map(|x| x.get("value").and_then(Value::as_str).map(String::from))
-            .collect();
+    let sorted = |attr: &str, of_type: Option<&str>| {
+        let mut v = values_of(&body, attr, of_type);
         v.sort();
         v
     };
     Ok((
-        values("roles", None),
-        values("entitlements", Some("group")),
+        sorted("roles", None),
+        sorted("entitlements", Some("group")),
         op,
     ))
 }
@@ -548,12 +518,9 @@ async fn deprovisioned(w: &mut OktaWorld, label: String, setting: String) {
 async fn cannot_sign_in(w: &mut OktaWorld, label: String, setting: String) {
     w.step(StepKind::Assertion, async |w| {
         let (_, promise) = w.promise(&setting)?;
-        let sso = w.sso()?;
-        let user = w.saml_user(&label);
-        let xml = sso.response_for(&user, None).map_err(StepFailure)?;
-        let o = sso
-            .post("IdP-initiated sign-in of a deprovisioned user", &xml, None)
-            .await;
+        let o = w
+            .post_from_dashboard(&label, "IdP-initiated sign-in of a deprovisioned user")
+            .await?;
         let mark = w.checks.items.len();
         w.checks.record_detail(
             &PROMISE_KEPT,

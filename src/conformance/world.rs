@@ -265,15 +265,13 @@ impl OktaWorld {
             .clone()
     }
 
-    /// The System Log event of an operation Okta logs, its transaction id on every check
-    /// recorded since `mark`.
-    fn log_event(&mut self, mark: usize, op: &Op) {
+    /// Log the System Log event of an operation Okta logs; its uuid and, on a failure, the
+    /// admin-console line.
+    fn log_event(&mut self, op: &Op) -> Option<(String, Option<String>)> {
         use crate::okta::syslog;
-        let Some(kind) = syslog::event_type(op) else {
-            return;
-        };
+        let kind = syslog::event_type(op)?;
         if op.is_empty() {
-            return;
+            return None;
         }
         let subject = syslog::subject_of(&self.session, op);
         let failure = syslog::admin_message(op, &subject, &self.app_instance);
@@ -304,15 +302,7 @@ impl OktaWorld {
             debug,
         );
         self.syslog.record(event);
-        for c in &mut self.checks.items[mark..] {
-            if !c.passed {
-                c.transaction = Some(ids.transaction.clone());
-                c.event = Some(ids.uuid.clone());
-                if c.admin_message.is_none() {
-                    c.admin_message = failure.clone();
-                }
-            }
-        }
+        Some((ids.uuid, failure))
     }
 
     /// Fail the step when a blocking check failed since `mark`, when grading missed one of the
@@ -325,14 +315,18 @@ impl OktaWorld {
             .collect();
         let integrity = op.as_ref().map(Op::integrity).unwrap_or(Ok(()));
         let op_error = op.as_ref().and_then(|o| o.error.clone());
-        if let Some(o) = &op {
-            self.log_event(mark, o);
-        }
-        // A failure is quoted with the task it belongs to.
+        let logged = op.as_ref().and_then(|o| self.log_event(o));
+        // A failure is quoted with the task it belongs to, and the task's event when it has one.
         let transaction = self.transaction_id();
-        for c in &mut self.checks.items[mark..] {
-            if !c.passed && c.transaction.is_none() && !transaction.is_empty() {
+        for c in self.checks.items[mark..].iter_mut().filter(|c| !c.passed) {
+            if !transaction.is_empty() {
                 c.transaction = Some(transaction.clone());
+            }
+            if let Some((uuid, message)) = &logged {
+                c.event = Some(uuid.clone());
+                if c.admin_message.is_none() {
+                    c.admin_message = message.clone();
+                }
             }
         }
         self.last_op = op;
@@ -416,7 +410,7 @@ impl OktaWorld {
             .collect();
         let (op, body) = read_group(self, label).await;
         if let Some(body) = body {
-            let got: Vec<String> = member_ids(&body);
+            let got: Vec<String> = values_of(&body, "members", None);
             let mut problems = Vec::new();
             let mut repeated = Vec::new();
             for id in &want {
@@ -968,7 +962,10 @@ async fn members_known(w: &mut OktaWorld, group: String) {
             return w.verdict(mark, Some(op));
         };
         let mut unknown = Vec::new();
-        for id in member_ids(&body).iter().take(MAX_MEMBERS_READ) {
+        for id in values_of(&body, "members", None)
+            .iter()
+            .take(MAX_MEMBERS_READ)
+        {
             let read = w.session.read_user_id(id).await;
             if let Some(ex) = read.first(Step::Get)
                 && ex.status() != Some(200)
@@ -990,16 +987,16 @@ async fn members_known(w: &mut OktaWorld, group: String) {
 /// Members read one by one at most, when checking they all name users.
 const MAX_MEMBERS_READ: usize = 200;
 
-/// The member ids a group body lists.
-fn member_ids(body: &Value) -> Vec<String> {
-    body.get("members")
+/// The `value` of each element of a multi-valued attribute (`members`, `roles`…) of a body,
+/// only of the elements whose `type` is `of_type` when one is given.
+pub(crate) fn values_of(body: &Value, attr: &str, of_type: Option<&str>) -> Vec<String> {
+    body.get(attr)
         .and_then(Value::as_array)
-        .map(|m| {
-            m.iter()
-                .filter_map(|x| x.get("value").and_then(Value::as_str).map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .filter(|x| of_type.is_none_or(|t| x.get("type").and_then(Value::as_str) == Some(t)))
+        .filter_map(|x| x.get("value").and_then(Value::as_str).map(String::from))
+        .collect()
 }
 
 #[when(expr = "Okta links group {string} to the app group {string}")]
@@ -1237,15 +1234,7 @@ async fn group_has_members(
     let (op, Some(body)) = read_group(w, group).await else {
         return w.verdict(mark, None);
     };
-    let mut got: Vec<String> = body
-        .get("members")
-        .and_then(Value::as_array)
-        .map(|m| {
-            m.iter()
-                .filter_map(|x| x.get("value").and_then(Value::as_str).map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut got: Vec<String> = values_of(&body, "members", None);
     let mut distinct = got.clone();
     distinct.sort();
     distinct.dedup();
@@ -1419,6 +1408,21 @@ impl OktaWorld {
         }
     }
 
+    /// Post Okta's response for `label` to the ACS as a dashboard sign-in does (no request
+    /// answered, the app's default RelayState), ungraded.
+    pub(crate) async fn post_from_dashboard(
+        &mut self,
+        label: &str,
+        what: &str,
+    ) -> Result<super::sso::AcsOutcome, StepFailure> {
+        let sso = self.sso()?;
+        let user = self.saml_user(label);
+        let xml = sso.response_for(&user, None).map_err(StepFailure)?;
+        Ok(sso
+            .post(what, &xml, sso.app.default_relay_state.as_deref())
+            .await)
+    }
+
     async fn idp_initiated(
         &mut self,
         label: &str,
@@ -1427,14 +1431,9 @@ impl OktaWorld {
         let sso = self.sso()?;
         self.assigned_before_sign_in(label).await?;
         let user = self.saml_user(label);
-        let xml = sso.response_for(&user, None).map_err(StepFailure)?;
-        let outcome = sso
-            .post(
-                "IdP-initiated sign-in",
-                &xml,
-                sso.app.default_relay_state.as_deref(),
-            )
-            .await;
+        let outcome = self
+            .post_from_dashboard(label, "IdP-initiated sign-in")
+            .await?;
         super::sso::grade_login(
             &mut self.checks,
             subject,

@@ -163,6 +163,20 @@ impl Default for RunLimits {
     }
 }
 
+/// A response's headers as okta-sim keeps them: names and values in order, bytes that are not
+/// UTF-8 replaced.
+pub fn headers_of(resp: &reqwest::Response) -> Vec<(String, String)> {
+    resp.headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
 /// Read an answer's body, at most `max` bytes (a longer one is an error, and the rest is never
 /// read). `Err((timed_out, why))`.
 pub async fn read_body(

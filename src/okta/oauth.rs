@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::exchange::{Exchange, WireRequest, WireResponse};
 use super::limits::RunLimits;
-use super::limits::read_body;
+use super::limits::{headers_of, read_body};
 use super::log::ExchangeLog;
 
 /// The most okta-sim reads of an authorization server's answer.
@@ -148,16 +148,7 @@ impl OAuthTransport {
             Ok(mut r) => {
                 self.limits.answered();
                 let status = r.status().as_u16();
-                let headers = r
-                    .headers()
-                    .iter()
-                    .map(|(k, v)| {
-                        (
-                            k.to_string(),
-                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                        )
-                    })
-                    .collect();
+                let headers = headers_of(&r);
                 let body = match read_body(&mut r, MAX_TOKEN_RESPONSE_BYTES).await {
                     Ok(b) => String::from_utf8_lossy(&b).into_owned(),
                     Err((_, e)) => {

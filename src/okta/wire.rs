@@ -16,7 +16,7 @@ pub use super::exchange::{
 };
 pub use super::limits::MAX_RESPONSE_BYTES;
 use super::limits::RunLimits;
-pub use super::limits::{describe, read_body};
+pub use super::limits::{describe, headers_of, read_body};
 pub use super::log::ExchangeLog;
 use super::redact::Redactor;
 use super::retry::RetryPolicy;
@@ -375,16 +375,7 @@ impl WireClient {
             .await
             .map_err(|e| (e.is_timeout(), describe(&e)))?;
         let status = resp.status().as_u16();
-        let headers = resp
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
+        let headers = headers_of(&resp);
         let bytes = read_body(&mut resp, MAX_RESPONSE_BYTES).await?;
         let (body, as_received) =
             super::limits::compact_json(String::from_utf8_lossy(&bytes).into_owned());
