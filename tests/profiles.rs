@@ -432,6 +432,31 @@ fn workato_flows_pass_in_its_profile_and_name_the_broken_promises_elsewhere() {
 }
 
 #[test]
+fn workato_suspension_is_reported_as_the_known_collision_it_is() {
+    // Okta sends nothing when it suspends a user: the app cannot deprovision, and the run says
+    // so, quoting the guide and Okta, without failing.
+    let out = okta_sim(&[
+        "check",
+        "--profile",
+        "workato",
+        "--seed",
+        "3",
+        "--tags",
+        "@workato",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("KNOWN [okta-required] vendor.deprovisioned"),
+        "{text}"
+    );
+    assert!(
+        text.contains("the app shows ws with active true") && text.contains("quirk 21"),
+        "{text}"
+    );
+}
+
+#[test]
 fn attio_flows_pass_in_its_profile_and_name_the_broken_promises_elsewhere() {
     vendor_runs(
         "attio",
@@ -550,6 +575,12 @@ fn okta_configured_for_another_tenant_is_refused_by_the_tenants_app() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
         text.contains(r#"Destination \"https://globex.atomation.io/auth/saml/acs\" is not this ACS \"https://acme.atomation.io/auth/saml/acs\""#),
+        "{text}"
+    );
+    // The refusal is graded as the guide's promise of the tenant's URLs, quoted.
+    assert!(
+        text.contains("FAIL [okta-required] vendor.promise.kept")
+            && text.contains("Atomation's guide 000: \"https://TENANT-SUBDOMAIN.atomation.io/auth/saml/acs\"; Okta signed for ACS https://globex.atomation.io/auth/saml/acs"),
         "{text}"
     );
     let out = okta_sim(&[

@@ -77,16 +77,16 @@ async fn saml_test(w: &mut OktaWorld, label: String) {
     .await
 }
 
-#[then(expr = "the sign-in kept the guide's promise {string}")]
-async fn sign_in_kept(w: &mut OktaWorld, setting: String) {
-    w.step(StepKind::Assertion, async |w| {
+#[when(expr = "{string} signs in from the Okta dashboard, as the guide's promise {string} says")]
+async fn sign_in_keeps_promise(w: &mut OktaWorld, label: String, setting: String) {
+    w.step(StepKind::Action, async |w| {
         let (_, promise) = w.promise(&setting)?;
-        let o = w
-            .last_sso
-            .clone()
-            .ok_or_else(|| StepFailure("nobody signed in".into()))?;
         let sso = w.sso()?;
+        w.assigned_before_sign_in(&label).await?;
         let mark = w.checks.items.len();
+        let o = w
+            .post_from_dashboard(&label, "IdP-initiated sign-in")
+            .await?;
         w.checks.record_detail(
             &PROMISE_KEPT,
             o.accepted,
@@ -99,6 +99,9 @@ async fn sign_in_kept(w: &mut OktaWorld, setting: String) {
                 o.describe()
             )),
         );
+        w.sso_event(&label, &o, "IDP_INITIATED");
+        w.note = Some(o.describe());
+        w.last_sso = Some(o);
         w.verdict(mark, None)
     })
     .await
