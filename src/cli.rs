@@ -61,6 +61,13 @@ pub enum Command {
     /// From a past run's files (--events, --transcript), or the same run made again from its
     /// seed. Exit code 0: found; 1: not found; 2: usage error.
     Explain(ExplainArgs),
+
+    /// Okta's bulk operations against a SCIM server, at Okta's pace or faster: assign N users,
+    /// push a large group, import the org, push profiles, deactivate. Every answer is checked;
+    /// prints throughput, latency percentiles, errors by status and the tasks Okta would fail.
+    /// With no --target it loads the embedded reference app. Exit code 0: Okta would complete
+    /// every task; 1: some task would fail; 2: usage error.
+    Load(load::LoadArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -162,6 +169,8 @@ pub async fn explain(args: ExplainArgs) -> anyhow::Result<std::process::ExitCode
     }
     Ok(ExitCode::SUCCESS)
 }
+
+pub mod load;
 
 #[derive(Debug, clap::Args)]
 pub struct ReplayArgs {

@@ -8,11 +8,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{CommandFactory, FromArgMatches};
-use cli::{CheckArgs, Cli, Command, ListFormat, SamlCommand, SamlIdpArgs, SamlKeyArgs};
-use cli::{SamlSignArgs, ServeArgs};
+use cli::*;
 use okta_sim::conformance::{self, CheckError, Target, catalogue};
-use okta_sim::saml::idp::SamlApp;
-use okta_sim::saml::keys::SigningKey;
+use okta_sim::saml::{idp::SamlApp, keys::SigningKey};
 
 /// Print a line to stdout; a closed pipe is not an error.
 macro_rules! say {
@@ -48,6 +46,7 @@ fn main() -> ExitCode {
             Command::Profiles => Ok(say_ok(cli::profiles_text())),
             Command::Replay(args) => cli::replay(args).await,
             Command::Explain(args) => cli::explain(args).await,
+            Command::Load(args) => cli::load::load(args).await,
         }
     });
     result.unwrap_or_else(|e| usage(format!("{e:#}")))

@@ -108,7 +108,7 @@ impl ReferenceAppBuilder {
         let token = self.token.unwrap_or_else(generate_token);
         let store = Arc::new(Store::new(self.profile));
         let base_url = format!("http://{addr}{base_path}");
-        let seeded = seed(&store, self.seed_users, &base_url);
+        let seeded = seed(&store, self.seed_users);
         let oauth = store
             .profile()
             .oauth
@@ -355,22 +355,17 @@ pub fn seed_user_body(i: usize) -> serde_json::Value {
 
 /// Create `n` users; how many were created. Each carries a value for every attribute the
 /// profile's own User extensions require, so the app's rules accept it.
-fn seed(store: &Store, n: usize, base_url: &str) -> usize {
+fn seed(store: &Store, n: usize) -> usize {
     let required = required_extension_values(&store.profile().user_extensions);
-    let mut created = 0;
-    for i in 0..n {
+    store.create_many(ResourceKind::User, n, |i| {
         let mut body = seed_user_body(i);
         if let Some(o) = body.as_object_mut() {
             for (urn, values) in &required {
                 o.insert(urn.clone(), values.clone());
             }
         }
-        match store.create(ResourceKind::User, &body, base_url) {
-            Ok(_) => created += 1,
-            Err(e) => tracing::warn!("seed user {i} not created: {e}"),
-        }
-    }
-    created
+        body
+    })
 }
 
 /// For each declared User extension with required attributes, an object giving each one a

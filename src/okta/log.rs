@@ -27,6 +27,8 @@ pub const MAX_KEPT_EXCHANGES: usize = 100_000;
 pub struct ExchangeLog {
     inner: Mutex<Inner>,
     redactor: Redactor,
+    /// Exchanges kept in memory at most.
+    keep: usize,
 }
 
 #[derive(Debug, Default)]
@@ -299,6 +301,16 @@ impl ExchangeLog {
         ExchangeLog {
             inner: Mutex::new(Inner::default()),
             redactor,
+            keep: MAX_KEPT_EXCHANGES,
+        }
+    }
+
+    /// A log that keeps no exchange in memory, only counts them (a load run's: its figures
+    /// are measured apart, and its memory must not grow with its length).
+    pub fn counting(redactor: Redactor) -> Self {
+        ExchangeLog {
+            keep: 0,
+            ..ExchangeLog::new(redactor)
         }
     }
 
@@ -338,7 +350,7 @@ impl ExchangeLog {
         if let Some(h) = inner.har.as_mut() {
             h.write(ex, &self.redactor);
         }
-        if inner.kept.len() < MAX_KEPT_EXCHANGES {
+        if inner.kept.len() < self.keep {
             inner
                 .kept
                 .push(excerpted(ex, KEPT_BODY_BYTES, &self.redactor));

@@ -9,6 +9,7 @@ pub mod exchange;
 pub mod grants;
 pub mod ids;
 pub mod limits;
+pub mod load;
 pub mod log;
 pub mod oauth;
 pub mod ops;

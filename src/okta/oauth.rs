@@ -276,12 +276,14 @@ impl OAuthClient {
         t: &OAuthTransport,
         refresh: &str,
     ) -> (Result<Tokens, String>, Exchange) {
-        let mut form = form_urlencoded::Serializer::new(String::new());
-        form.append_pair("grant_type", "refresh_token")
+        // Finished before the await: the serializer is not Send.
+        let form = form_urlencoded::Serializer::new(String::new())
+            .append_pair("grant_type", "refresh_token")
             .append_pair("refresh_token", refresh)
             .append_pair("client_id", &self.client_id)
-            .append_pair("client_secret", &self.client_secret);
-        let (tokens, ex) = self.token_request(t, "OAuth refresh", form.finish()).await;
+            .append_pair("client_secret", &self.client_secret)
+            .finish();
+        let (tokens, ex) = self.token_request(t, "OAuth refresh", form).await;
         let tokens = tokens.map(|mut tk| {
             tk.refresh = tk.refresh.or_else(|| Some(refresh.to_string()));
             tk

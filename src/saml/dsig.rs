@@ -8,8 +8,8 @@
 
 use base64::Engine;
 use rsa::RsaPublicKey;
-use rsa::pkcs1v15::{Signature, SigningKey as Pkcs1Signer, VerifyingKey};
-use rsa::signature::{SignatureEncoding, Signer, Verifier};
+use rsa::pkcs1v15::{Signature, VerifyingKey};
+use rsa::signature::Verifier;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
@@ -111,17 +111,22 @@ fn digest(alg: SigAlg, data: &[u8]) -> Vec<u8> {
 }
 
 fn rsa_sign(alg: SigAlg, key: &SigningKey, data: &[u8]) -> Vec<u8> {
-    match alg {
-        SigAlg::RsaSha256 => Pkcs1Signer::<Sha256>::new(key.key.clone())
-            .sign(data)
-            .to_vec(),
-        SigAlg::RsaSha1 => Pkcs1Signer::<Sha1>::new(key.key.clone())
-            .sign(data)
-            .to_vec(),
-    }
+    key.sign_pkcs1(alg == SigAlg::RsaSha1, data)
 }
 
+/// Verify by OpenSSL (fast); by the pure-Rust `rsa` crate when OpenSSL cannot take the key.
 fn rsa_verify(alg: SigAlg, key: &RsaPublicKey, data: &[u8], sig: &[u8]) -> bool {
+    use rsa::pkcs8::EncodePublicKey;
+    let md = match alg {
+        SigAlg::RsaSha256 => openssl::hash::MessageDigest::sha256(),
+        SigAlg::RsaSha1 => openssl::hash::MessageDigest::sha1(),
+    };
+    if let Ok(der) = key.to_public_key_der()
+        && let Ok(pk) = openssl::pkey::PKey::public_key_from_der(der.as_bytes())
+        && let Ok(mut v) = openssl::sign::Verifier::new(md, &pk)
+    {
+        return v.verify_oneshot(sig, data).unwrap_or(false);
+    }
     let Ok(sig) = Signature::try_from(sig) else {
         return false;
     };
