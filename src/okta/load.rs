@@ -1153,7 +1153,8 @@ impl LoadReport {
                 t.buckets
                     .iter()
                     .enumerate()
-                    .map(|(i, b)| (xs(i), b.latency_sum_ms / (b.requests.max(1) as f64))),
+                    .filter(|(_, b)| b.requests > 0)
+                    .map(|(i, b)| (xs(i), b.latency_sum_ms / b.requests as f64)),
                 GREEN.stroke_width(2),
             ))
             .map_err(|x| e(&x))?
@@ -1164,6 +1165,7 @@ impl LoadReport {
                 t.buckets
                     .iter()
                     .enumerate()
+                    .filter(|(_, b)| b.requests > 0)
                     .map(|(i, b)| (xs(i), b.latency_max_ms)),
                 MAGENTA.stroke_width(1),
             ))
@@ -1177,5 +1179,75 @@ impl LoadReport {
             .draw()
             .map_err(|x| e(&x))?;
         root.present().map_err(|x| e(&x))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_timeline_stays_bounded_and_keeps_every_request_however_long_the_run() {
+        let mut t = Timeline::default();
+        // A request every 10 ms for two hours.
+        for i in 0..720_000u64 {
+            t.add(i as f64 * 0.01, 2.0, i % 1000 == 0);
+        }
+        assert!(t.buckets.len() <= MAX_BUCKETS, "{}", t.buckets.len());
+        assert_eq!(t.buckets.iter().map(|b| b.requests).sum::<u64>(), 720_000);
+        assert_eq!(t.buckets.iter().map(|b| b.errors).sum::<u64>(), 720);
+        assert!(t.bucket_secs >= 7200.0 / MAX_BUCKETS as f64);
+        assert!(t.buckets.iter().all(|b| b.latency_max_ms == 2.0));
+    }
+
+    #[test]
+    fn plans_that_cannot_run_say_why() {
+        let plan = LoadPlan {
+            assign: 0,
+            push_group: 0,
+            member_batch: 100,
+            import: false,
+            profile_updates: 0,
+            deactivate: 0,
+            concurrency: 4,
+            rate: None,
+            duration: None,
+            seed: 1,
+        };
+        assert!(plan.check().unwrap_err().contains("nothing to do"));
+        let more = LoadPlan {
+            assign: 10,
+            push_group: 50,
+            deactivate: 20,
+            ..plan.clone()
+        };
+        assert!(more.check().is_ok());
+        assert_eq!(more.users_needed(), 50);
+        assert!(
+            LoadPlan {
+                member_batch: 0,
+                ..more.clone()
+            }
+            .check()
+            .is_err()
+        );
+        assert!(
+            LoadPlan {
+                rate: Some(f64::NAN),
+                ..more
+            }
+            .check()
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn a_runs_users_are_the_same_for_a_seed_and_their_logins_unique() {
+        assert_eq!(okta_user(7, 3).login, okta_user(7, 3).login);
+        assert_eq!(okta_user(7, 3).id, okta_user(7, 3).id);
+        let logins: std::collections::HashSet<String> =
+            (0..10_000).map(|i| okta_user(7, i).login).collect();
+        assert_eq!(logins.len(), 10_000);
+        assert!(okta_user(7, 0).id.starts_with("00u"));
     }
 }
