@@ -8,6 +8,7 @@ pub mod saml_sp;
 pub(crate) mod scim_http;
 pub mod server;
 mod store;
+mod table;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

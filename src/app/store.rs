@@ -7,9 +7,9 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
-use indexmap::{IndexMap, IndexSet};
+use indexmap::IndexSet;
 use serde_json::{Map, Value, json};
 
 use crate::scim::error::ScimError;
@@ -20,6 +20,7 @@ use crate::scim::resource::{Projection, ingest, strip_never_returned};
 use crate::scim::schema::{Base, Container, Mutability, ResourceKind};
 
 use super::profile::{AppKinds, AppProfile, FULL_NAME};
+use super::table::{Sharded, Stored, Table, holds_all_ascii_ci};
 
 /// One stored resource. `body` holds the client-owned attributes in schema order.
 #[derive(Debug, Clone)]
@@ -40,16 +41,16 @@ impl Record {
 
 #[derive(Default)]
 struct Inner {
-    users: IndexMap<String, Record>,
-    groups: IndexMap<String, Record>,
+    users: Table,
+    groups: Table,
     /// The resources of the app's own resource types (Okta's Roles, Entitlements…), by type name.
-    custom: HashMap<&'static str, IndexMap<String, Record>>,
+    custom: HashMap<&'static str, Table>,
     /// lower-cased userName -> id (userName is unique and case-insensitive).
-    user_names: HashMap<String, String>,
-    user_external_ids: HashMap<String, Vec<String>>,
+    user_names: Sharded<Box<str>, Arc<str>>,
+    user_external_ids: Sharded<Box<str>, Vec<Arc<str>>>,
     /// lower-cased displayName -> ids.
-    group_names: HashMap<String, Vec<String>>,
-    group_external_ids: HashMap<String, Vec<String>>,
+    group_names: Sharded<Box<str>, Vec<Arc<str>>>,
+    group_external_ids: Sharded<Box<str>, Vec<Arc<str>>>,
     /// user id -> ids of the groups listing it as a member.
     memberships: HashMap<String, IndexSet<String>>,
     /// The role groups the app publishes, highest first, and the role of a user in none.
@@ -77,6 +78,17 @@ pub struct Rendered {
     pub body: Map<String, Value>,
 }
 
+/// A resource made ready outside the lock by [`Store::create_many`].
+struct Prepared {
+    id: Arc<str>,
+    stored: Stored,
+    /// A user's lower-cased userName and externalId, for the indexes.
+    user_name: Option<Box<str>>,
+    external_id: Option<Box<str>>,
+    /// Any other resource's body, validated and indexed under the lock.
+    body: Option<Map<String, Value>>,
+}
+
 /// The reference app's in-memory store: users and groups with their indexes and versions, behind one lock.
 pub struct Store {
     inner: RwLock<Inner>,
@@ -88,6 +100,26 @@ pub struct Store {
 
 fn string_at<'a>(body: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
     body.get(name).and_then(Value::as_str)
+}
+
+/// The attribute a stored resource keeps apart as its name: `userName` of a user, else
+/// `displayName`.
+fn name_attr(kind: ResourceKind) -> &'static str {
+    match kind.base() {
+        Base::User => "userName",
+        _ => "displayName",
+    }
+}
+
+/// A stored resource, decoded.
+fn record_of(id: &str, s: &Stored) -> Record {
+    Record {
+        id: id.to_string(),
+        version: s.version,
+        created: s.created.to_string(),
+        last_modified: s.last_modified.to_string(),
+        body: s.body(),
+    }
 }
 
 fn member_ids(body: &Map<String, Value>) -> Vec<String> {
@@ -127,16 +159,7 @@ impl Store {
                 let id = string_at(&body, "id").unwrap_or_default().to_string();
                 let mut body = body;
                 body.shift_remove("id");
-                table.insert(
-                    id.clone(),
-                    Record {
-                        id,
-                        version: 1,
-                        created: ts.clone(),
-                        last_modified: ts.clone(),
-                        body,
-                    },
-                );
+                table.insert(id.into(), Stored::new(1, &ts, &ts, "displayName", &body));
             }
         }
         // The role groups it publishes, present from the start (Refresh App Groups lists them).
@@ -154,8 +177,7 @@ impl Store {
                     .cloned()
                     .unwrap_or_default(),
             };
-            inner.index(kinds.group, &rec);
-            inner.groups.insert(rec.id.clone(), rec);
+            inner.put(kinds.group, rec);
         }
         Store {
             inner: RwLock::new(inner),
@@ -218,7 +240,7 @@ impl Store {
             return;
         };
         let mut inner = self.write();
-        let Some(rec) = inner.users.get(user_id) else {
+        let Some(body) = inner.users.get(user_id).map(Stored::body) else {
             return;
         };
         let roles = rule
@@ -226,8 +248,8 @@ impl Store {
             .iter()
             .filter_map(|path| {
                 let v = match path.rsplit_once(':') {
-                    Some((urn, attr)) => rec.body.get(urn).and_then(|e| e.get(attr)),
-                    None => rec.body.get(path.as_str()),
+                    Some((urn, attr)) => body.get(urn).and_then(|e| e.get(attr)),
+                    None => body.get(path.as_str()),
                 };
                 let name = path.rsplit(':').next().unwrap_or(path);
                 v.and_then(Value::as_str)
@@ -286,8 +308,7 @@ impl Store {
             last_modified: ts,
             body,
         };
-        inner.index(kind, &rec);
-        inner.table_mut(kind).insert(id.clone(), rec);
+        inner.put(kind, rec);
         Ok(inner
             .render(kind, &id, base, &Projection::default())
             .expect("just inserted"))
@@ -308,7 +329,9 @@ impl Store {
         let chunk = n.div_ceil(threads).max(1);
         let make = &make;
         let ts = crate::timestamp::now();
-        let prepared: Vec<Result<Record, ScimError>> = std::thread::scope(|scope| {
+        let users = kind.base() == Base::User;
+        // Made, checked and encoded on every core; a user keeps only what the insert needs.
+        let prepared: Vec<Result<Prepared, ScimError>> = std::thread::scope(|scope| {
             let workers: Vec<_> = (0..n)
                 .step_by(chunk)
                 .map(|from| {
@@ -317,12 +340,17 @@ impl Store {
                         (from..n.min(from + chunk))
                             .map(|i| {
                                 let body = prepare(kind, ingest(kind, &make(i))?)?;
-                                Ok(Record {
-                                    id: uuid::Uuid::new_v4().to_string(),
-                                    version: 0,
-                                    created: ts.clone(),
-                                    last_modified: ts.clone(),
-                                    body,
+                                let stored = Stored::new(0, ts, ts, name_attr(kind), &body);
+                                let external_id = string_at(&body, "externalId").map(Into::into);
+                                Ok(Prepared {
+                                    id: uuid::Uuid::new_v4().to_string().into(),
+                                    user_name: stored
+                                        .name
+                                        .as_deref()
+                                        .map(|n| n.to_lowercase().into()),
+                                    external_id,
+                                    stored,
+                                    body: (!users).then_some(body),
                                 })
                             })
                             .collect::<Vec<_>>()
@@ -337,17 +365,38 @@ impl Store {
         let mut inner = self.write();
         inner.reserve(kind, prepared.len());
         let mut created = 0;
-        for (i, rec) in prepared.into_iter().enumerate() {
-            let checked = rec.and_then(|mut rec| {
-                rec.body = inner.validate(kind, None, None, rec.body, &self.profile)?;
-                Ok(rec)
+        for (i, p) in prepared.into_iter().enumerate() {
+            let checked = p.and_then(|mut p| {
+                match p.body.take() {
+                    Some(body) => {
+                        let body = inner.validate(kind, None, None, body, &self.profile)?;
+                        inner.index(kind, &p.id, &body);
+                    }
+                    // A new user's only rule against the others: its userName is free.
+                    None => {
+                        let name = p.user_name.take().unwrap_or_default();
+                        if inner.user_names.get(&*name).is_some() {
+                            return Err(ScimError::uniqueness(format!(
+                                "userName {:?} is already taken",
+                                p.stored.name.as_deref().unwrap_or_default()
+                            )));
+                        }
+                        inner.user_names.insert(name, Arc::clone(&p.id));
+                        if let Some(e) = p.external_id.take() {
+                            inner
+                                .user_external_ids
+                                .entry_or_insert_with(e, Vec::new)
+                                .push(Arc::clone(&p.id));
+                        }
+                    }
+                }
+                Ok(p)
             });
             match checked {
-                Ok(mut rec) => {
+                Ok(mut p) => {
                     inner.version += 1;
-                    rec.version = inner.version;
-                    inner.index(kind, &rec);
-                    inner.table_mut(kind).insert(rec.id.clone(), rec);
+                    p.stored.version = inner.version;
+                    inner.table_mut(kind).insert(p.id, p.stored);
                     created += 1;
                 }
                 Err(e) => tracing::warn!("{} {i} not created: {e}", kind.name()),
@@ -437,8 +486,8 @@ impl Store {
         let kind = self.kinds.own(kind);
         let mut inner = self.write();
         let old = inner.existing(kind, id, if_match)?;
-        inner.unindex(kind, &old);
-        inner.table_mut(kind).shift_remove(id);
+        inner.unindex(kind, id, &old.body);
+        inner.table_mut(kind).remove(id);
         match kind.base() {
             Base::Custom => {}
             Base::User => {
@@ -454,11 +503,13 @@ impl Store {
                 let ts = crate::timestamp::now();
                 for gid in groups {
                     if let Some(g) = inner.groups.get_mut(&gid) {
-                        if let Some(Value::Array(items)) = g.body.get_mut("members") {
+                        let mut body = g.body();
+                        if let Some(Value::Array(items)) = body.get_mut("members") {
                             items.retain(|m| m.get("value").and_then(Value::as_str) != Some(id));
                         }
+                        g.set_body("displayName", &body);
                         g.version = v;
-                        g.last_modified = ts.clone();
+                        g.last_modified = ts.as_str().into();
                     }
                 }
             }
@@ -500,44 +551,63 @@ impl Store {
             Base::Group => &["id", "displayName", "externalId"],
             Base::Custom => &["id"],
         });
-        let matches: Vec<usize> = match plan {
+        let matches: Vec<Arc<str>> = match plan {
             Some(eqs) => {
-                let mut idx: Vec<usize> = eqs
+                let mut found: Vec<(u64, Arc<str>)> = eqs
                     .iter()
                     .flat_map(|(attr, value)| inner.lookup(kind, attr, value))
-                    .filter_map(|id| table.get_index_of(id.as_str()))
+                    .filter_map(|id| table.seq_of(&id).map(|seq| (seq, id)))
                     .collect();
-                idx.sort_unstable();
-                idx.dedup();
-                idx.retain(|&i| {
-                    table
-                        .get_index(i)
-                        .is_some_and(|(_, r)| filter.matches(&inner.view(kind, r, base)))
-                });
-                idx
+                found.sort_unstable_by_key(|(seq, _)| *seq);
+                found.dedup_by_key(|(seq, _)| *seq);
+                found
+                    .into_iter()
+                    .filter(|(_, id)| {
+                        table
+                            .get(id)
+                            .is_some_and(|s| filter.matches(&inner.view(kind, id, s, base)))
+                    })
+                    .map(|(_, id)| id)
+                    .collect()
             }
-            None => table
-                .values()
-                .enumerate()
-                .filter(|(_, r)| filter.matches(&inner.view(kind, r, base)))
-                .map(|(i, _)| i)
-                .collect(),
+            None => {
+                // What the body must contain for the filter to match it: a resource without
+                // it is passed over undecoded.
+                let in_body = |c: &Container, name: &str| {
+                    *c != Container::Top
+                        || !matches!(
+                            (kind.base(), name),
+                            (_, "id" | "meta") | (Base::User, "groups") | (Base::Group, "members")
+                        )
+                };
+                let needles = filter.required_text(&in_body);
+                let mut buf = Vec::new();
+                table
+                    .iter()
+                    .filter(|(_, s)| {
+                        needles.is_empty()
+                            || !s.json().is_ascii()
+                            || holds_all_ascii_ci(s.json(), &needles, &mut buf)
+                    })
+                    .filter(|(id, s)| filter.matches(&inner.view(kind, id, s, base)))
+                    .map(|(id, _)| Arc::clone(id))
+                    .collect()
+            }
         };
         let range = query.page(matches.len());
-        let page = matches[range]
-            .iter()
-            .filter_map(|&i| table.get_index(i).and_then(|(id, _)| render(id)))
-            .collect();
+        let page = matches[range].iter().filter_map(|id| render(id)).collect();
         (matches.len(), page)
     }
 
     /// Append members to a group without any check (only for the `keep-duplicate-members` fault).
     pub fn append_members_unchecked(&self, group_id: &str, members: Vec<Value>) {
         let mut inner = self.write();
-        if let Some(g) = inner.groups.get_mut(group_id)
-            && let Some(Value::Array(items)) = g.body.get_mut("members")
-        {
-            items.extend(members);
+        if let Some(g) = inner.groups.get_mut(group_id) {
+            let mut body = g.body();
+            if let Some(Value::Array(items)) = body.get_mut("members") {
+                items.extend(members);
+                g.set_body("displayName", &body);
+            }
         }
     }
 
@@ -549,8 +619,8 @@ impl Store {
     /// The user with this userName (case-insensitive), if any.
     pub fn find_user_by_name(&self, user_name: &str) -> Option<Record> {
         let inner = self.read();
-        let id = inner.user_names.get(&user_name.to_lowercase())?;
-        inner.users.get(id).cloned()
+        let id = inner.user_names.get(user_name.to_lowercase().as_str())?;
+        inner.users.get(id).map(|s| record_of(id, s))
     }
 
     /// Just-in-time provisioning from a SAML login: create the user, or update the attributes
@@ -695,7 +765,11 @@ impl Store {
 
     /// The raw stored bodies of every resource of a kind, in order (for tests and snapshots).
     pub fn snapshot(&self, kind: ResourceKind) -> Vec<Record> {
-        self.read().table(kind).values().cloned().collect()
+        self.read()
+            .table(kind)
+            .iter()
+            .map(|(id, s)| record_of(id, s))
+            .collect()
     }
 }
 
@@ -873,7 +947,9 @@ fn settle_primary(
 /// The view of a record a filter sees: its body plus `id`, `meta` and the derived `groups`.
 struct RecordView<'a> {
     kind: ResourceKind,
-    rec: &'a Record,
+    id: &'a str,
+    stored: &'a Stored,
+    body: Map<String, Value>,
     inner: &'a Inner,
     base: &'a str,
 }
@@ -882,14 +958,20 @@ impl FilterTarget for RecordView<'_> {
     fn attribute(&self, container: &Container, name: &str) -> Option<Cow<'_, Value>> {
         if *container == Container::Top {
             match name {
-                "id" => return Some(Cow::Owned(Value::String(self.rec.id.clone()))),
-                "meta" => return Some(Cow::Owned(self.inner.meta(self.kind, self.rec, self.base))),
+                "id" => return Some(Cow::Owned(Value::String(self.id.to_string()))),
+                "meta" => {
+                    return Some(Cow::Owned(self.inner.meta(
+                        self.kind,
+                        self.id,
+                        self.stored,
+                        self.base,
+                    )));
+                }
                 "groups" if self.kind == ResourceKind::User => {
-                    return Some(Cow::Owned(self.inner.user_groups(&self.rec.id, self.base)));
+                    return Some(Cow::Owned(self.inner.user_groups(self.id, self.base)));
                 }
                 "members" if self.kind == ResourceKind::Group => {
                     return self
-                        .rec
                         .body
                         .get("members")
                         .map(|m| Cow::Owned(self.inner.members_with_display(m)));
@@ -897,14 +979,13 @@ impl FilterTarget for RecordView<'_> {
                 _ => {}
             }
         }
-        self.rec.body.attribute(container, name)
+        self.body.attribute(container, name)
     }
 }
 
 impl Inner {
-    fn table(&self, kind: ResourceKind) -> &IndexMap<String, Record> {
-        static EMPTY: std::sync::LazyLock<IndexMap<String, Record>> =
-            std::sync::LazyLock::new(IndexMap::new);
+    fn table(&self, kind: ResourceKind) -> &Table {
+        static EMPTY: std::sync::LazyLock<Table> = std::sync::LazyLock::new(Table::default);
         match kind.base() {
             Base::User => &self.users,
             Base::Group => &self.groups,
@@ -912,7 +993,7 @@ impl Inner {
         }
     }
 
-    fn table_mut(&mut self, kind: ResourceKind) -> &mut IndexMap<String, Record> {
+    fn table_mut(&mut self, kind: ResourceKind) -> &mut Table {
         match kind.base() {
             Base::User => &mut self.users,
             Base::Group => &mut self.groups,
@@ -920,25 +1001,47 @@ impl Inner {
         }
     }
 
-    fn view<'a>(&'a self, kind: ResourceKind, rec: &'a Record, base: &'a str) -> RecordView<'a> {
+    fn view<'a>(
+        &'a self,
+        kind: ResourceKind,
+        id: &'a str,
+        stored: &'a Stored,
+        base: &'a str,
+    ) -> RecordView<'a> {
         RecordView {
             kind,
-            rec,
+            id,
+            stored,
+            body: stored.body(),
             inner: self,
             base,
         }
     }
 
-    fn lookup(&self, kind: ResourceKind, attr: &str, value: &str) -> Vec<String> {
+    /// Store a new resource and index it.
+    fn put(&mut self, kind: ResourceKind, rec: Record) {
+        let id: Arc<str> = rec.id.as_str().into();
+        self.index(kind, &id, &rec.body);
+        let stored = Stored::new(
+            rec.version,
+            &rec.created,
+            &rec.last_modified,
+            name_attr(kind),
+            &rec.body,
+        );
+        self.table_mut(kind).insert(id, stored);
+    }
+
+    fn lookup(&self, kind: ResourceKind, attr: &str, value: &str) -> Vec<Arc<str>> {
         match (kind.base(), attr) {
             (_, "id") => self
                 .table(kind)
-                .get(value)
-                .map(|r| vec![r.id.clone()])
+                .get_key_value(value)
+                .map(|(id, _)| vec![Arc::clone(id)])
                 .unwrap_or_default(),
             (Base::User, "userName") => self
                 .user_names
-                .get(&value.to_lowercase())
+                .get(value.to_lowercase().as_str())
                 .cloned()
                 .into_iter()
                 .collect(),
@@ -949,7 +1052,7 @@ impl Inner {
                 .unwrap_or_default(),
             (Base::Group, "displayName") => self
                 .group_names
-                .get(&value.to_lowercase())
+                .get(value.to_lowercase().as_str())
                 .cloned()
                 .unwrap_or_default(),
             (Base::Group, "externalId") => self
@@ -979,7 +1082,7 @@ impl Inner {
                 rec.etag()
             )));
         }
-        Ok(rec.clone())
+        Ok(record_of(id, rec))
     }
 
     /// Check a new body against everything else in the store; returns it ready to store.
@@ -1023,8 +1126,8 @@ impl Inner {
             Base::Custom => {}
             Base::User => {
                 let name = string_at(&body, "userName").unwrap_or_default();
-                if let Some(other) = self.user_names.get(&name.to_lowercase())
-                    && Some(other.as_str()) != id
+                if let Some(other) = self.user_names.get(name.to_lowercase().as_str())
+                    && Some(&**other) != id
                 {
                     return Err(ScimError::uniqueness(format!(
                         "userName {name:?} is already taken"
@@ -1034,19 +1137,13 @@ impl Inner {
             Base::Group => {
                 let name = string_at(&body, "displayName").unwrap_or_default();
                 // Names clash as the app compares them: without case, or exactly.
-                let same_name = |o: &String| {
+                let same_name = |o: &str| {
                     !profile.group_names_case_sensitive
-                        || self
-                            .groups
-                            .get(o)
-                            .and_then(|g| string_at(&g.body, "displayName"))
-                            == Some(name)
+                        || self.groups.get(o).and_then(|g| g.name.as_deref()) == Some(name)
                 };
                 if profile.unique_group_names
-                    && let Some(others) = self.group_names.get(&name.to_lowercase())
-                    && others
-                        .iter()
-                        .any(|o| Some(o.as_str()) != id && same_name(o))
+                    && let Some(others) = self.group_names.get(name.to_lowercase().as_str())
+                    && others.iter().any(|o| Some(&**o) != id && same_name(o))
                 {
                     return Err(ScimError::uniqueness(format!(
                         "a group named {name:?} already exists"
@@ -1069,17 +1166,21 @@ impl Inner {
     }
 
     fn commit(&mut self, kind: ResourceKind, id: &str, old: Record, body: Map<String, Value>) {
-        self.unindex(kind, &old);
+        self.unindex(kind, id, &old.body);
         self.version += 1;
-        let rec = Record {
-            id: id.to_string(),
-            version: self.version,
-            created: old.created,
-            last_modified: crate::timestamp::now(),
-            body,
+        let key: Arc<str> = match self.table(kind).get_key_value(id) {
+            Some((k, _)) => Arc::clone(k),
+            None => id.into(),
         };
-        self.index(kind, &rec);
-        self.table_mut(kind).insert(id.to_string(), rec);
+        self.index(kind, &key, &body);
+        let stored = Stored::new(
+            self.version,
+            &old.created,
+            &crate::timestamp::now(),
+            name_attr(kind),
+            &body,
+        );
+        self.table_mut(kind).insert(key, stored);
     }
 
     /// Room for `n` more resources of a kind, so a bulk insert rehashes nothing.
@@ -1098,86 +1199,84 @@ impl Inner {
         }
     }
 
-    fn index(&mut self, kind: ResourceKind, rec: &Record) {
-        let ext = string_at(&rec.body, "externalId").map(String::from);
+    fn index(&mut self, kind: ResourceKind, id: &Arc<str>, body: &Map<String, Value>) {
+        let ext = string_at(body, "externalId");
         match kind.base() {
             Base::Custom => {}
             Base::User => {
-                if let Some(n) = string_at(&rec.body, "userName") {
-                    self.user_names.insert(n.to_lowercase(), rec.id.clone());
+                if let Some(n) = string_at(body, "userName") {
+                    self.user_names
+                        .insert(n.to_lowercase().into(), Arc::clone(id));
                 }
                 if let Some(e) = ext {
                     self.user_external_ids
-                        .entry(e)
-                        .or_default()
-                        .push(rec.id.clone());
+                        .entry_or_insert_with(e.into(), Vec::new)
+                        .push(Arc::clone(id));
                 }
             }
             Base::Group => {
-                if let Some(n) = string_at(&rec.body, "displayName") {
+                if let Some(n) = string_at(body, "displayName") {
                     self.group_names
-                        .entry(n.to_lowercase())
-                        .or_default()
-                        .push(rec.id.clone());
+                        .entry_or_insert_with(n.to_lowercase().into(), Vec::new)
+                        .push(Arc::clone(id));
                 }
                 if let Some(e) = ext {
                     self.group_external_ids
-                        .entry(e)
-                        .or_default()
-                        .push(rec.id.clone());
+                        .entry_or_insert_with(e.into(), Vec::new)
+                        .push(Arc::clone(id));
                 }
-                for uid in member_ids(&rec.body) {
+                for uid in member_ids(body) {
                     self.memberships
                         .entry(uid)
                         .or_default()
-                        .insert(rec.id.clone());
+                        .insert(id.to_string());
                 }
             }
         }
     }
 
-    fn unindex(&mut self, kind: ResourceKind, rec: &Record) {
-        fn drop_from(map: &mut HashMap<String, Vec<String>>, key: &str, id: &str) {
+    fn unindex(&mut self, kind: ResourceKind, id: &str, body: &Map<String, Value>) {
+        fn drop_from(map: &mut Sharded<Box<str>, Vec<Arc<str>>>, key: &str, id: &str) {
             if let Some(v) = map.get_mut(key) {
-                v.retain(|x| x != id);
+                v.retain(|x| &**x != id);
                 if v.is_empty() {
                     map.remove(key);
                 }
             }
         }
-        let ext = string_at(&rec.body, "externalId");
+        let ext = string_at(body, "externalId");
         match kind.base() {
             Base::Custom => {}
             Base::User => {
-                if let Some(n) = string_at(&rec.body, "userName") {
-                    self.user_names.remove(&n.to_lowercase());
+                if let Some(n) = string_at(body, "userName") {
+                    self.user_names.remove(n.to_lowercase().as_str());
                 }
                 if let Some(e) = ext {
-                    drop_from(&mut self.user_external_ids, e, &rec.id);
+                    drop_from(&mut self.user_external_ids, e, id);
                 }
             }
             Base::Group => {
-                if let Some(n) = string_at(&rec.body, "displayName") {
-                    drop_from(&mut self.group_names, &n.to_lowercase(), &rec.id);
+                if let Some(n) = string_at(body, "displayName") {
+                    drop_from(&mut self.group_names, &n.to_lowercase(), id);
                 }
                 if let Some(e) = ext {
-                    drop_from(&mut self.group_external_ids, e, &rec.id);
+                    drop_from(&mut self.group_external_ids, e, id);
                 }
-                for uid in member_ids(&rec.body) {
+                for uid in member_ids(body) {
                     if let Some(set) = self.memberships.get_mut(&uid) {
-                        set.shift_remove(&rec.id);
+                        set.shift_remove(id);
                     }
                 }
             }
         }
     }
 
-    fn meta(&self, kind: ResourceKind, rec: &Record, base: &str) -> Value {
+    fn meta(&self, kind: ResourceKind, id: &str, rec: &Stored, base: &str) -> Value {
         json!({
             "resourceType": kind.name(),
-            "created": rec.created,
-            "lastModified": rec.last_modified,
-            "location": format!("{base}{}/{}", kind.endpoint(), rec.id),
+            "created": &*rec.created,
+            "lastModified": &*rec.last_modified,
+            "location": format!("{base}{}/{id}", kind.endpoint()),
             "version": rec.etag(),
         })
     }
@@ -1191,12 +1290,12 @@ impl Inner {
         Value::Array(
             groups
                 .into_iter()
-                .filter_map(|gid| self.groups.get(gid))
-                .map(|g| {
+                .filter_map(|gid| self.groups.get(gid).map(|g| (gid, g)))
+                .map(|(gid, g)| {
                     json!({
-                        "value": g.id,
-                        "$ref": format!("{base}/Groups/{}", g.id),
-                        "display": string_at(&g.body, "displayName").unwrap_or_default(),
+                        "value": gid,
+                        "$ref": format!("{base}/Groups/{gid}"),
+                        "display": g.name.as_deref().unwrap_or_default(),
                         "type": "direct",
                     })
                 })
@@ -1215,7 +1314,7 @@ impl Inner {
                 .into_iter()
                 .flatten()
                 .filter_map(|gid| self.groups.get(gid))
-                .filter_map(|g| string_at(&g.body, "displayName").map(str::to_lowercase))
+                .filter_map(|g| g.name.as_deref().map(str::to_lowercase))
                 .collect();
             let role = self
                 .role_groups
@@ -1263,7 +1362,7 @@ impl Inner {
                         .get("value")
                         .and_then(Value::as_str)
                         .and_then(|id| self.users.get(id))
-                        .and_then(|u| string_at(&u.body, "userName"));
+                        .and_then(|u| u.name.as_deref());
                     if let (Some(o), Some(n)) = (m.as_object_mut(), name) {
                         o.insert("display".into(), Value::String(n.to_string()));
                     }
@@ -1282,12 +1381,12 @@ impl Inner {
     ) -> Option<Rendered> {
         let rec = self.table(kind).get(id)?;
         let mut out = Map::new();
-        let mut body = rec.body.clone();
+        let mut body = rec.body();
         strip_never_returned(kind, &mut body);
         if let Some(s) = body.shift_remove("schemas") {
             out.insert("schemas".into(), s);
         }
-        out.insert("id".into(), Value::String(rec.id.clone()));
+        out.insert("id".into(), Value::String(id.to_string()));
         out.extend(body);
         if kind == ResourceKind::Group
             && let Some(members) = out.get_mut("members")
@@ -1295,15 +1394,15 @@ impl Inner {
             *members = self.members_with_display(members);
         }
         if kind == ResourceKind::User {
-            out.insert("groups".into(), self.user_groups(&rec.id, base));
-            self.computed_privileges(&rec.id, &mut out);
+            out.insert("groups".into(), self.user_groups(id, base));
+            self.computed_privileges(id, &mut out);
         }
-        out.insert("meta".into(), self.meta(kind, rec, base));
+        out.insert("meta".into(), self.meta(kind, id, rec, base));
         if !projection.is_identity() {
             projection.apply(kind, &mut out);
         }
         Some(Rendered {
-            id: rec.id.clone(),
+            id: id.to_string(),
             etag: rec.etag(),
             body: out,
         })

@@ -98,6 +98,18 @@ impl CompiledFilter {
     pub fn index_plan(&self, indexed: &[&str]) -> Option<Vec<(&'static str, String)>> {
         plan(&self.expr, indexed)
     }
+
+    /// Text a resource's compact JSON must contain, ignoring ASCII case, for the filter to
+    /// match it: a cheap test before the resource is decoded. Only a comparison that can match
+    /// nothing but a string holding its value counts (`eq`, `co`, `sw`, `ew` with a non-empty
+    /// ASCII string, not on a dateTime), on an attribute `in_body` says is read from the body
+    /// as stored; in an `and`, each of them. Each is the value JSON-escaped, in lower case.
+    /// Valid for bodies that are ASCII (a non-ASCII letter can lower-case to an ASCII one).
+    pub fn required_text(&self, in_body: &dyn Fn(&Container, &str) -> bool) -> Vec<String> {
+        let mut out = Vec::new();
+        required(&self.expr, in_body, &mut out);
+        out
+    }
 }
 
 /// Parse and resolve the filter inside a PATCH value path, relative to its parent attribute.
@@ -463,6 +475,26 @@ fn ordered(op: CompareOp, o: Ordering) -> bool {
 
 fn parse_date(s: &str) -> Option<time::OffsetDateTime> {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+}
+
+fn required(expr: &Expr, in_body: &dyn Fn(&Container, &str) -> bool, out: &mut Vec<String>) {
+    match expr {
+        Expr::Compare(
+            path,
+            CompareOp::Eq | CompareOp::Co | CompareOp::Sw | CompareOp::Ew,
+            CompValue::Str(w),
+        ) if !w.is_empty()
+            && w.is_ascii()
+            && path.leaf.is_none_or(|d| d.ty != AttrType::DateTime)
+            && in_body(&path.container, &path.name) =>
+        {
+            let quoted = serde_json::to_string(w).unwrap_or_default();
+            let inner = &quoted[1..quoted.len().saturating_sub(1).max(1)];
+            out.push(inner.to_ascii_lowercase());
+        }
+        Expr::And(ops) => ops.iter().for_each(|o| required(o, in_body, out)),
+        _ => {}
+    }
 }
 
 fn plan(expr: &Expr, indexed: &[&str]) -> Option<Vec<(&'static str, String)>> {
