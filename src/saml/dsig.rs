@@ -11,7 +11,7 @@ use rsa::RsaPublicKey;
 use rsa::pkcs1v15::{Signature, VerifyingKey};
 use rsa::signature::Verifier;
 use sha1::Sha1;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use super::keys::SigningKey;
 use super::xml::{Element, NS_DS, NS_EC, Node, XmlError, exc_c14n, parse};
@@ -103,11 +103,126 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
+/// The digest, by OpenSSL (its SHA-256 uses the CPU's SHA extensions where there are some).
 fn digest(alg: SigAlg, data: &[u8]) -> Vec<u8> {
     match alg {
-        SigAlg::RsaSha256 => Sha256::digest(data).to_vec(),
-        SigAlg::RsaSha1 => Sha1::digest(data).to_vec(),
+        SigAlg::RsaSha256 => openssl::sha::sha256(data).to_vec(),
+        SigAlg::RsaSha1 => openssl::sha::sha1(data).to_vec(),
     }
+}
+
+/// Whether a value goes into SignedInfo as it is, with no escaping: an XML ID or prefix of
+/// letters, digits and `-_.:` (Okta's ids are).
+fn plain(v: &str) -> bool {
+    !v.is_empty()
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+}
+
+/// The SignedInfo element: as it stands inside our Signature (`ds` declared there, empty
+/// elements closed with `/>`), or in its exclusive canonical form (`ds` declared on it, empty
+/// elements as start and end tags), which is what is signed. Only for plain ids and prefixes.
+fn signed_info(opts: &SignOptions, id: &str, digest_value: &str, canonical: bool) -> String {
+    let empty = |name: &str, attrs: String| {
+        if canonical {
+            format!("<{name}{attrs}></{name}>")
+        } else {
+            format!("<{name}{attrs}/>")
+        }
+    };
+    let algorithm = |uri: &str| format!(" Algorithm=\"{uri}\"");
+    let inclusive = if opts.inclusive_prefixes.is_empty() {
+        String::new()
+    } else {
+        empty(
+            "ec:InclusiveNamespaces",
+            format!(
+                " xmlns:ec=\"{NS_EC}\" PrefixList=\"{}\"",
+                opts.inclusive_prefixes.join(" ")
+            ),
+        )
+    };
+    let decl = if canonical {
+        format!(" xmlns:ds=\"{NS_DS}\"")
+    } else {
+        String::new()
+    };
+    format!(
+        "<ds:SignedInfo{decl}>{}{}<ds:Reference URI=\"#{id}\"><ds:Transforms>{}\
+         <ds:Transform{}>{inclusive}</ds:Transform></ds:Transforms>{}\
+         <ds:DigestValue>{digest_value}</ds:DigestValue></ds:Reference></ds:SignedInfo>",
+        empty("ds:CanonicalizationMethod", algorithm(ALG_EXC_C14N)),
+        empty("ds:SignatureMethod", algorithm(opts.alg.signature_uri())),
+        empty("ds:Transform", algorithm(ALG_ENVELOPED)),
+        algorithm(ALG_EXC_C14N),
+        empty("ds:DigestMethod", algorithm(opts.alg.digest_uri())),
+    )
+}
+
+/// `xml` with `signature` inserted right after the root's Issuer (or first in the root), by
+/// position in the text rather than by writing the tree out again; None when the text is not
+/// simple enough to find that place for certain (then the tree is used).
+fn splice_into_root(xml: &str, root: &Element, signature: &str) -> Option<String> {
+    let first_element = root.children.iter().find_map(|n| match n {
+        Node::Element(e) => Some(e),
+        _ => None,
+    });
+    // Only whitespace before the Issuer, and nothing but text in it.
+    for n in &root.children {
+        match n {
+            Node::Text(t) if t.trim().is_empty() => {}
+            Node::Element(_) => break,
+            _ => return None,
+        }
+    }
+    let issuer = first_element.filter(|e| e.local == "Issuer");
+    if let Some(i) = issuer
+        && !i
+            .children
+            .iter()
+            .all(|n| matches!(n, Node::Text(t) if !t.contains('<')))
+    {
+        return None;
+    }
+    let open = format!("<{}", root.qname());
+    if !xml.starts_with(&open) {
+        return None;
+    }
+    // The end of the root's start tag: the first '>' outside an attribute value.
+    let mut quote = None;
+    let mut end = None;
+    for (i, b) in xml.bytes().enumerate().skip(open.len()) {
+        match (quote, b) {
+            (Some(q), b) if b == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'"' | b'\'') => quote = Some(b),
+            (None, b'>') => {
+                end = Some(i);
+                break;
+            }
+            (None, _) => {}
+        }
+    }
+    let end = end?;
+    if xml.as_bytes()[end - 1] == b'/' {
+        return None;
+    }
+    let at = match issuer {
+        None => end + 1,
+        Some(i) => {
+            let close = format!("</{}>", i.qname());
+            let from = end + 1 + xml[end + 1..].find("</")?;
+            if !xml[from..].starts_with(&close) {
+                return None;
+            }
+            from + close.len()
+        }
+    };
+    let mut out = String::with_capacity(xml.len() + signature.len());
+    out.push_str(&xml[..at]);
+    out.push_str(signature);
+    out.push_str(&xml[at..]);
+    Some(out)
 }
 
 fn rsa_sign(alg: SigAlg, key: &SigningKey, data: &[u8]) -> Vec<u8> {
@@ -153,31 +268,46 @@ pub fn sign_element(
     let id = target.attr("ID").ok_or(DsigError::NoId)?.to_string();
     let canon = exc_c14n(&doc, path, None, &opts.inclusive_prefixes).ok_or(DsigError::NoElement)?;
     let digest_value = b64(&digest(opts.alg, canon.as_bytes()));
-    let inclusive = if opts.inclusive_prefixes.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "<ec:InclusiveNamespaces xmlns:ec=\"{NS_EC}\" PrefixList=\"{}\"/>",
-            opts.inclusive_prefixes.join(" ")
+    let fast = plain(&id) && opts.inclusive_prefixes.iter().all(|p| plain(p));
+    let (si_text, canon_si) = if fast {
+        (
+            signed_info(opts, &id, &digest_value, false),
+            signed_info(opts, &id, &digest_value, true),
         )
+    } else {
+        let inclusive = if opts.inclusive_prefixes.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "<ec:InclusiveNamespaces xmlns:ec=\"{NS_EC}\" PrefixList=\"{}\"/>",
+                opts.inclusive_prefixes.join(" ")
+            )
+        };
+        let signed_info = format!(
+            "<ds:SignedInfo><ds:CanonicalizationMethod Algorithm=\"{ALG_EXC_C14N}\"/><ds:SignatureMethod Algorithm=\"{}\"/>\
+             <ds:Reference URI=\"#{id}\"><ds:Transforms><ds:Transform Algorithm=\"{ALG_ENVELOPED}\"/>\
+             <ds:Transform Algorithm=\"{ALG_EXC_C14N}\">{inclusive}</ds:Transform></ds:Transforms>\
+             <ds:DigestMethod Algorithm=\"{}\"/><ds:DigestValue>{digest_value}</ds:DigestValue></ds:Reference></ds:SignedInfo>",
+            opts.alg.signature_uri(),
+            opts.alg.digest_uri()
+        );
+        let unsigned = format!("<ds:Signature xmlns:ds=\"{NS_DS}\">{signed_info}</ds:Signature>");
+        let sig_doc = parse(&unsigned)?;
+        let canon = exc_c14n(&sig_doc, &[0], None, &[]).ok_or(DsigError::NoElement)?;
+        (signed_info, canon)
     };
-    let signed_info = format!(
-        "<ds:SignedInfo><ds:CanonicalizationMethod Algorithm=\"{ALG_EXC_C14N}\"/><ds:SignatureMethod Algorithm=\"{}\"/>\
-         <ds:Reference URI=\"#{id}\"><ds:Transforms><ds:Transform Algorithm=\"{ALG_ENVELOPED}\"/>\
-         <ds:Transform Algorithm=\"{ALG_EXC_C14N}\">{inclusive}</ds:Transform></ds:Transforms>\
-         <ds:DigestMethod Algorithm=\"{}\"/><ds:DigestValue>{digest_value}</ds:DigestValue></ds:Reference></ds:SignedInfo>",
-        opts.alg.signature_uri(),
-        opts.alg.digest_uri()
-    );
-    let unsigned = format!("<ds:Signature xmlns:ds=\"{NS_DS}\">{signed_info}</ds:Signature>");
-    let sig_doc = parse(&unsigned)?;
-    let canon_si = exc_c14n(&sig_doc, &[0], None, &[]).ok_or(DsigError::NoElement)?;
     let value = b64(&rsa_sign(opts.alg, key, canon_si.as_bytes()));
     let signature = format!(
-        "<ds:Signature xmlns:ds=\"{NS_DS}\">{signed_info}<ds:SignatureValue>{value}</ds:SignatureValue>\
+        "<ds:Signature xmlns:ds=\"{NS_DS}\">{si_text}<ds:SignatureValue>{value}</ds:SignatureValue>\
          <ds:KeyInfo><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></ds:Signature>",
         key.cert_base64()
     );
+    if fast
+        && path.is_empty()
+        && let Some(out) = splice_into_root(xml, &doc, &signature)
+    {
+        return Ok(out);
+    }
     let sig_el = parse(&signature)?;
     let target = doc.at_mut(path).ok_or(DsigError::NoElement)?;
     let after_issuer = target
@@ -377,6 +507,80 @@ mod tests {
             alg: SigAlg::RsaSha256,
             inclusive_prefixes: vec!["xs".into()],
         }
+    }
+
+    #[test]
+    fn the_written_signed_info_is_the_canonical_form_c14n_makes() {
+        for (alg, prefixes) in [
+            (SigAlg::RsaSha256, vec![]),
+            (SigAlg::RsaSha256, vec!["xs".to_string()]),
+            (SigAlg::RsaSha1, vec!["xs".to_string(), "xsi".to_string()]),
+        ] {
+            let opts = SignOptions {
+                alg,
+                inclusive_prefixes: prefixes,
+            };
+            let written = signed_info(&opts, "id4711.x-y_z", "abc+/=", false);
+            let doc = parse(&format!(
+                "<ds:Signature xmlns:ds=\"{NS_DS}\">{written}</ds:Signature>"
+            ))
+            .unwrap();
+            assert_eq!(
+                exc_c14n(&doc, &[0], None, &[]).unwrap(),
+                signed_info(&opts, "id4711.x-y_z", "abc+/=", true)
+            );
+        }
+    }
+
+    #[test]
+    fn the_signature_goes_in_after_the_issuer_as_the_tree_would_put_it() {
+        let key = SigningKey::test_fixture();
+        let slow = |xml: &str| {
+            // The tree's way: the same document with the signature as an element.
+            let mut doc = parse(xml).unwrap();
+            let signed = parse(&sign_element(xml, &[], &key, &opts()).unwrap()).unwrap();
+            let sig = signed
+                .children
+                .iter()
+                .find_map(|n| match n {
+                    Node::Element(e) if e.local == "Signature" => Some(e.clone()),
+                    _ => None,
+                })
+                .unwrap();
+            let at = doc
+                .children
+                .iter()
+                .position(|n| matches!(n, Node::Element(e) if e.local == "Issuer"))
+                .map_or(0, |i| i + 1);
+            doc.children.insert(at, Node::Element(sig));
+            doc.to_xml()
+        };
+        for xml in [
+            "<r:R xmlns:r=\"urn:r\" ID=\"a1\" V='x>y'><r:Issuer>i&amp;j</r:Issuer><r:B/></r:R>",
+            "<r:R xmlns:r=\"urn:r\" ID=\"a1\">  <r:Issuer>i</r:Issuer></r:R>",
+            "<r:R xmlns:r=\"urn:r\" ID=\"a1\"><r:B>t</r:B></r:R>",
+        ] {
+            let fast = sign_element(xml, &[], &key, &opts()).unwrap();
+            // The same document; byte for byte when the input is as the tree writes it (the
+            // text way keeps an input's own quoting).
+            assert_eq!(parse(&fast).unwrap(), parse(&slow(xml)).unwrap(), "{xml}");
+            if parse(xml).unwrap().to_xml() == xml {
+                assert_eq!(fast, slow(xml), "{xml}");
+            }
+            let doc = parse(&fast).unwrap();
+            let at = doc.elements().position(|e| e.local == "Signature").unwrap();
+            verify(
+                &doc,
+                &[at],
+                &key.public_key(),
+                AlgPolicy { allow_sha1: false },
+            )
+            .unwrap();
+        }
+        // Not simple enough to place by text: a comment before the Issuer. The tree places it.
+        let xml = "<r:R xmlns:r=\"urn:r\" ID=\"a1\"><!--c--><r:Issuer>i</r:Issuer></r:R>";
+        assert!(splice_into_root(xml, &parse(xml).unwrap(), "<s/>").is_none());
+        assert!(sign_element(xml, &[], &key, &opts()).is_ok());
     }
 
     #[test]

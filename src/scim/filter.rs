@@ -78,6 +78,21 @@ impl CompiledFilter {
                 text.len()
             )));
         }
+        if let Some((name, value)) = okta_equality(text) {
+            let path = resolve_path(
+                kind,
+                &AttrPath {
+                    uri: None,
+                    name: name.to_string(),
+                    sub_attr: None,
+                },
+            )?;
+            let value = CompValue::Str(value.to_string());
+            check_comparison(&path, &CompareOp::Eq, &value)?;
+            return Ok(CompiledFilter {
+                expr: Expr::Compare(path, CompareOp::Eq, value),
+            });
+        }
         let text = space_after_not(text.trim());
         let filter: Filter = text
             .parse()
@@ -477,6 +492,27 @@ fn parse_date(s: &str) -> Option<time::OffsetDateTime> {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
 }
 
+/// The filters Okta sends for its lookups (`userName eq "…"`, `externalId eq`, `displayName eq`,
+/// `id eq`, with a string that needs no unescaping), split without the general parser: the
+/// attribute name and the value. Anything else is None, and the grammar reads it.
+fn okta_equality(text: &str) -> Option<(&str, &str)> {
+    let text = text.trim();
+    let (name, rest) = text.split_once(|c: char| c.is_ascii_whitespace())?;
+    if !["userName", "externalId", "displayName", "id"]
+        .iter()
+        .any(|n| n.eq_ignore_ascii_case(name))
+    {
+        return None;
+    }
+    let rest = rest.trim_start();
+    let (op, rest) = rest.split_once(|c: char| c.is_ascii_whitespace())?;
+    if !op.eq_ignore_ascii_case("eq") {
+        return None;
+    }
+    let value = rest.trim_start().strip_prefix('"')?.strip_suffix('"')?;
+    (!value.contains(['"', '\\'])).then_some((name, value))
+}
+
 fn required(expr: &Expr, in_body: &dyn Fn(&Container, &str) -> bool, out: &mut Vec<String>) {
     match expr {
         Expr::Compare(
@@ -695,6 +731,43 @@ mod tests {
             decode_query("filter=userName%20eq%20%22a%2Bb%40x.io%22")[0].1,
             r#"userName eq "a+b@x.io""#
         );
+    }
+
+    #[test]
+    fn oktas_lookups_skip_the_grammar_and_resolve_as_it_would() {
+        for kind in [ResourceKind::User, ResourceKind::Group] {
+            for f in [
+                r#"userName eq "ada@example.com""#,
+                r#"USERNAME  EQ  "Ada@Example.com" "#,
+                r#"externalId eq "00u1""#,
+                r#"displayName eq "Sales Team""#,
+                r#"id eq "2819c223-7f76""#,
+                r#"userName eq """#,
+            ] {
+                let fast = CompiledFilter::parse(kind, f).map(|c| format!("{:?}", c.expr));
+                assert!(okta_equality(f).is_some(), "{f}");
+                let text = space_after_not(f.trim());
+                let slow = text
+                    .parse::<Filter>()
+                    .map_err(|e| e.to_string())
+                    .and_then(|g| resolve_filter(kind, &g).map_err(|e| e.to_string()))
+                    .map(|e| format!("{e:?}"));
+                assert_eq!(fast.is_ok(), slow.is_ok(), "{kind:?} {f}");
+                if let (Ok(a), Ok(b)) = (fast, slow) {
+                    assert_eq!(a, b, "{kind:?} {f}");
+                }
+            }
+        }
+        // Not Okta's shape: the grammar reads them.
+        for f in [
+            r#"userName eq "a\"b""#,
+            r#"userName eq "a" and active eq true"#,
+            r#"userName sw "a""#,
+            r#"emails.value eq "a""#,
+            "userName eq 3",
+        ] {
+            assert!(okta_equality(f).is_none(), "{f}");
+        }
     }
 
     #[test]
