@@ -20,7 +20,7 @@ use crate::scim::resource::{Projection, ingest, strip_never_returned};
 use crate::scim::schema::{Base, Container, Mutability, ResourceKind};
 
 use super::profile::{AppKinds, AppProfile, FULL_NAME};
-use super::table::{Sharded, Stored, Table, holds_all_ascii_ci};
+use super::table::{Sharded, Stored, Table};
 
 /// One stored resource. `body` holds the client-owned attributes in schema order.
 #[derive(Debug, Clone)]
@@ -366,40 +366,73 @@ impl Store {
         inner.reserve(kind, prepared.len());
         let mut created = 0;
         for (i, p) in prepared.into_iter().enumerate() {
-            let checked = p.and_then(|mut p| {
-                match p.body.take() {
-                    Some(body) => {
-                        let body = inner.validate(kind, None, None, body, &self.profile)?;
-                        inner.index(kind, &p.id, &body);
-                    }
-                    // A new user's only rule against the others: its userName is free.
-                    None => {
-                        let name = p.user_name.take().unwrap_or_default();
-                        if inner.user_names.get(&*name).is_some() {
-                            return Err(ScimError::uniqueness(format!(
-                                "userName {:?} is already taken",
-                                p.stored.name.as_deref().unwrap_or_default()
-                            )));
-                        }
-                        inner.user_names.insert(name, Arc::clone(&p.id));
-                        if let Some(e) = p.external_id.take() {
-                            inner
-                                .user_external_ids
-                                .entry_or_insert_with(e, Vec::new)
-                                .push(Arc::clone(&p.id));
-                        }
-                    }
-                }
-                Ok(p)
-            });
-            match checked {
-                Ok(mut p) => {
+            let done = p.and_then(|mut p| match p.body.take() {
+                Some(body) => {
+                    let body = inner.validate(kind, None, None, body, &self.profile)?;
+                    inner.index(kind, &p.id, &body);
                     inner.version += 1;
                     p.stored.version = inner.version;
                     inner.table_mut(kind).insert(p.id, p.stored);
-                    created += 1;
+                    Ok(())
                 }
+                None => inner.add_user(p),
+            });
+            match done {
+                Ok(()) => created += 1,
                 Err(e) => tracing::warn!("{} {i} not created: {e}", kind.name()),
+            }
+        }
+        created
+    }
+
+    /// Create `n` users whose bodies the app itself wrote in their stored form (seeding):
+    /// `make(i)` gives the compact JSON, the userName and the externalId. Nothing is ingested:
+    /// the caller's bodies are what ingesting would store (a test holds the seed's to that).
+    /// Made on every core; stored under one lock with the userName checked free. Returns how
+    /// many were created.
+    pub(crate) fn create_many_stored(
+        &self,
+        n: usize,
+        make: impl Fn(usize) -> (String, String, Option<String>) + Sync,
+    ) -> usize {
+        let kind = self.kinds.user;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = n.div_ceil(threads).max(1);
+        let make = &make;
+        let ts = crate::timestamp::now();
+        let prepared: Vec<Prepared> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..n)
+                .step_by(chunk)
+                .map(|from| {
+                    let ts = &ts;
+                    scope.spawn(move || {
+                        (from..n.min(from + chunk))
+                            .map(|i| {
+                                let (json, name, external_id) = make(i);
+                                Prepared {
+                                    id: uuid::Uuid::new_v4().to_string().into(),
+                                    user_name: Some(name.to_lowercase().into()),
+                                    external_id: external_id.map(Into::into),
+                                    stored: Stored::from_json(0, ts, ts, Some(&name), json),
+                                    body: None,
+                                }
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_default())
+                .collect()
+        });
+        let mut inner = self.write();
+        inner.reserve(kind, prepared.len());
+        let mut created = 0;
+        for (i, p) in prepared.into_iter().enumerate() {
+            match inner.add_user(p) {
+                Ok(()) => created += 1,
+                Err(e) => tracing::warn!("user {i} not created: {e}"),
             }
         }
         created
@@ -582,16 +615,14 @@ impl Store {
                 };
                 let needles = filter.required_text(&in_body);
                 let mut buf = Vec::new();
-                table
-                    .iter()
-                    .filter(|(_, s)| {
-                        needles.is_empty()
-                            || !s.json().is_ascii()
-                            || holds_all_ascii_ci(s.json(), &needles, &mut buf)
-                    })
-                    .filter(|(id, s)| filter.matches(&inner.view(kind, id, s, base)))
-                    .map(|(id, _)| Arc::clone(id))
-                    .collect()
+                let mut found: Vec<(u64, Arc<str>)> = table
+                    .iter_unordered()
+                    .filter(|(_, _, s)| s.may_hold(&needles, &mut buf))
+                    .filter(|(_, id, s)| filter.matches(&inner.view(kind, id, s, base)))
+                    .map(|(seq, id, _)| (seq, Arc::clone(id)))
+                    .collect();
+                found.sort_unstable_by_key(|(seq, _)| *seq);
+                found.into_iter().map(|(_, id)| id).collect()
             }
         };
         let range = query.page(matches.len());
@@ -1018,6 +1049,28 @@ impl Inner {
         }
     }
 
+    /// Store a user made ready outside the lock, if its userName is free: the only rule a new
+    /// user must meet against the others.
+    fn add_user(&mut self, mut p: Prepared) -> Result<(), ScimError> {
+        let name = p.user_name.take().unwrap_or_default();
+        if self.user_names.get(&*name).is_some() {
+            return Err(ScimError::uniqueness(format!(
+                "userName {:?} is already taken",
+                p.stored.name.as_deref().unwrap_or_default()
+            )));
+        }
+        self.user_names.insert(name, Arc::clone(&p.id));
+        if let Some(e) = p.external_id.take() {
+            self.user_external_ids
+                .entry_or_insert_with(e, Vec::new)
+                .push(Arc::clone(&p.id));
+        }
+        self.version += 1;
+        p.stored.version = self.version;
+        self.users.insert(p.id, p.stored);
+        Ok(())
+    }
+
     /// Store a new resource and index it.
     fn put(&mut self, kind: ResourceKind, rec: Record) {
         let id: Arc<str> = rec.id.as_str().into();
@@ -1420,5 +1473,70 @@ mod tests {
         assert!(if_match_allows("W/\"1\", W/\"3\"", "W/\"3\""));
         assert!(if_match_allows("*", "W/\"3\""));
         assert!(!if_match_allows("W/\"2\"", "W/\"3\""));
+    }
+
+    #[test]
+    fn a_scan_finds_what_the_filter_finds_on_every_decoded_body() {
+        let store = Store::new(AppProfile::default());
+        let names = [
+            ("ada@example.com", "Ada", "Work \"HQ\""),
+            ("ADA.B@Example.COM", "ada", "work"),
+            ("kate@example.com", "\u{212A}ate", "Zürich"),
+            ("bob@example.com", "Bob", "tab\there"),
+            ("ça@example.com", "Ça", "back\\slash"),
+        ];
+        for (user, given, title) in names {
+            store
+                .create(
+                    ResourceKind::User,
+                    &json!({"userName": user, "name": {"givenName": given}, "title": title,
+                            "emails": [{"value": user.to_uppercase(), "type": "work"}]}),
+                    "http://x",
+                )
+                .unwrap();
+        }
+        let records = store.snapshot(ResourceKind::User);
+        for f in [
+            r#"emails.value eq "ada@example.com""#,
+            r#"emails.value co "EXAMPLE""#,
+            r#"name.givenName eq "ada""#,
+            r#"name.givenName eq "kate""#,
+            r#"name.givenName sw "ç""#,
+            r#"title eq "work \"hq\"""#,
+            r#"title co "\t""#,
+            r#"title ew "slash""#,
+            r#"title co "zÜ""#,
+            r#"title eq "work" and name.givenName eq "ADA""#,
+            r#"title eq "nothing" or name.givenName eq "bob""#,
+            r#"meta.resourceType eq "User""#,
+            r#"id co "-""#,
+        ] {
+            let q = ListQuery::parse(
+                ResourceKind::User,
+                Some(&format!(
+                    "filter={}",
+                    form_urlencoded::byte_serialize(f.as_bytes()).collect::<String>()
+                )),
+            )
+            .unwrap();
+            let compiled = q.filter.clone().unwrap();
+            let (total, _) = store.list(ResourceKind::User, &q, "http://x");
+            // The filter on each resource as read (id and meta included), decoded.
+            let want = records
+                .iter()
+                .filter(|r| {
+                    let read = store
+                        .get(
+                            ResourceKind::User,
+                            &r.id,
+                            "http://x",
+                            &Projection::default(),
+                        )
+                        .unwrap();
+                    compiled.matches(&read.body)
+                })
+                .count();
+            assert_eq!(total, want, "{f}");
+        }
     }
 }

@@ -625,6 +625,16 @@ impl Element {
 /// c14n escaping of attribute values.
 pub fn escape_attr(v: &str) -> String {
     let mut s = String::with_capacity(v.len());
+    push_escaped_attr(&mut s, v);
+    s
+}
+
+/// [`escape_attr`] onto `s`.
+fn push_escaped_attr(s: &mut String, v: &str) {
+    if !v.contains(['&', '<', '"', '\t', '\n', '\r']) {
+        s.push_str(v);
+        return;
+    }
     for c in v.chars() {
         match c {
             '&' => s.push_str("&amp;"),
@@ -636,12 +646,21 @@ pub fn escape_attr(v: &str) -> String {
             c => s.push(c),
         }
     }
-    s
 }
 
 /// c14n escaping of text.
 pub fn escape_text(v: &str) -> String {
     let mut s = String::with_capacity(v.len());
+    push_escaped_text(&mut s, v);
+    s
+}
+
+/// [`escape_text`] onto `s`.
+fn push_escaped_text(s: &mut String, v: &str) {
+    if !v.contains(['&', '<', '>', '\r']) {
+        s.push_str(v);
+        return;
+    }
     for c in v.chars() {
         match c {
             '&' => s.push_str("&amp;"),
@@ -651,7 +670,6 @@ pub fn escape_text(v: &str) -> String {
             c => s.push(c),
         }
     }
-    s
 }
 
 /// Exclusive XML Canonicalization 1.0, without comments, of the element at `path` in the
@@ -755,20 +773,31 @@ fn c14n_element(
             .cmp(&(b.ns.as_deref().unwrap_or(""), b.local.as_str()))
     });
 
-    out.push('<');
-    out.push_str(&e.qname());
-    for (p, uri) in &decls {
-        match p {
-            Some(p) => out.push_str(&format!(" xmlns:{p}=\"{}\"", escape_attr(uri))),
-            None => out.push_str(&format!(" xmlns=\"{}\"", escape_attr(uri))),
+    let push_qname = |out: &mut String, prefix: &Option<String>, local: &str| {
+        if let Some(p) = prefix {
+            out.push_str(p);
+            out.push(':');
         }
+        out.push_str(local);
+    };
+    out.push('<');
+    push_qname(out, &e.prefix, &e.local);
+    for (p, uri) in &decls {
+        out.push_str(" xmlns");
+        if let Some(p) = p {
+            out.push(':');
+            out.push_str(p);
+        }
+        out.push_str("=\"");
+        push_escaped_attr(out, uri);
+        out.push('"');
     }
     for a in attrs {
-        let name = match &a.prefix {
-            Some(p) => format!("{p}:{}", a.local),
-            None => a.local.clone(),
-        };
-        out.push_str(&format!(" {name}=\"{}\"", escape_attr(&a.value)));
+        out.push(' ');
+        push_qname(out, &a.prefix, &a.local);
+        out.push_str("=\"");
+        push_escaped_attr(out, &a.value);
+        out.push('"');
     }
     out.push('>');
     let mut idx = 0;
@@ -782,13 +811,15 @@ fn c14n_element(
                 }
                 path.pop();
             }
-            Node::Text(t) => out.push_str(&escape_text(t)),
+            Node::Text(t) => push_escaped_text(out, t),
             Node::Comment(_) => {}
             Node::Pi(t, d) if d.is_empty() => out.push_str(&format!("<?{t}?>")),
             Node::Pi(t, d) => out.push_str(&format!("<?{t} {d}?>")),
         }
     }
-    out.push_str(&format!("</{}>", e.qname()));
+    out.push_str("</");
+    push_qname(out, &e.prefix, &e.local);
+    out.push('>');
     for (p, _) in &decls {
         rendered.pop(p);
     }
