@@ -102,6 +102,15 @@ fn string_at<'a>(body: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
     body.get(name).and_then(Value::as_str)
 }
 
+/// A new resource id: a random (version 4) UUID, its bits from the thread's CSPRNG rather
+/// than a system call each (seeding makes a million).
+fn new_id() -> String {
+    use rand::Rng;
+    uuid::Builder::from_random_bytes(rand::rng().random())
+        .into_uuid()
+        .to_string()
+}
+
 /// The attribute a stored resource keeps apart as its name: `userName` of a user, else
 /// `displayName`.
 fn name_attr(kind: ResourceKind) -> &'static str {
@@ -168,7 +177,7 @@ impl Store {
         for name in &profile.role_groups {
             inner.version += 1;
             let rec = Record {
-                id: uuid::Uuid::new_v4().to_string(),
+                id: new_id(),
                 version: inner.version,
                 created: ts.clone(),
                 last_modified: ts.clone(),
@@ -298,7 +307,7 @@ impl Store {
         let body = prepare(kind, ingest(kind, body)?)?;
         let mut inner = self.write();
         let body = inner.validate(kind, None, None, body, &self.profile)?;
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = new_id();
         inner.version += 1;
         let ts = crate::timestamp::now();
         let rec = Record {
@@ -343,7 +352,7 @@ impl Store {
                                 let stored = Stored::new(0, ts, ts, name_attr(kind), &body);
                                 let external_id = string_at(&body, "externalId").map(Into::into);
                                 Ok(Prepared {
-                                    id: uuid::Uuid::new_v4().to_string().into(),
+                                    id: new_id().into(),
                                     user_name: stored
                                         .name
                                         .as_deref()
@@ -410,7 +419,7 @@ impl Store {
                             .map(|i| {
                                 let (json, name, external_id) = make(i);
                                 Prepared {
-                                    id: uuid::Uuid::new_v4().to_string().into(),
+                                    id: new_id().into(),
                                     user_name: Some(name.to_lowercase().into()),
                                     external_id: external_id.map(Into::into),
                                     stored: Stored::from_json(0, ts, ts, Some(&name), json),
@@ -1053,13 +1062,12 @@ impl Inner {
     /// user must meet against the others.
     fn add_user(&mut self, mut p: Prepared) -> Result<(), ScimError> {
         let name = p.user_name.take().unwrap_or_default();
-        if self.user_names.get(&*name).is_some() {
+        if !self.user_names.insert_new(name, Arc::clone(&p.id)) {
             return Err(ScimError::uniqueness(format!(
                 "userName {:?} is already taken",
                 p.stored.name.as_deref().unwrap_or_default()
             )));
         }
-        self.user_names.insert(name, Arc::clone(&p.id));
         if let Some(e) = p.external_id.take() {
             self.user_external_ids
                 .entry_or_insert_with(e, Vec::new)

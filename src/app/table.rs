@@ -98,8 +98,12 @@ impl Stored {
         if needles.is_empty() || !self.ascii {
             return true;
         }
-        buf.clear();
-        buf.extend(self.json.bytes().map(|b| b.to_ascii_lowercase()));
+        // Written in place over a buffer of the right length: the loop vectorises.
+        let text = self.json.as_bytes();
+        buf.resize(text.len(), 0);
+        for (d, s) in buf.iter_mut().zip(text) {
+            *d = s.to_ascii_lowercase();
+        }
         needles
             .iter()
             .all(|n| memchr::memmem::find(buf, n.as_bytes()).is_some())
@@ -164,6 +168,18 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
         let s = self.shard_of(&key);
         self.shards[s].insert(key, value)
+    }
+
+    /// Set `key`'s value unless it has one: whether it was set.
+    pub fn insert_new(&mut self, key: K, value: V) -> bool {
+        let s = self.shard_of(&key);
+        match self.shards[s].entry(key) {
+            std::collections::hash_map::Entry::Occupied(_) => false,
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(value);
+                true
+            }
+        }
     }
 
     /// Take `key` out.
@@ -234,11 +250,15 @@ impl Table {
     /// Add a new resource at the end of the order, or replace the one with this id where it
     /// stands.
     pub fn insert(&mut self, id: Arc<str>, mut stored: Stored) {
-        if let Some(old) = self.by_id.get_mut(&*id) {
-            stored.seq = old.seq;
-            *old = stored;
-            return;
-        }
+        let s = self.by_id.shard_of(&id);
+        let slot = match self.by_id.shards[s].entry(Arc::clone(&id)) {
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                stored.seq = o.get().seq;
+                o.insert(stored);
+                return;
+            }
+            std::collections::hash_map::Entry::Vacant(v) => v,
+        };
         stored.seq = self.next_seq;
         self.next_seq += 1;
         match self.order.last_mut() {
@@ -249,7 +269,7 @@ impl Table {
                 self.order.push(c);
             }
         }
-        self.by_id.insert(id, stored);
+        slot.insert(stored);
     }
 
     /// Take a resource out; the later ones move up one place.
