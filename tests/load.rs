@@ -287,3 +287,99 @@ fn usage_errors_and_an_unreachable_target_are_reported_clearly() {
     assert_eq!(out.status.code(), Some(1), "{t}");
     assert!(t.contains("userName pre-check got no answer"), "{t}");
 }
+
+/// Each check a load makes of an answer, shown failing on a server that has the bug.
+#[test]
+fn every_check_of_an_answer_fails_on_a_server_with_that_bug() {
+    let cases: [(&str, &[&str], &str); 5] = [
+        (
+            "empty-list-without-resources",
+            &["--assign", "2"],
+            "2 × assign user: the pre-check's answer is not a ListResponse",
+        ),
+        (
+            "ignore-filter",
+            &["--assign", "2"],
+            "2 × assign user: the pre-check returned users with another userName",
+        ),
+        (
+            "ignore-deactivation",
+            &["--assign", "3", "--deactivate", "3"],
+            "3 × deactivate user: PATCH active:false answered 200 with the user still active",
+        ),
+        (
+            "ignore-paging",
+            &["--import", "1"],
+            "1 × import: an import page of /Users holds more than the 100 asked for",
+        ),
+        (
+            "patch-500",
+            &["--push-group", "150"],
+            "2 × push memberships: PATCH /Groups members answered 500",
+        ),
+    ];
+    for (fault, args, reason) in cases {
+        let app = common::spawn_okta_sim(
+            &[
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+                "--token",
+                "tok12345678",
+                "--seed-users",
+                "250",
+                "--fault",
+                fault,
+            ],
+            &[],
+        );
+        let url = app.field("SCIM base URL");
+        let mut all = vec!["load", "--target", &url, "--token", "tok12345678"];
+        all.extend(args);
+        let out = okta_sim(&all);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{fault}: {t}");
+        assert!(t.contains(reason), "{fault}: {t}");
+    }
+}
+
+/// A second run with the same seed finds its users already there: Okta links each with GET
+/// then PUT instead of creating it again.
+#[test]
+fn users_the_app_already_has_are_linked_not_created_again() {
+    let app = common::spawn_okta_sim(
+        &["serve", "--addr", "127.0.0.1:0", "--token", "tok12345678"],
+        &[],
+    );
+    let url = app.field("SCIM base URL");
+    let run = |report: &std::path::Path| {
+        okta_sim(&[
+            "load",
+            "--target",
+            &url,
+            "--token",
+            "tok12345678",
+            "--assign",
+            "3",
+            "--seed",
+            "9",
+            "--report",
+            &format!("json={}", report.display()),
+        ])
+    };
+    let (first, second) = (tmp("first.json"), tmp("second.json"));
+    assert_eq!(run(&first).status.code(), Some(0));
+    let out = run(&second);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let r: Value = serde_json::from_slice(&std::fs::read(&second).unwrap()).unwrap();
+    assert_eq!(request(&r, "GET /Users/{id}")["count"], 3);
+    assert_eq!(request(&r, "PUT /Users/{id}")["count"], 3);
+    assert!(
+        r["per_request"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["request"] != "POST /Users"),
+        "{r:#}"
+    );
+}
