@@ -463,6 +463,16 @@ mod tests {
                 .find_user_by_name("ADA.LOVELACE1@example.com")
                 .is_some()
         );
+        let by_external = crate::scim::list::ListQuery::parse(
+            ResourceKind::User,
+            Some("filter=externalId%20eq%20%22seed0000000000000005%22"),
+        )
+        .unwrap();
+        let (total, page) = direct.list(ResourceKind::User, &by_external, "http://x");
+        assert_eq!(
+            (total, page[0]["userName"].as_str()),
+            (1, Some("barbara.lovelace5@example.com"))
+        );
         assert_eq!(direct.create_many_stored(1, seed_user_stored), 0);
         assert_eq!(direct.count(ResourceKind::User), n);
     }

@@ -105,10 +105,12 @@ fn string_at<'a>(body: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
 /// A new resource id: a random (version 4) UUID, its bits from the thread's CSPRNG rather
 /// than a system call each (seeding makes a million).
 fn new_id() -> String {
+    random_uuid().to_string()
+}
+
+fn random_uuid() -> uuid::Uuid {
     use rand::Rng;
-    uuid::Builder::from_random_bytes(rand::rng().random())
-        .into_uuid()
-        .to_string()
+    uuid::Builder::from_random_bytes(rand::rng().random()).into_uuid()
 }
 
 /// The attribute a stored resource keeps apart as its name: `userName` of a user, else
@@ -408,7 +410,7 @@ impl Store {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let chunk = n.div_ceil(threads).max(1);
         let make = &make;
-        let ts = crate::timestamp::now();
+        let ts: Arc<str> = crate::timestamp::now().into();
         let prepared: Vec<Prepared> = std::thread::scope(|scope| {
             let workers: Vec<_> = (0..n)
                 .step_by(chunk)
@@ -418,11 +420,12 @@ impl Store {
                         (from..n.min(from + chunk))
                             .map(|i| {
                                 let (json, name, external_id) = make(i);
+                                let mut id = uuid::Uuid::encode_buffer();
                                 Prepared {
-                                    id: new_id().into(),
+                                    id: random_uuid().hyphenated().encode_lower(&mut id).into(),
                                     user_name: Some(name.to_lowercase().into()),
                                     external_id: external_id.map(Into::into),
-                                    stored: Stored::from_json(0, ts, ts, Some(&name), json),
+                                    stored: Stored::from_json(0, ts, Some(&name), json),
                                     body: None,
                                 }
                             })
@@ -437,13 +440,44 @@ impl Store {
         });
         let mut inner = self.write();
         inner.reserve(kind, prepared.len());
-        let mut created = 0;
-        for (i, p) in prepared.into_iter().enumerate() {
-            match inner.add_user(p) {
-                Ok(()) => created += 1,
-                Err(e) => tracing::warn!("user {i} not created: {e}"),
+        // First of a userName wins (names are unique without case), shard by shard on every
+        // core; then the externalId index and the table, likewise.
+        let mut prepared = prepared;
+        let names = prepared
+            .iter_mut()
+            .map(|p| (p.user_name.take().unwrap_or_default(), Arc::clone(&p.id)))
+            .collect();
+        let fresh = inner
+            .user_names
+            .apply_many(names, |m, name, id| match m.entry(name) {
+                std::collections::hash_map::Entry::Occupied(_) => false,
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(id);
+                    true
+                }
+            });
+        let (mut external, mut rows) = (Vec::new(), Vec::with_capacity(prepared.len()));
+        for (i, (mut p, fresh)) in prepared.into_iter().zip(fresh).enumerate() {
+            if !fresh {
+                tracing::warn!(
+                    "user {i} not created: userName {:?} is already taken",
+                    p.stored.name.as_deref().unwrap_or_default()
+                );
+                continue;
             }
+            inner.version += 1;
+            p.stored.version = inner.version;
+            if let Some(e) = p.external_id.take() {
+                external.push((e, Arc::clone(&p.id)));
+            }
+            rows.push((p.id, p.stored));
         }
+        let created = rows.len();
+        inner.user_external_ids.apply_many(external, |m, e, id| {
+            m.entry(e).or_default().push(id);
+            true
+        });
+        inner.users.insert_many_new(rows);
         created
     }
 

@@ -26,9 +26,9 @@ pub struct Stored {
     /// Its place in creation order.
     seq: u64,
     /// `meta.created`.
-    pub created: Box<str>,
+    pub created: Arc<str>,
     /// `meta.lastModified`.
-    pub last_modified: Box<str>,
+    pub last_modified: Arc<str>,
     /// `userName` of a user, `displayName` of a group: read without decoding the body.
     pub name: Option<Box<str>>,
     /// The client-owned attributes, as compact JSON in schema order.
@@ -60,19 +60,14 @@ impl Stored {
     }
 
     /// A resource from a body already in its stored form: compact JSON as [`Stored::new`]
-    /// writes it (the caller answers for that), with its name.
-    pub fn from_json(
-        version: u64,
-        created: &str,
-        last_modified: &str,
-        name: Option<&str>,
-        json: String,
-    ) -> Self {
+    /// writes it (the caller answers for that), with its name; created and last modified at
+    /// `stamp` (shared by every resource made at once).
+    pub fn from_json(version: u64, stamp: &Arc<str>, name: Option<&str>, json: String) -> Self {
         Stored {
             version,
             seq: 0,
-            created: created.into(),
-            last_modified: last_modified.into(),
+            created: Arc::clone(stamp),
+            last_modified: Arc::clone(stamp),
             name: name.map(Into::into),
             ascii: json.is_ascii(),
             json: json.into(),
@@ -198,6 +193,56 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
         self.shards[s].entry(key).or_insert_with(make)
     }
 
+    /// Apply `f` to each item in its key's shard, the shards shared out among the cores; a
+    /// shard's items in their order. Returns what `f` said of each item, in the items' order.
+    pub fn apply_many<T: Send>(
+        &mut self,
+        items: Vec<(K, T)>,
+        f: impl Fn(&mut HashMap<K, V>, K, T) -> bool + Sync,
+    ) -> Vec<bool>
+    where
+        K: Send,
+        V: Send,
+    {
+        let n = items.len();
+        let mut buckets: Vec<Vec<(usize, K, T)>> = (0..SHARDS).map(|_| Vec::new()).collect();
+        for (i, (k, t)) in items.into_iter().enumerate() {
+            let s = self.shard_of(&k);
+            buckets[s].push((i, k, t));
+        }
+        let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+        let per = SHARDS.div_ceil(threads.clamp(1, SHARDS));
+        let f = &f;
+        let mut buckets = buckets.into_iter();
+        let said: Vec<Vec<(usize, bool)>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = self
+                .shards
+                .chunks_mut(per)
+                .map(|maps| {
+                    let mine: Vec<_> = buckets.by_ref().take(maps.len()).collect();
+                    scope.spawn(move || {
+                        let mut out = Vec::new();
+                        for (map, bucket) in maps.iter_mut().zip(mine) {
+                            for (i, k, t) in bucket {
+                                out.push((i, f(map, k, t)));
+                            }
+                        }
+                        out
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join().unwrap_or_default())
+                .collect()
+        });
+        let mut flags = vec![false; n];
+        for (i, b) in said.into_iter().flatten() {
+            flags[i] = b;
+        }
+        flags
+    }
+
     /// Every entry, shard after shard.
     pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> + '_ {
         self.shards.iter().flatten()
@@ -270,6 +315,28 @@ impl Table {
             }
         }
         slot.insert(stored);
+    }
+
+    /// Add resources whose ids are new to the table (fresh random ids), at the end of the
+    /// order, in theirs; the maps filled on every core.
+    pub fn insert_many_new(&mut self, rows: Vec<(Arc<str>, Stored)>) {
+        let mut rows = rows;
+        for (id, stored) in rows.iter_mut() {
+            stored.seq = self.next_seq;
+            self.next_seq += 1;
+            match self.order.last_mut() {
+                Some(c) if c.len() < CHUNK => c.push((stored.seq, Arc::clone(id))),
+                _ => {
+                    let mut c = Vec::with_capacity(CHUNK);
+                    c.push((stored.seq, Arc::clone(id)));
+                    self.order.push(c);
+                }
+            }
+        }
+        self.by_id.apply_many(rows, |m, id, stored| {
+            m.insert(id, stored);
+            true
+        });
     }
 
     /// Take a resource out; the later ones move up one place.
