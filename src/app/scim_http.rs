@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 
 use crate::scim::error::ScimError;
-use crate::scim::list::{ListQuery, MAX_COUNT, list_response};
+use crate::scim::list::{ListQuery, MAX_COUNT, list_response, list_response_text};
 use crate::scim::patch::parse_patch;
 use crate::scim::resource::Projection;
 use crate::scim::schema::{
@@ -47,6 +47,8 @@ pub struct ScimState {
 /// A SCIM response: JSON body with the SCIM media type, or an error.
 pub enum ScimResponse {
     Json(StatusCode, Value, Vec<(header::HeaderName, String)>),
+    /// A JSON body already written (a list answered from the stored text).
+    JsonText(StatusCode, String),
     NoContent,
     NotModified(String),
     Error(ScimError),
@@ -73,6 +75,14 @@ impl IntoResponse for ScimResponse {
                         h.insert(name, v);
                     }
                 }
+                resp
+            }
+            ScimResponse::JsonText(status, body) => {
+                let mut resp = (status, body).into_response();
+                resp.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static(SCIM_CONTENT_TYPE),
+                );
                 resp
             }
             ScimResponse::NoContent => StatusCode::NO_CONTENT.into_response(),
@@ -306,13 +316,11 @@ async fn list(
     // The app's own type (its extensions, its case rules) parses the query.
     let kind = state.store.kinds().own(kind);
     let q = ListQuery::parse(kind, query.as_deref())?;
-    let (total, page) = state.store.list(kind, &q, &state.base_url);
-    let body = list_response(
-        page.into_iter().map(Value::Object).collect(),
-        total,
-        q.start_index,
-    );
-    Ok(ScimResponse::Json(StatusCode::OK, body, vec![]))
+    let (total, page) = state.store.list_json(kind, &q, &state.base_url);
+    Ok(ScimResponse::JsonText(
+        StatusCode::OK,
+        list_response_text(&page, total, q.start_index),
+    ))
 }
 
 async fn get_one(

@@ -16,7 +16,7 @@ use crate::scim::error::ScimError;
 use crate::scim::filter::FilterTarget;
 use crate::scim::list::ListQuery;
 use crate::scim::patch::{PatchOp, apply_patch};
-use crate::scim::resource::{Projection, ingest, strip_never_returned};
+use crate::scim::resource::{Projection, has_never_returned, ingest, strip_never_returned};
 use crate::scim::schema::{Base, Container, Mutability, ResourceKind};
 
 use super::profile::{AppKinds, AppProfile, FULL_NAME};
@@ -170,7 +170,10 @@ impl Store {
                 let id = string_at(&body, "id").unwrap_or_default().to_string();
                 let mut body = body;
                 body.shift_remove("id");
-                table.insert(id.into(), Stored::new(1, &ts, &ts, "displayName", &body));
+                table.insert(
+                    id.into(),
+                    Stored::new(1, &ts, &ts, "displayName", &body, false),
+                );
             }
         }
         // The role groups it publishes, present from the start (Refresh App Groups lists them).
@@ -351,7 +354,14 @@ impl Store {
                         (from..n.min(from + chunk))
                             .map(|i| {
                                 let body = prepare(kind, ingest(kind, &make(i))?)?;
-                                let stored = Stored::new(0, ts, ts, name_attr(kind), &body);
+                                let stored = Stored::new(
+                                    0,
+                                    ts,
+                                    ts,
+                                    name_attr(kind),
+                                    &body,
+                                    !has_never_returned(kind, &body),
+                                );
                                 let external_id = string_at(&body, "externalId").map(Into::into);
                                 Ok(Prepared {
                                     id: new_id().into(),
@@ -609,68 +619,31 @@ impl Store {
     ) -> (usize, Vec<Map<String, Value>>) {
         let kind = self.kinds.own(kind);
         let inner = self.read();
-        let table = inner.table(kind);
-        let render = |id: &str| {
-            inner
-                .render(kind, id, base, &query.projection)
-                .map(|r| r.body)
-        };
-        let Some(filter) = &query.filter else {
-            let range = query.page(table.len());
-            let page = range
-                .filter_map(|i| table.get_index(i).and_then(|(id, _)| render(id)))
-                .collect();
-            return (table.len(), page);
-        };
-        let plan = filter.index_plan(match kind.base() {
-            Base::User => &["id", "userName", "externalId"],
-            Base::Group => &["id", "displayName", "externalId"],
-            Base::Custom => &["id"],
-        });
-        let matches: Vec<Arc<str>> = match plan {
-            Some(eqs) => {
-                let mut found: Vec<(u64, Arc<str>)> = eqs
-                    .iter()
-                    .flat_map(|(attr, value)| inner.lookup(kind, attr, value))
-                    .filter_map(|id| table.seq_of(&id).map(|seq| (seq, id)))
-                    .collect();
-                found.sort_unstable_by_key(|(seq, _)| *seq);
-                found.dedup_by_key(|(seq, _)| *seq);
-                found
-                    .into_iter()
-                    .filter(|(_, id)| {
-                        table
-                            .get(id)
-                            .is_some_and(|s| filter.matches(&inner.view(kind, id, s, base)))
-                    })
-                    .map(|(_, id)| id)
-                    .collect()
-            }
-            None => {
-                // What the body must contain for the filter to match it: a resource without
-                // it is passed over undecoded.
-                let in_body = |c: &Container, name: &str| {
-                    *c != Container::Top
-                        || !matches!(
-                            (kind.base(), name),
-                            (_, "id" | "meta") | (Base::User, "groups") | (Base::Group, "members")
-                        )
-                };
-                let needles = filter.required_text(&in_body);
-                let mut buf = Vec::new();
-                let mut found: Vec<(u64, Arc<str>)> = table
-                    .iter_unordered()
-                    .filter(|(_, _, s)| s.may_hold(&needles, &mut buf))
-                    .filter(|(_, id, s)| filter.matches(&inner.view(kind, id, s, base)))
-                    .map(|(seq, id, _)| (seq, Arc::clone(id)))
-                    .collect();
-                found.sort_unstable_by_key(|(seq, _)| *seq);
-                found.into_iter().map(|(_, id)| id).collect()
-            }
-        };
-        let range = query.page(matches.len());
-        let page = matches[range].iter().filter_map(|id| render(id)).collect();
-        (matches.len(), page)
+        let (total, ids) = inner.page(kind, query, base);
+        let page = ids
+            .iter()
+            .filter_map(|id| inner.render(kind, id, base, &query.projection))
+            .map(|r| r.body)
+            .collect();
+        (total, page)
+    }
+
+    /// [`Store::list`] with each resource as its JSON text, as it is answered: written
+    /// straight from the stored text where it can be, without decoding.
+    pub fn list_json(
+        &self,
+        kind: ResourceKind,
+        query: &ListQuery,
+        base: &str,
+    ) -> (usize, Vec<String>) {
+        let kind = self.kinds.own(kind);
+        let inner = self.read();
+        let (total, ids) = inner.page(kind, query, base);
+        let page = ids
+            .iter()
+            .filter_map(|id| inner.render_json(kind, id, base, &query.projection))
+            .collect();
+        (total, page)
     }
 
     /// Append members to a group without any check (only for the `keep-duplicate-members` fault).
@@ -1092,6 +1065,104 @@ impl Inner {
         }
     }
 
+    /// The ids of a page of resources matching a query, and the total number of matches.
+    fn page(&self, kind: ResourceKind, query: &ListQuery, base: &str) -> (usize, Vec<Arc<str>>) {
+        let inner = self;
+        let table = inner.table(kind);
+        let Some(filter) = &query.filter else {
+            let range = query.page(table.len());
+            let page = range
+                .filter_map(|i| table.get_index(i).map(|(id, _)| Arc::clone(id)))
+                .collect();
+            return (table.len(), page);
+        };
+        let plan = filter.index_plan(match kind.base() {
+            Base::User => &["id", "userName", "externalId"],
+            Base::Group => &["id", "displayName", "externalId"],
+            Base::Custom => &["id"],
+        });
+        let matches: Vec<Arc<str>> = match plan {
+            Some(eqs) => {
+                let mut found: Vec<(u64, Arc<str>)> = eqs
+                    .iter()
+                    .flat_map(|(attr, value)| inner.lookup(kind, attr, value))
+                    .filter_map(|id| table.seq_of(&id).map(|seq| (seq, id)))
+                    .collect();
+                found.sort_unstable_by_key(|(seq, _)| *seq);
+                found.dedup_by_key(|(seq, _)| *seq);
+                found
+                    .into_iter()
+                    .filter(|(_, id)| {
+                        table
+                            .get(id)
+                            .is_some_and(|s| filter.matches(&inner.view(kind, id, s, base)))
+                    })
+                    .map(|(_, id)| id)
+                    .collect()
+            }
+            None => {
+                // What the body must contain for the filter to match it: a resource without
+                // it is passed over undecoded.
+                let in_body = |c: &Container, name: &str| {
+                    *c != Container::Top
+                        || !matches!(
+                            (kind.base(), name),
+                            (_, "id" | "meta") | (Base::User, "groups") | (Base::Group, "members")
+                        )
+                };
+                let needles = filter.required_text(&in_body);
+                let mut buf = Vec::new();
+                let mut found: Vec<(u64, Arc<str>)> = table
+                    .iter_unordered()
+                    .filter(|(_, _, s)| s.may_hold(&needles, &mut buf))
+                    .filter(|(_, id, s)| filter.matches(&inner.view(kind, id, s, base)))
+                    .map(|(seq, id, _)| (seq, Arc::clone(id)))
+                    .collect();
+                found.sort_unstable_by_key(|(seq, _)| *seq);
+                found.into_iter().map(|(_, id)| id).collect()
+            }
+        };
+        let range = query.page(matches.len());
+        let page = matches[range].to_vec();
+        (matches.len(), page)
+    }
+
+    /// A resource's JSON text as it is answered: [`Inner::render`]'s body, written. A user read
+    /// as stored, with nothing computed for it, is written straight from its stored text.
+    fn render_json(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        base: &str,
+        projection: &Projection,
+    ) -> Option<String> {
+        let rec = self.table(kind).get(id)?;
+        let straight = kind == ResourceKind::User
+            && projection.is_identity()
+            && self.role_groups.is_empty()
+            && !self.privileges.contains_key(id);
+        match rec.as_read().filter(|_| straight) {
+            Some((schemas, rest)) => {
+                let groups = self.user_groups(id, base);
+                let meta = self.meta(kind, id, rec, base);
+                let mut out = String::with_capacity(schemas.len() + rest.len() + 320);
+                out.push_str(schemas);
+                out.push_str(",\"id\":");
+                out.push_str(&Value::String(id.to_string()).to_string());
+                out.push_str(rest);
+                out.push_str(",\"groups\":");
+                out.push_str(&groups.to_string());
+                out.push_str(",\"meta\":");
+                out.push_str(&meta.to_string());
+                out.push('}');
+                Some(out)
+            }
+            None => self
+                .render(kind, id, base, projection)
+                .map(|r| Value::Object(r.body).to_string()),
+        }
+    }
+
     /// Store a user made ready outside the lock, if its userName is free: the only rule a new
     /// user must meet against the others.
     fn add_user(&mut self, mut p: Prepared) -> Result<(), ScimError> {
@@ -1123,6 +1194,7 @@ impl Inner {
             &rec.last_modified,
             name_attr(kind),
             &rec.body,
+            !has_never_returned(kind, &rec.body),
         );
         self.table_mut(kind).insert(id, stored);
     }
@@ -1274,6 +1346,7 @@ impl Inner {
             &crate::timestamp::now(),
             name_attr(kind),
             &body,
+            !has_never_returned(kind, &body),
         );
         self.table_mut(kind).insert(key, stored);
     }
@@ -1580,5 +1653,92 @@ mod tests {
                 .count();
             assert_eq!(total, want, "{f}");
         }
+    }
+
+    #[test]
+    fn a_list_written_from_the_stored_text_is_the_list_written_from_the_tree() {
+        let store = Store::new(AppProfile::default());
+        let base = "http://x/scim/v2";
+        store.create_many_stored(3, crate::app::seed_user_stored);
+        let with_password = store
+            .create(
+                ResourceKind::User,
+                &json!({"userName": "p@example.com", "password": "s3cret!!", "title": "T\"q"}),
+                base,
+            )
+            .unwrap();
+        let plain = store
+            .create(
+                ResourceKind::User,
+                &json!({"userName": "Ünï@example.com", "name": {"givenName": "Ü"},
+                        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "R&D"}}),
+                base,
+            )
+            .unwrap();
+        let group = store
+            .create(
+                ResourceKind::Group,
+                &json!({"displayName": "G", "members": [{"value": plain.id}]}),
+                base,
+            )
+            .unwrap();
+        store
+            .patch(
+                ResourceKind::User,
+                &with_password.id,
+                &crate::scim::patch::parse_patch(
+                    &json!({"Operations": [{"op": "replace", "value": {"title": "changed"}}]}),
+                )
+                .unwrap(),
+                None,
+                base,
+            )
+            .unwrap();
+        for (kind, raw) in [
+            (ResourceKind::User, "startIndex=1&count=100"),
+            (ResourceKind::User, "count=2&startIndex=2"),
+            (
+                ResourceKind::User,
+                "filter=userName%20eq%20%22p%40example.com%22",
+            ),
+            (ResourceKind::User, "attributes=userName"),
+            (ResourceKind::User, "excludedAttributes=groups"),
+            (ResourceKind::Group, "startIndex=1"),
+        ] {
+            let q = ListQuery::parse(kind, Some(raw)).unwrap();
+            let (t1, tree) = store.list(kind, &q, base);
+            let (t2, text) = store.list_json(kind, &q, base);
+            assert_eq!(t1, t2, "{raw}");
+            let tree: Vec<String> = tree
+                .into_iter()
+                .map(|m| Value::Object(m).to_string())
+                .collect();
+            assert_eq!(tree, text, "{raw}");
+        }
+        // The plain and seeded users were written straight from their text; the one with a
+        // password, which is never read back, through the tree.
+        let inner = store.read();
+        assert!(inner.users.get(&plain.id).unwrap().as_read().is_some());
+        assert!(
+            inner
+                .users
+                .get(&with_password.id)
+                .unwrap()
+                .as_read()
+                .is_none()
+        );
+        drop(inner);
+        // The member's groups are answered from the text too.
+        let q = ListQuery::parse(
+            ResourceKind::User,
+            Some(
+                "filter=id%20eq%20%22ID%22"
+                    .replace("ID", &plain.id)
+                    .as_str(),
+            ),
+        )
+        .unwrap();
+        let (_, text) = store.list_json(ResourceKind::User, &q, base);
+        assert!(text[0].contains(&group.id), "{}", text[0]);
     }
 }

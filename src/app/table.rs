@@ -35,6 +35,27 @@ pub struct Stored {
     json: Box<str>,
     /// Whether that text is ASCII (a scan may then compare it ignoring ASCII case only).
     ascii: bool,
+    /// Where `schemas` ends in that text, when the body starts with it and is read as stored
+    /// (nothing in it is withheld from readers): it can then be answered without decoding.
+    /// 0: it cannot.
+    schemas_end: u32,
+}
+
+/// Where the `schemas` array that opens `json` ends, if it does open it.
+fn schemas_end_of(json: &str) -> u32 {
+    const OPEN: &str = "{\"schemas\":[";
+    if !json.starts_with(OPEN) {
+        return 0;
+    }
+    // Schema URIs: strings without brackets, quotes or escapes.
+    let Some(close) = json[OPEN.len()..].find(']') else {
+        return 0;
+    };
+    let inner = &json[OPEN.len()..OPEN.len() + close];
+    if inner.contains('\\') {
+        return 0;
+    }
+    u32::try_from(OPEN.len() + close + 1).unwrap_or(0)
 }
 
 impl Stored {
@@ -45,10 +66,16 @@ impl Stored {
         last_modified: &str,
         name_attr: &str,
         body: &Map<String, Value>,
+        read_as_stored: bool,
     ) -> Self {
         // A map of JSON values always serializes.
         let json: Box<str> = serde_json::to_string(body).unwrap_or_default().into();
         Stored {
+            schemas_end: if read_as_stored {
+                schemas_end_of(&json)
+            } else {
+                0
+            },
             version,
             seq: 0,
             created: created.into(),
@@ -64,6 +91,7 @@ impl Stored {
     /// `stamp` (shared by every resource made at once).
     pub fn from_json(version: u64, stamp: &Arc<str>, name: Option<&str>, json: String) -> Self {
         Stored {
+            schemas_end: schemas_end_of(&json),
             version,
             seq: 0,
             created: Arc::clone(stamp),
@@ -79,11 +107,20 @@ impl Stored {
         self.name = body.get(name_attr).and_then(Value::as_str).map(Into::into);
         self.json = serde_json::to_string(body).unwrap_or_default().into();
         self.ascii = self.json.is_ascii();
+        self.schemas_end = 0;
     }
 
     /// The body, decoded.
     pub fn body(&self) -> Map<String, Value> {
         serde_json::from_str(&self.json).unwrap_or_default()
+    }
+
+    /// The body's text in two parts, when it can be answered without decoding: up to the end
+    /// of `schemas`, and the rest without the closing brace (empty, or starting with a comma).
+    pub fn as_read(&self) -> Option<(&str, &str)> {
+        let at = self.schemas_end as usize;
+        (at > 0 && self.json.ends_with('}'))
+            .then(|| (&self.json[..at], &self.json[at..self.json.len() - 1]))
     }
 
     /// Whether the body's compact JSON holds each of `needles` (lower-case ASCII), ignoring
@@ -401,7 +438,7 @@ mod tests {
 
     fn stored(name: &str) -> Stored {
         let body = json!({"userName": name}).as_object().cloned().unwrap();
-        Stored::new(1, "t", "t", "userName", &body)
+        Stored::new(1, "t", "t", "userName", &body, true)
     }
 
     #[test]
@@ -438,7 +475,14 @@ mod tests {
             .as_object()
             .cloned()
             .unwrap();
-        let s = Stored::new(3, "c", "m", "userName", &body);
+        let s = Stored::new(3, "c", "m", "userName", &body, true);
+        assert_eq!(
+            s.as_read(),
+            Some((
+                r#"{"schemas":["s"]"#,
+                r#","userName":"A\"b","name":{"givenName":"Ü"},"active":true"#
+            ))
+        );
         assert_eq!(s.body(), body);
         assert_eq!(s.name.as_deref(), Some("A\"b"));
         assert_eq!(s.etag(), "W/\"3\"");

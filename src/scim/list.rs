@@ -156,6 +156,21 @@ pub fn list_response(resources: Vec<Value>, total: usize, start_index: usize) ->
     })
 }
 
+/// [`list_response`] written out, around resources already written as JSON text: the same
+/// bytes `list_response(…).to_string()` gives.
+pub fn list_response_text(resources: &[String], total: usize, start_index: usize) -> String {
+    let mut out = String::with_capacity(resources.iter().map(|r| r.len() + 1).sum::<usize>() + 160);
+    out.push_str("{\"schemas\":[\"");
+    out.push_str(LIST_RESPONSE_SCHEMA);
+    out.push_str(&format!(
+        "\"],\"totalResults\":{total},\"startIndex\":{start_index},\"itemsPerPage\":{},\"Resources\":[",
+        resources.len()
+    ));
+    out.push_str(&resources.join(","));
+    out.push_str("]}");
+    out
+}
+
 /// A ListResponse's resources as a client reads them, accepting the lowercase `resources`
 /// Okta tolerates (okta-scim-wire quirk 16).
 pub fn resources_of(list: &Value) -> Option<&Vec<Value>> {
@@ -174,6 +189,23 @@ pub fn total_results_of(list: &Value) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_list_response_written_around_text_is_the_one_serde_writes() {
+        let items = vec![
+            serde_json::json!({"id": "a", "n": 1}),
+            serde_json::json!({"id": "b\"c"}),
+        ];
+        let text: Vec<String> = items.iter().map(Value::to_string).collect();
+        assert_eq!(
+            list_response_text(&text, 7, 3),
+            list_response(items, 7, 3).to_string()
+        );
+        assert_eq!(
+            list_response_text(&[], 0, 1),
+            list_response(vec![], 0, 1).to_string()
+        );
+    }
 
     fn q(raw: &str) -> Result<ListQuery, ScimError> {
         ListQuery::parse(ResourceKind::User, Some(raw))

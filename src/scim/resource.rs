@@ -405,6 +405,23 @@ pub fn always_returned(kind: ResourceKind, name: &str) -> bool {
             .is_some_and(|d| d.returned == Returned::Always)
 }
 
+/// Whether a resource holds anything [`strip_never_returned`] would take out.
+pub fn has_never_returned(kind: ResourceKind, resource: &Map<String, Value>) -> bool {
+    kind.core_schema()
+        .attributes
+        .iter()
+        .any(|d| d.returned == Returned::Never && resource.contains_key(d.name))
+        || kind.extensions().iter().any(|ext| {
+            ext.attributes.iter().any(|d| {
+                d.returned == Returned::Never
+                    && resource
+                        .get(ext.id)
+                        .and_then(Value::as_object)
+                        .is_some_and(|o| o.contains_key(d.name))
+            })
+        })
+}
+
 /// Remove attributes that are never returned (`password`).
 pub fn strip_never_returned(kind: ResourceKind, resource: &mut Map<String, Value>) {
     for def in kind.core_schema().attributes {
