@@ -193,7 +193,7 @@ struct RequestStats {
 impl RequestStats {
     fn new() -> Self {
         RequestStats {
-            // 1 µs to 10 min at 3 significant digits: about 40 KB, whatever the run's length.
+            // 1 µs to 10 min at 3 significant digits: about 170 KB, whatever the run's length.
             latency_us: Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid bounds"),
             statuses: BTreeMap::new(),
             retried_429: 0,
