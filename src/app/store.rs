@@ -20,7 +20,7 @@ use crate::scim::resource::{Projection, has_never_returned, ingest, strip_never_
 use crate::scim::schema::{Base, Container, Mutability, ResourceKind};
 
 use super::profile::{AppKinds, AppProfile, FULL_NAME};
-use super::table::{Sharded, Stored, Table};
+use super::table::{Sharded, Stored, Table, insert_vacant};
 
 /// One stored resource. `body` holds the client-owned attributes in schema order.
 #[derive(Debug, Clone)]
@@ -108,9 +108,36 @@ fn new_id() -> String {
     random_uuid().to_string()
 }
 
+/// [`new_id`] as the table keeps it, written without an intermediate `String`.
+fn fresh_id() -> Arc<str> {
+    random_uuid()
+        .hyphenated()
+        .encode_lower(&mut uuid::Uuid::encode_buffer())
+        .into()
+}
+
 fn random_uuid() -> uuid::Uuid {
     use rand::Rng;
     uuid::Builder::from_random_bytes(rand::rng().random()).into_uuid()
+}
+
+/// `make(i)` for every `i` below `n`, in order, the range shared out among the cores.
+fn on_every_core<T: Send>(n: usize, make: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+    let chunk = n.div_ceil(threads).max(1);
+    let make = &make;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..n)
+            .step_by(chunk)
+            .map(|from| {
+                scope.spawn(move || (from..n.min(from + chunk)).map(make).collect::<Vec<_>>())
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    })
 }
 
 /// The attribute a stored resource keeps apart as its name: `userName` of a user, else
@@ -329,9 +356,8 @@ impl Store {
     }
 
     /// Create `n` resources at once (seeding), the `i`th from `make(i)`: bodies are made,
-    /// ingested and checked on every core,
-    /// then stored under one lock, each validated as a POST would be. Returns how many were
-    /// created; a refused body is logged and skipped.
+    /// ingested, checked and encoded on every core, then stored under one lock, each validated
+    /// as a POST would be. Returns how many were created; a refused body is logged and skipped.
     pub fn create_many(
         &self,
         kind: ResourceKind,
@@ -339,67 +365,50 @@ impl Store {
         make: impl Fn(usize) -> Value + Sync,
     ) -> usize {
         let kind = self.kinds.own(kind);
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let chunk = n.div_ceil(threads).max(1);
-        let make = &make;
         let ts = crate::timestamp::now();
         let users = kind.base() == Base::User;
-        // Made, checked and encoded on every core; a user keeps only what the insert needs.
-        let prepared: Vec<Result<Prepared, ScimError>> = std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..n)
-                .step_by(chunk)
-                .map(|from| {
-                    let ts = &ts;
-                    scope.spawn(move || {
-                        (from..n.min(from + chunk))
-                            .map(|i| {
-                                let body = prepare(kind, ingest(kind, &make(i))?)?;
-                                let stored = Stored::new(
-                                    0,
-                                    ts,
-                                    ts,
-                                    name_attr(kind),
-                                    &body,
-                                    !has_never_returned(kind, &body),
-                                );
-                                let external_id = string_at(&body, "externalId").map(Into::into);
-                                Ok(Prepared {
-                                    id: new_id().into(),
-                                    user_name: stored
-                                        .name
-                                        .as_deref()
-                                        .map(|n| n.to_lowercase().into()),
-                                    external_id,
-                                    stored,
-                                    body: (!users).then_some(body),
-                                })
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| w.join().unwrap_or_default())
-                .collect()
+        // A user keeps only what the insert needs; any other resource its body, to validate.
+        let prepared = on_every_core(n, |i| -> Result<Prepared, ScimError> {
+            let body = prepare(kind, ingest(kind, &make(i))?)?;
+            let stored = Stored::new(
+                0,
+                &ts,
+                &ts,
+                name_attr(kind),
+                &body,
+                !has_never_returned(kind, &body),
+            );
+            Ok(Prepared {
+                id: fresh_id(),
+                user_name: stored.name.as_deref().map(|n| n.to_lowercase().into()),
+                external_id: string_at(&body, "externalId").map(Into::into),
+                stored,
+                body: (!users).then_some(body),
+            })
         });
-        let mut inner = self.write();
-        inner.reserve(kind, prepared.len());
-        let mut created = 0;
+        let mut ready = Vec::with_capacity(n);
         for (i, p) in prepared.into_iter().enumerate() {
-            let done = p.and_then(|mut p| match p.body.take() {
-                Some(body) => {
-                    let body = inner.validate(kind, None, None, body, &self.profile)?;
+            match p {
+                Ok(p) => ready.push((i, p)),
+                Err(e) => tracing::warn!("{} {i} not created: {e}", kind.name()),
+            }
+        }
+        let mut inner = self.write();
+        if users {
+            return inner.insert_new_users(ready);
+        }
+        inner.reserve(kind, ready.len());
+        let mut created = 0;
+        for (i, mut p) in ready {
+            let body = p.body.take().unwrap_or_default();
+            match inner.validate(kind, None, None, body, &self.profile) {
+                Ok(body) => {
                     inner.index(kind, &p.id, &body);
                     inner.version += 1;
                     p.stored.version = inner.version;
                     inner.table_mut(kind).insert(p.id, p.stored);
-                    Ok(())
+                    created += 1;
                 }
-                None => inner.add_user(p),
-            });
-            match done {
-                Ok(()) => created += 1,
                 Err(e) => tracing::warn!("{} {i} not created: {e}", kind.name()),
             }
         }
@@ -416,79 +425,19 @@ impl Store {
         n: usize,
         make: impl Fn(usize) -> (String, String, Option<String>) + Sync,
     ) -> usize {
-        let kind = self.kinds.user;
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let chunk = n.div_ceil(threads).max(1);
-        let make = &make;
         let ts: Arc<str> = crate::timestamp::now().into();
-        let prepared: Vec<Prepared> = std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..n)
-                .step_by(chunk)
-                .map(|from| {
-                    let ts = &ts;
-                    scope.spawn(move || {
-                        (from..n.min(from + chunk))
-                            .map(|i| {
-                                let (json, name, external_id) = make(i);
-                                let mut id = uuid::Uuid::encode_buffer();
-                                Prepared {
-                                    id: random_uuid().hyphenated().encode_lower(&mut id).into(),
-                                    user_name: Some(name.to_lowercase().into()),
-                                    external_id: external_id.map(Into::into),
-                                    stored: Stored::from_json(0, ts, Some(&name), json),
-                                    body: None,
-                                }
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| w.join().unwrap_or_default())
-                .collect()
-        });
-        let mut inner = self.write();
-        inner.reserve(kind, prepared.len());
-        // First of a userName wins (names are unique without case), shard by shard on every
-        // core; then the externalId index and the table, likewise.
-        let mut prepared = prepared;
-        let names = prepared
-            .iter_mut()
-            .map(|p| (p.user_name.take().unwrap_or_default(), Arc::clone(&p.id)))
-            .collect();
-        let fresh = inner
-            .user_names
-            .apply_many(names, |m, name, id| match m.entry(name) {
-                std::collections::hash_map::Entry::Occupied(_) => false,
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(id);
-                    true
-                }
-            });
-        let (mut external, mut rows) = (Vec::new(), Vec::with_capacity(prepared.len()));
-        for (i, (mut p, fresh)) in prepared.into_iter().zip(fresh).enumerate() {
-            if !fresh {
-                tracing::warn!(
-                    "user {i} not created: userName {:?} is already taken",
-                    p.stored.name.as_deref().unwrap_or_default()
-                );
-                continue;
+        let prepared = on_every_core(n, |i| {
+            let (json, name, external_id) = make(i);
+            Prepared {
+                id: fresh_id(),
+                user_name: Some(name.to_lowercase().into()),
+                external_id: external_id.map(Into::into),
+                stored: Stored::from_json(0, &ts, Some(&name), json),
+                body: None,
             }
-            inner.version += 1;
-            p.stored.version = inner.version;
-            if let Some(e) = p.external_id.take() {
-                external.push((e, Arc::clone(&p.id)));
-            }
-            rows.push((p.id, p.stored));
-        }
-        let created = rows.len();
-        inner.user_external_ids.apply_many(external, |m, e, id| {
-            m.entry(e).or_default().push(id);
-            true
         });
-        inner.users.insert_many_new(rows);
-        created
+        self.write()
+            .insert_new_users(prepared.into_iter().enumerate().collect())
     }
 
     /// One resource, projected as asked.
@@ -1067,8 +1016,7 @@ impl Inner {
 
     /// The ids of a page of resources matching a query, and the total number of matches.
     fn page(&self, kind: ResourceKind, query: &ListQuery, base: &str) -> (usize, Vec<Arc<str>>) {
-        let inner = self;
-        let table = inner.table(kind);
+        let table = self.table(kind);
         let Some(filter) = &query.filter else {
             let range = query.page(table.len());
             let page = range
@@ -1085,7 +1033,7 @@ impl Inner {
             Some(eqs) => {
                 let mut found: Vec<(u64, Arc<str>)> = eqs
                     .iter()
-                    .flat_map(|(attr, value)| inner.lookup(kind, attr, value))
+                    .flat_map(|(attr, value)| self.lookup(kind, attr, value))
                     .filter_map(|id| table.seq_of(&id).map(|seq| (seq, id)))
                     .collect();
                 found.sort_unstable_by_key(|(seq, _)| *seq);
@@ -1095,7 +1043,7 @@ impl Inner {
                     .filter(|(_, id)| {
                         table
                             .get(id)
-                            .is_some_and(|s| filter.matches(&inner.view(kind, id, s, base)))
+                            .is_some_and(|s| filter.matches(&self.view(kind, id, s, base)))
                     })
                     .map(|(_, id)| id)
                     .collect()
@@ -1115,7 +1063,7 @@ impl Inner {
                 let mut found: Vec<(u64, Arc<str>)> = table
                     .iter_unordered()
                     .filter(|(_, _, s)| s.may_hold(&needles, &mut buf))
-                    .filter(|(_, id, s)| filter.matches(&inner.view(kind, id, s, base)))
+                    .filter(|(_, id, s)| filter.matches(&self.view(kind, id, s, base)))
                     .map(|(seq, id, _)| (seq, Arc::clone(id)))
                     .collect();
                 found.sort_unstable_by_key(|(seq, _)| *seq);
@@ -1163,25 +1111,41 @@ impl Inner {
         }
     }
 
-    /// Store a user made ready outside the lock, if its userName is free: the only rule a new
-    /// user must meet against the others.
-    fn add_user(&mut self, mut p: Prepared) -> Result<(), ScimError> {
-        let name = p.user_name.take().unwrap_or_default();
-        if !self.user_names.insert_new(name, Arc::clone(&p.id)) {
-            return Err(ScimError::uniqueness(format!(
-                "userName {:?} is already taken",
-                p.stored.name.as_deref().unwrap_or_default()
-            )));
+    /// Store users made ready outside the lock (each with its place in the batch, for the
+    /// log): the first of a userName wins (names are unique without case) and the others are
+    /// logged and skipped. The name, externalId and id maps are filled shard by shard on every
+    /// core. Returns how many were stored.
+    fn insert_new_users(&mut self, prepared: Vec<(usize, Prepared)>) -> usize {
+        self.reserve(ResourceKind::User, prepared.len());
+        let mut prepared = prepared;
+        let names = prepared
+            .iter_mut()
+            .map(|(_, p)| (p.user_name.take().unwrap_or_default(), Arc::clone(&p.id)))
+            .collect();
+        let fresh = self.user_names.apply_many(names, insert_vacant);
+        let (mut external, mut rows) = (Vec::new(), Vec::with_capacity(prepared.len()));
+        for ((i, mut p), fresh) in prepared.into_iter().zip(fresh) {
+            if !fresh {
+                tracing::warn!(
+                    "user {i} not created: userName {:?} is already taken",
+                    p.stored.name.as_deref().unwrap_or_default()
+                );
+                continue;
+            }
+            self.version += 1;
+            p.stored.version = self.version;
+            if let Some(e) = p.external_id.take() {
+                external.push((e, Arc::clone(&p.id)));
+            }
+            rows.push((p.id, p.stored));
         }
-        if let Some(e) = p.external_id.take() {
-            self.user_external_ids
-                .entry_or_insert_with(e, Vec::new)
-                .push(Arc::clone(&p.id));
-        }
-        self.version += 1;
-        p.stored.version = self.version;
-        self.users.insert(p.id, p.stored);
-        Ok(())
+        let created = rows.len();
+        self.user_external_ids.apply_many(external, |m, e, id| {
+            m.entry(e).or_default().push(id);
+            true
+        });
+        self.users.insert_many_new(rows);
+        created
     }
 
     /// Store a new resource and index it.

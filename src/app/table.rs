@@ -202,18 +202,6 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
         self.shards[s].insert(key, value)
     }
 
-    /// Set `key`'s value unless it has one: whether it was set.
-    pub fn insert_new(&mut self, key: K, value: V) -> bool {
-        let s = self.shard_of(&key);
-        match self.shards[s].entry(key) {
-            std::collections::hash_map::Entry::Occupied(_) => false,
-            std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(value);
-                true
-            }
-        }
-    }
-
     /// Take `key` out.
     pub fn remove<Q>(&mut self, key: &Q) -> Option<V>
     where
@@ -290,6 +278,17 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
         let each = n.div_ceil(SHARDS);
         for s in self.shards.iter_mut() {
             s.reserve(each);
+        }
+    }
+}
+
+/// Set `key`'s value in `map` unless it has one: whether it was set.
+pub fn insert_vacant<K: Hash + Eq, V>(map: &mut HashMap<K, V>, key: K, value: V) -> bool {
+    match map.entry(key) {
+        std::collections::hash_map::Entry::Occupied(_) => false,
+        std::collections::hash_map::Entry::Vacant(v) => {
+            v.insert(value);
+            true
         }
     }
 }
