@@ -331,17 +331,40 @@ const FAMILY_NAMES: &[&str] = &[
     "Berners-Lee",
 ];
 
+/// The values of the `i`-th seed user.
+struct SeedUser {
+    given: &'static str,
+    family: &'static str,
+    /// Also its userName.
+    email: String,
+    external_id: String,
+}
+
+fn seed_user(i: usize) -> SeedUser {
+    let given = GIVEN_NAMES[i % GIVEN_NAMES.len()];
+    let family = FAMILY_NAMES[(i / GIVEN_NAMES.len()) % FAMILY_NAMES.len()];
+    SeedUser {
+        given,
+        family,
+        email: format!(
+            "{}.{}{}@example.com",
+            given.to_lowercase(),
+            family.to_lowercase(),
+            i + 1
+        ),
+        external_id: format!("seed{:016}", i + 1),
+    }
+}
+
 /// The body of the `i`-th seed user: every attribute Okta's SPEC test reads (okta-scim-wire
 /// §10.1 step 0: userName, name.givenName, name.familyName, `emails[0].value`, active).
 pub fn seed_user_body(i: usize) -> serde_json::Value {
-    let given = GIVEN_NAMES[i % GIVEN_NAMES.len()];
-    let family = FAMILY_NAMES[(i / GIVEN_NAMES.len()) % FAMILY_NAMES.len()];
-    let email = format!(
-        "{}.{}{}@example.com",
-        given.to_lowercase(),
-        family.to_lowercase(),
-        i + 1
-    );
+    let SeedUser {
+        given,
+        family,
+        email,
+        external_id,
+    } = seed_user(i);
     json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
         "userName": email,
@@ -349,7 +372,7 @@ pub fn seed_user_body(i: usize) -> serde_json::Value {
         "emails": [{"primary": true, "value": email, "type": "work"}],
         "displayName": format!("{given} {family}"),
         "locale": "en-US",
-        "externalId": format!("seed{:016}", i + 1),
+        "externalId": external_id,
         "active": true
     })
 }
@@ -358,15 +381,12 @@ pub fn seed_user_body(i: usize) -> serde_json::Value {
 /// gives (attributes in schema order), its userName and externalId. Written directly, as
 /// seeding a million users must be quick; `tests` hold it to the ingested form.
 fn seed_user_stored(i: usize) -> (String, String, Option<String>) {
-    let given = GIVEN_NAMES[i % GIVEN_NAMES.len()];
-    let family = FAMILY_NAMES[(i / GIVEN_NAMES.len()) % FAMILY_NAMES.len()];
-    let email = format!(
-        "{}.{}{}@example.com",
-        given.to_lowercase(),
-        family.to_lowercase(),
-        i + 1
-    );
-    let external_id = format!("seed{:016}", i + 1);
+    let SeedUser {
+        given,
+        family,
+        email,
+        external_id,
+    } = seed_user(i);
     let json = format!(
         "{{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"externalId\":\"{external_id}\",\
          \"userName\":\"{email}\",\"name\":{{\"familyName\":\"{family}\",\"givenName\":\"{given}\"}},\
