@@ -415,6 +415,44 @@ impl Run {
         self.progress.done.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// The progress bar shows phase `name`, with `tasks` more tasks planned.
+    fn begin(&self, name: &'static str, tasks: usize) {
+        *self
+            .progress
+            .phase
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = name;
+        self.progress.planned.fetch_add(tasks, Ordering::Relaxed);
+    }
+
+    /// Run `f` on the first `count` users the run assigned, as a phase; a user whose
+    /// assignment failed fails its task here too.
+    async fn on_assigned<F, Fut>(
+        self: &Arc<Self>,
+        name: &'static str,
+        kind: TaskKind,
+        ids: &Arc<Vec<Option<String>>>,
+        count: usize,
+        f: F,
+    ) where
+        F: Fn(Arc<Run>, usize, String) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<(), Failed>> + Send,
+    {
+        let ids = Arc::clone(ids);
+        let count = count.min(ids.len());
+        let f = Arc::new(f);
+        self.phase(name, kind, count, move |run, i| {
+            let (id, f) = (ids[i].clone(), Arc::clone(&f));
+            async move {
+                match id {
+                    Some(id) => f(run, i, id).await,
+                    None => Err(failed("the user was never assigned", format!("user {i}"))),
+                }
+            }
+        })
+        .await;
+    }
+
     /// Run `n` tasks, `concurrency` at a time, the `i`th by `task(i)`; stops starting tasks
     /// once the duration is over. Returns what each task gave back (None: not run or failed).
     async fn phase<T, F, Fut>(
@@ -429,12 +467,7 @@ impl Run {
         F: Fn(Arc<Run>, usize) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = Result<T, Failed>> + Send,
     {
-        *self
-            .progress
-            .phase
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = name;
-        self.progress.planned.fetch_add(n, Ordering::Relaxed);
+        self.begin(name, n);
         let next = Arc::new(AtomicUsize::new(0));
         let results: Arc<Mutex<Vec<Option<T>>>> =
             Arc::new(Mutex::new((0..n).map(|_| None).collect()));
@@ -501,12 +534,8 @@ fn id_of(ex: &Exchange) -> Option<String> {
         .map(String::from)
 }
 
-/// A user assigned by the run: its app id, and its Okta user.
-struct Assigned {
-    app_id: String,
-}
-
-async fn assign(run: Arc<Run>, i: usize) -> Result<Assigned, Failed> {
+/// Assign the run's user `i`; its id in the app.
+async fn assign(run: Arc<Run>, i: usize) -> Result<String, Failed> {
     let user = okta_user(run.plan.seed, i);
     let filter = format!("userName eq \"{}\"", user.login);
     let pre = run
@@ -563,7 +592,7 @@ async fn assign(run: Arc<Run>, i: usize) -> Result<Assigned, Failed> {
             .unwrap_or_default()
             .to_string();
         push_profile(&run, &user, &id, &user.given_name).await?;
-        return Ok(Assigned { app_id: id });
+        return Ok(id);
     }
     let ex = run
         .send(
@@ -590,7 +619,7 @@ async fn assign(run: Arc<Run>, i: usize) -> Result<Assigned, Failed> {
             ex.got(),
         ));
     }
-    Ok(Assigned { app_id: id })
+    Ok(id)
 }
 
 /// GET then PUT of Okta's profile (with `given` as the first name) over the app's user.
@@ -839,8 +868,7 @@ pub async fn run(wire: WireClient, plan: LoadPlan, progress: Arc<Progress>) -> L
     });
     let mut imported = None;
     if plan.import {
-        *run.progress.phase.lock().unwrap_or_else(|e| e.into_inner()) = "import";
-        run.progress.planned.fetch_add(1, Ordering::Relaxed);
+        run.begin("import", 1);
         let users = import_all(&run, "/Users").await;
         let outcome = match users {
             Ok(u) => import_all(&run, "/Groups").await.map(|g| (u, g)),
@@ -855,14 +883,9 @@ pub async fn run(wire: WireClient, plan: LoadPlan, progress: Arc<Progress>) -> L
         }
     }
     let n = plan.users_needed();
-    let assigned: Vec<Option<String>> = run
-        .phase("assign", TaskKind::Assign, n, |run, i| async move {
-            assign(run, i).await.map(|a| a.app_id)
-        })
-        .await;
+    let assigned: Vec<Option<String>> = run.phase("assign", TaskKind::Assign, n, assign).await;
     if plan.push_group > 0 && !run.over_time() {
-        *run.progress.phase.lock().unwrap_or_else(|e| e.into_inner()) = "push group";
-        run.progress.planned.fetch_add(1, Ordering::Relaxed);
+        run.begin("push group", 1);
         match push_group(&run, plan.push_group).await {
             Ok((gid, _)) => {
                 run.task_done(TaskKind::PushGroup, Ok(()));
@@ -872,25 +895,18 @@ pub async fn run(wire: WireClient, plan: LoadPlan, progress: Arc<Progress>) -> L
                     .enumerate()
                     .filter_map(|(i, id)| id.clone().map(|id| (id, okta_user(plan.seed, i).login)))
                     .collect();
-                let batches: Vec<Vec<(String, String)>> = members
-                    .chunks(plan.member_batch)
-                    .map(<[_]>::to_vec)
-                    .collect();
-                let batches = Arc::new(Mutex::new(
-                    batches.into_iter().map(Some).collect::<Vec<_>>(),
-                ));
-                let count = batches.lock().map(|b| b.len()).unwrap_or(0);
+                let batches: Arc<Vec<Vec<(String, String)>>> = Arc::new(
+                    members
+                        .chunks(plan.member_batch)
+                        .map(<[_]>::to_vec)
+                        .collect(),
+                );
                 let gid: Arc<str> = gid.into();
                 run.phase(
                     "push memberships",
                     TaskKind::PushMembers,
-                    count,
-                    move |run, i| {
-                        let batch = batches.lock().unwrap_or_else(|e| e.into_inner())[i]
-                            .take()
-                            .unwrap_or_default();
-                        add_members(run, Arc::clone(&gid), batch)
-                    },
+                    batches.len(),
+                    move |run, i| add_members(run, Arc::clone(&gid), batches[i].clone()),
                 )
                 .await;
             }
@@ -899,36 +915,23 @@ pub async fn run(wire: WireClient, plan: LoadPlan, progress: Arc<Progress>) -> L
     }
     let ids: Arc<Vec<Option<String>>> = Arc::new(assigned);
     if plan.profile_updates > 0 {
-        let ids = Arc::clone(&ids);
-        let count = plan.profile_updates.min(ids.len());
-        run.phase(
+        run.on_assigned(
             "push profiles",
             TaskKind::ProfileUpdate,
-            count,
-            move |run, i| {
-                let id = ids[i].clone();
-                async move {
-                    match id {
-                        Some(id) => update_profile(run, i, id).await,
-                        None => Err(failed("the user was never assigned", format!("user {i}"))),
-                    }
-                }
-            },
+            &ids,
+            plan.profile_updates,
+            update_profile,
         )
         .await;
     }
     if plan.deactivate > 0 {
-        let ids = Arc::clone(&ids);
-        let count = plan.deactivate.min(ids.len());
-        run.phase("deactivate", TaskKind::Deactivate, count, move |run, i| {
-            let id = ids[i].clone();
-            async move {
-                match id {
-                    Some(id) => deactivate(run, id).await,
-                    None => Err(failed("the user was never assigned", format!("user {i}"))),
-                }
-            }
-        })
+        run.on_assigned(
+            "deactivate",
+            TaskKind::Deactivate,
+            &ids,
+            plan.deactivate,
+            |run, _, id| deactivate(run, id),
+        )
         .await;
     }
     report(&run, target, imported)
@@ -1064,120 +1067,139 @@ impl LoadReport {
     }
 }
 
+/// One line of a plot: its legend, colour, width and points.
+struct Line {
+    label: &'static str,
+    color: plotters::style::RGBColor,
+    width: u32,
+    points: Vec<(f64, f64)>,
+}
+
+/// One panel of the plot: time across, `y_desc` up to `y_max`, the lines with a legend.
+fn panel(
+    area: &plotters::drawing::DrawingArea<
+        plotters::prelude::SVGBackend<'_>,
+        plotters::coord::Shift,
+    >,
+    caption: Option<String>,
+    x_end: f64,
+    y_max: f64,
+    y_desc: &str,
+    lines: Vec<Line>,
+) -> Result<(), String> {
+    use plotters::prelude::*;
+    let e = |x: &dyn std::fmt::Display| x.to_string();
+    let mut builder = ChartBuilder::on(area);
+    if let Some(c) = caption {
+        builder.caption(c, ("sans-serif", 20));
+    }
+    let mut chart = builder
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0.0..x_end, 0.0..y_max * 1.1)
+        .map_err(|x| e(&x))?;
+    chart
+        .configure_mesh()
+        .x_desc("seconds")
+        .y_desc(y_desc)
+        .draw()
+        .map_err(|x| e(&x))?;
+    for line in lines {
+        let color = line.color;
+        chart
+            .draw_series(LineSeries::new(line.points, color.stroke_width(line.width)))
+            .map_err(|x| e(&x))?
+            .label(line.label)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
+    }
+    chart
+        .configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.8))
+        .draw()
+        .map_err(|x| e(&x))
+}
+
 impl LoadReport {
     /// The plot of the run as SVG: requests answered per second (errors apart) above, mean and
     /// worst latency below, both against time.
     pub fn write_svg(&self, path: &std::path::Path) -> Result<(), String> {
         use plotters::prelude::*;
         let t = &self.timeline;
-        let xs = |i: usize| i as f64 * t.bucket_secs;
+        let at = |i: usize| i as f64 * t.bucket_secs;
         let end = (t.buckets.len().max(1) as f64) * t.bucket_secs;
         let per_sec = |n: u64| n as f64 / t.bucket_secs;
-        let top_rate = t
-            .buckets
-            .iter()
-            .map(|b| per_sec(b.requests))
-            .fold(1.0, f64::max);
-        let top_ms = t
-            .buckets
-            .iter()
-            .map(|b| b.latency_max_ms)
-            .fold(1.0, f64::max);
-        let e = |e: &dyn std::fmt::Display| format!("cannot draw {}: {e}", path.display());
+        // Every bucket, or those with an answer (a latency of nothing is not 0).
+        let all = |f: &dyn Fn(&Bucket) -> f64| -> Vec<(f64, f64)> {
+            t.buckets
+                .iter()
+                .enumerate()
+                .map(|(i, b)| (at(i), f(b)))
+                .collect()
+        };
+        let answered = |f: &dyn Fn(&Bucket) -> f64| -> Vec<(f64, f64)> {
+            t.buckets
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.requests > 0)
+                .map(|(i, b)| (at(i), f(b)))
+                .collect()
+        };
+        let top = |f: &dyn Fn(&Bucket) -> f64| t.buckets.iter().map(f).fold(1.0, f64::max);
         let root = SVGBackend::new(path, (1000, 700)).into_drawing_area();
+        let e = |x: &dyn std::fmt::Display| format!("cannot draw {}: {x}", path.display());
         root.fill(&WHITE).map_err(|x| e(&x))?;
         let (upper, lower) = root.split_vertically(350);
-        let mut chart = ChartBuilder::on(&upper)
-            .caption(
-                format!(
-                    "okta-sim load: {} requests, {:.0}/s, {} tasks failed",
-                    self.requests,
-                    self.throughput,
-                    self.failed_tasks()
-                ),
-                ("sans-serif", 20),
-            )
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(64)
-            .build_cartesian_2d(0.0..end, 0.0..top_rate * 1.1)
-            .map_err(|x| e(&x))?;
-        chart
-            .configure_mesh()
-            .x_desc("seconds")
-            .y_desc("requests / s")
-            .draw()
-            .map_err(|x| e(&x))?;
-        chart
-            .draw_series(LineSeries::new(
-                t.buckets
-                    .iter()
-                    .enumerate()
-                    .map(|(i, b)| (xs(i), per_sec(b.requests))),
-                BLUE.stroke_width(2),
-            ))
-            .map_err(|x| e(&x))?
-            .label("answered")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLUE));
-        chart
-            .draw_series(LineSeries::new(
-                t.buckets
-                    .iter()
-                    .enumerate()
-                    .map(|(i, b)| (xs(i), per_sec(b.errors))),
-                RED.stroke_width(2),
-            ))
-            .map_err(|x| e(&x))?
-            .label("failing a task")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], RED));
-        chart
-            .configure_series_labels()
-            .border_style(BLACK)
-            .background_style(WHITE.mix(0.8))
-            .draw()
-            .map_err(|x| e(&x))?;
-        let mut chart = ChartBuilder::on(&lower)
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(64)
-            .build_cartesian_2d(0.0..end, 0.0..top_ms * 1.1)
-            .map_err(|x| e(&x))?;
-        chart
-            .configure_mesh()
-            .x_desc("seconds")
-            .y_desc("latency ms")
-            .draw()
-            .map_err(|x| e(&x))?;
-        chart
-            .draw_series(LineSeries::new(
-                t.buckets
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, b)| b.requests > 0)
-                    .map(|(i, b)| (xs(i), b.latency_sum_ms / b.requests as f64)),
-                GREEN.stroke_width(2),
-            ))
-            .map_err(|x| e(&x))?
-            .label("mean")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], GREEN));
-        chart
-            .draw_series(LineSeries::new(
-                t.buckets
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, b)| b.requests > 0)
-                    .map(|(i, b)| (xs(i), b.latency_max_ms)),
-                MAGENTA.stroke_width(1),
-            ))
-            .map_err(|x| e(&x))?
-            .label("worst")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], MAGENTA));
-        chart
-            .configure_series_labels()
-            .border_style(BLACK)
-            .background_style(WHITE.mix(0.8))
-            .draw()
-            .map_err(|x| e(&x))?;
+        panel(
+            &upper,
+            Some(format!(
+                "okta-sim load: {} requests, {:.0}/s, {} tasks failed",
+                self.requests,
+                self.throughput,
+                self.failed_tasks()
+            )),
+            end,
+            top(&|b| per_sec(b.requests)),
+            "requests / s",
+            vec![
+                Line {
+                    label: "answered",
+                    color: BLUE,
+                    width: 2,
+                    points: all(&|b| per_sec(b.requests)),
+                },
+                Line {
+                    label: "failing a task",
+                    color: RED,
+                    width: 2,
+                    points: all(&|b| per_sec(b.errors)),
+                },
+            ],
+        )
+        .map_err(|x| e(&x))?;
+        panel(
+            &lower,
+            None,
+            end,
+            top(&|b| b.latency_max_ms),
+            "latency ms",
+            vec![
+                Line {
+                    label: "mean",
+                    color: GREEN,
+                    width: 2,
+                    points: answered(&|b| b.latency_sum_ms / b.requests as f64),
+                },
+                Line {
+                    label: "worst",
+                    color: MAGENTA,
+                    width: 1,
+                    points: answered(&|b| b.latency_max_ms),
+                },
+            ],
+        )
+        .map_err(|x| e(&x))?;
         root.present().map_err(|x| e(&x))
     }
 }
