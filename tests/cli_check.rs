@@ -3,21 +3,9 @@
 
 mod common;
 
-use std::process::{Command, Output};
-
 use serde_json::Value;
 
-fn okta_sim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_okta-sim"))
-        .env(
-            "OKTA_SIM_HOME",
-            std::env::temp_dir().join("okta-sim-test-home"),
-        )
-        .args(args)
-        .env_remove("OKTA_SIM_TOKEN")
-        .output()
-        .expect("okta-sim runs")
-}
+use common::okta_sim;
 
 fn tmp(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("okta-sim-cli-test-{}-{name}", std::process::id()));

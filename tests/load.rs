@@ -4,19 +4,13 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-fn okta_sim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_okta-sim"))
-        .env_remove("OKTA_SIM_TOKEN")
-        .args(args)
-        .output()
-        .expect("okta-sim runs")
-}
+use common::okta_sim;
 
 fn text(o: &Output) -> String {
     format!(
@@ -26,19 +20,19 @@ fn text(o: &Output) -> String {
     )
 }
 
-fn serve(fault: &str) -> common::Running {
-    common::spawn_okta_sim(
-        &[
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--token",
-            "tok12345678",
-            "--fault",
-            fault,
-        ],
-        &[],
-    )
+/// `okta-sim serve` on a free port, with the token `load` sends and these further arguments.
+fn serve(extra: &[&str]) -> common::Running {
+    let mut args = vec!["serve", "--addr", "127.0.0.1:0", "--token", "tok12345678"];
+    args.extend(extra);
+    common::spawn_okta_sim(&args, &[])
+}
+
+/// `okta-sim load ARGS` against a served app.
+fn load(app: &common::Running, args: &[&str]) -> Output {
+    let url = app.field("SCIM base URL");
+    let mut all = vec!["load", "--target", &url, "--token", "tok12345678"];
+    all.extend(args);
+    okta_sim(&all)
 }
 
 fn tmp(name: &str) -> std::path::PathBuf {
@@ -114,22 +108,19 @@ fn every_bulk_operation_against_the_embedded_app_completes_with_a_report_and_a_p
 
 #[test]
 fn a_server_that_always_answers_429_fails_every_task_after_oktas_ten_tries() {
-    let app = serve("always-429");
-    let url = app.field("SCIM base URL");
+    let app = serve(&["--fault", "always-429"]);
     let json_path = tmp("429.json");
-    let out = okta_sim(&[
-        "load",
-        "--target",
-        &url,
-        "--token",
-        "tok12345678",
-        "--assign",
-        "4",
-        "--retry-time-scale",
-        "0",
-        "--report",
-        &format!("json={}", json_path.display()),
-    ]);
+    let out = load(
+        &app,
+        &[
+            "--assign",
+            "4",
+            "--retry-time-scale",
+            "0",
+            "--report",
+            &format!("json={}", json_path.display()),
+        ],
+    );
     let t = text(&out);
     assert_eq!(out.status.code(), Some(1), "{t}");
     assert!(t.contains("Okta would FAIL 4 task(s)"), "{t}");
@@ -147,20 +138,9 @@ fn a_server_that_always_answers_429_fails_every_task_after_oktas_ten_tries() {
 
 #[test]
 fn a_server_slower_than_the_timeout_fails_its_tasks_without_hanging_the_run() {
-    let app = serve("slow-answers");
-    let url = app.field("SCIM base URL");
+    let app = serve(&["--fault", "slow-answers"]);
     let started = std::time::Instant::now();
-    let out = okta_sim(&[
-        "load",
-        "--target",
-        &url,
-        "--token",
-        "tok12345678",
-        "--assign",
-        "3",
-        "--timeout",
-        "1",
-    ]);
+    let out = load(&app, &["--assign", "3", "--timeout", "1"]);
     let t = text(&out);
     assert_eq!(out.status.code(), Some(1), "{t}");
     assert!(t.contains("got no answer in time"), "{t}");
@@ -170,19 +150,8 @@ fn a_server_slower_than_the_timeout_fails_its_tasks_without_hanging_the_run() {
 
 #[test]
 fn a_wrong_answer_under_load_is_a_failed_task_not_only_a_slow_one() {
-    let app = serve("create-without-id");
-    let url = app.field("SCIM base URL");
-    let out = okta_sim(&[
-        "load",
-        "--target",
-        &url,
-        "--token",
-        "tok12345678",
-        "--assign",
-        "50",
-        "--concurrency",
-        "8",
-    ]);
+    let app = serve(&["--fault", "create-without-id"]);
+    let out = load(&app, &["--assign", "50", "--concurrency", "8"]);
     let t = text(&out);
     assert_eq!(out.status.code(), Some(1), "{t}");
     assert!(
@@ -319,24 +288,8 @@ fn every_check_of_an_answer_fails_on_a_server_with_that_bug() {
         ),
     ];
     for (fault, args, reason) in cases {
-        let app = common::spawn_okta_sim(
-            &[
-                "serve",
-                "--addr",
-                "127.0.0.1:0",
-                "--token",
-                "tok12345678",
-                "--seed-users",
-                "250",
-                "--fault",
-                fault,
-            ],
-            &[],
-        );
-        let url = app.field("SCIM base URL");
-        let mut all = vec!["load", "--target", &url, "--token", "tok12345678"];
-        all.extend(args);
-        let out = okta_sim(&all);
+        let app = serve(&["--seed-users", "250", "--fault", fault]);
+        let out = load(&app, args);
         let t = text(&out);
         assert_eq!(out.status.code(), Some(1), "{fault}: {t}");
         assert!(t.contains(reason), "{fault}: {t}");
@@ -347,25 +300,19 @@ fn every_check_of_an_answer_fails_on_a_server_with_that_bug() {
 /// then PUT instead of creating it again.
 #[test]
 fn users_the_app_already_has_are_linked_not_created_again() {
-    let app = common::spawn_okta_sim(
-        &["serve", "--addr", "127.0.0.1:0", "--token", "tok12345678"],
-        &[],
-    );
-    let url = app.field("SCIM base URL");
+    let app = serve(&[]);
     let run = |report: &std::path::Path| {
-        okta_sim(&[
-            "load",
-            "--target",
-            &url,
-            "--token",
-            "tok12345678",
-            "--assign",
-            "3",
-            "--seed",
-            "9",
-            "--report",
-            &format!("json={}", report.display()),
-        ])
+        load(
+            &app,
+            &[
+                "--assign",
+                "3",
+                "--seed",
+                "9",
+                "--report",
+                &format!("json={}", report.display()),
+            ],
+        )
     };
     let (first, second) = (tmp("first.json"), tmp("second.json"));
     assert_eq!(run(&first).status.code(), Some(0));

@@ -4,21 +4,9 @@
 
 mod common;
 
-use std::process::{Command, Output};
-
 use okta_sim::integration::{BUILT_IN, IntegrationProfile};
 
-fn okta_sim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_okta-sim"))
-        .env(
-            "OKTA_SIM_HOME",
-            std::env::temp_dir().join("okta-sim-test-home"),
-        )
-        .env_remove("OKTA_SIM_TOKEN")
-        .args(args)
-        .output()
-        .expect("okta-sim runs")
-}
+use common::okta_sim;
 
 fn words(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")

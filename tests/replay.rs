@@ -4,15 +4,7 @@
 
 mod common;
 
-use std::process::{Command, Output};
-
-fn okta_sim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_okta-sim"))
-        .env_remove("OKTA_SIM_TOKEN")
-        .args(args)
-        .output()
-        .expect("okta-sim runs")
-}
+use common::okta_sim;
 
 fn serve(fault: Option<&str>) -> common::Running {
     let mut args = vec!["serve", "--addr", "127.0.0.1:0", "--token", "tok12345678"];

@@ -136,6 +136,19 @@ impl Drop for Running {
     }
 }
 
+/// Run `okta-sim ARGS` to its end (OKTA_SIM_TOKEN removed; OKTA_SIM_HOME a temporary folder).
+pub fn okta_sim(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_okta-sim"))
+        .env_remove("OKTA_SIM_TOKEN")
+        .env(
+            "OKTA_SIM_HOME",
+            std::env::temp_dir().join("okta-sim-test-home"),
+        )
+        .args(args)
+        .output()
+        .expect("okta-sim runs")
+}
+
 /// Start `okta-sim ARGS` with these environment variables (OKTA_SIM_TOKEN removed unless set;
 /// OKTA_SIM_HOME a temporary folder unless set) and read its banner.
 pub fn spawn_okta_sim(args: &[&str], envs: &[(&str, &std::ffi::OsStr)]) -> Running {
