@@ -151,15 +151,11 @@ pub async fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
                 Ok(a) => a,
                 Err(e) => return fail(format!("cannot start the embedded reference app: {e}")),
             };
-            let groups = n / 1000;
-            for g in 0..groups {
-                let body = serde_json::json!({"displayName": format!("Imported group {g}")});
-                let _ = app.store().create(
-                    okta_sim::scim::schema::ResourceKind::Group,
-                    &body,
-                    app.base_url(),
-                );
-            }
+            let groups = app.store().create_many(
+                okta_sim::scim::schema::ResourceKind::Group,
+                n / 1000,
+                |g| serde_json::json!({"displayName": format!("Imported group {g}")}),
+            );
             let (url, token) = (app.base_url().to_string(), app.token().to_string());
             eprintln!(
                 "loading the embedded reference app at {url} ({n} users, {groups} groups seeded)"
