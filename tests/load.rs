@@ -260,7 +260,7 @@ fn usage_errors_and_an_unreachable_target_are_reported_clearly() {
 /// Each check a load makes of an answer, shown failing on a server that has the bug.
 #[test]
 fn every_check_of_an_answer_fails_on_a_server_with_that_bug() {
-    let cases: [(&str, &[&str], &str); 5] = [
+    let cases: [(&str, &[&str], &str); 6] = [
         (
             "empty-list-without-resources",
             &["--assign", "2"],
@@ -285,6 +285,11 @@ fn every_check_of_an_answer_fails_on_a_server_with_that_bug() {
             "patch-500",
             &["--push-group", "150"],
             "2 × push memberships: PATCH /Groups members answered 500",
+        ),
+        (
+            "create-without-id",
+            &["--push-group", "1"],
+            "1 × push group: POST /Groups answered without an id",
         ),
     ];
     for (fault, args, reason) in cases {
@@ -329,4 +334,113 @@ fn users_the_app_already_has_are_linked_not_created_again() {
             .all(|x| x["request"] != "POST /Users"),
         "{r:#}"
     );
+}
+
+/// The checks no fault switch of the reference app trips, each shown failing on a mock
+/// server whose answer has exactly that bug (the rest of its answers right).
+#[tokio::test]
+async fn the_checks_no_fault_switch_trips_fail_on_a_mock_with_that_bug() {
+    use wiremock::matchers::path_regex;
+    let empty_list = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+        "totalResults": 0, "startIndex": 1, "itemsPerPage": 0, "Resources": []
+    });
+    // A 201 echoing the user with an id, or the user under another name.
+    let created = |renamed: bool| {
+        move |req: &wiremock::Request| {
+            let sent: Value = serde_json::from_slice(&req.body).unwrap();
+            let name = if renamed {
+                json!("someone.else@example.com")
+            } else {
+                sent["userName"].clone()
+            };
+            ResponseTemplate::new(201).set_body_json(json!({"id": "u1", "userName": name}))
+        }
+    };
+    struct Case {
+        args: &'static [&'static str],
+        reason: &'static str,
+    }
+    let cases = [
+        Case {
+            args: &["--assign", "1"],
+            reason: "1 × assign user: the pre-check's totalResults disagrees with its Resources",
+        },
+        Case {
+            args: &["--assign", "1"],
+            reason: "1 × assign user: POST /Users answered with another userName than it was sent",
+        },
+        Case {
+            args: &["--assign", "1", "--profile-updates", "1"],
+            reason: "1 × push profile: GET /Users/{id} answered without the user (its id)",
+        },
+        Case {
+            args: &["--assign", "1", "--profile-updates", "1"],
+            reason: "1 × push profile: PUT /Users/{id} answered 200 without the pushed profile",
+        },
+        Case {
+            args: &["--import", "1"],
+            reason: "1 × import: import of /Users read fewer resources than totalResults",
+        },
+    ];
+    for (n, case) in cases.iter().enumerate() {
+        let server = MockServer::start().await;
+        let list = match n {
+            0 => json!({"totalResults": 3, "Resources": []}),
+            // One user where 150 are announced, then nothing.
+            4 => json!({"totalResults": 150, "Resources": [{"id": "u1", "userName": "a@b"}]}),
+            _ => empty_list.clone(),
+        };
+        Mock::given(method("GET"))
+            .and(path("/scim/v2/Users"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(list))
+            .up_to_n_times(if n == 4 { 1 } else { u64::MAX })
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        // After it, pages hold nothing (still announcing 150 for the import).
+        let rest = if n == 4 {
+            json!({"totalResults": 150, "Resources": []})
+        } else {
+            empty_list.clone()
+        };
+        Mock::given(method("GET"))
+            .and(path("/scim/v2/Users"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(rest))
+            .with_priority(2)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/scim/v2/Users"))
+            .respond_with(created(n == 1))
+            .mount(&server)
+            .await;
+        let read_back = if n == 2 {
+            json!({"userName": "x"})
+        } else {
+            json!({"id": "u1", "userName": "x", "name": {"givenName": "Old"}})
+        };
+        Mock::given(method("GET"))
+            .and(path_regex("^/scim/v2/Users/.+"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(read_back.clone()))
+            .mount(&server)
+            .await;
+        Mock::given(method("PUT"))
+            .and(path_regex("^/scim/v2/Users/.+"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(read_back))
+            .mount(&server)
+            .await;
+        let url = format!("{}/scim/v2", server.uri());
+        let mut args = vec!["load", "--target", url.as_str(), "--token", "t"];
+        args.extend(case.args);
+        let args: Vec<String> = args.into_iter().map(String::from).collect();
+        let out = tokio::task::spawn_blocking(move || {
+            okta_sim(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        })
+        .await
+        .unwrap();
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{}: {t}", case.reason);
+        assert!(t.contains(case.reason), "{}: {t}", case.reason);
+    }
 }
