@@ -1058,14 +1058,15 @@ impl Inner {
                             (_, "id" | "meta") | (Base::User, "groups") | (Base::Group, "members")
                         )
                 };
-                let needles = filter.required_text(&in_body);
-                let mut buf = Vec::new();
-                let mut found: Vec<(u64, Arc<str>)> = table
-                    .iter_unordered()
-                    .filter(|(_, _, s)| s.may_hold(&needles, &mut buf))
-                    .filter(|(_, id, s)| filter.matches(&self.view(kind, id, s, base)))
-                    .map(|(seq, id, _)| (seq, Arc::clone(id)))
+                let needles: Vec<_> = filter
+                    .required_text(&in_body)
+                    .iter()
+                    .map(|n| memchr::memmem::Finder::new(n).into_owned())
                     .collect();
+                let mut buf = Vec::new();
+                let mut found = table.select(|id, s| {
+                    s.may_hold(&needles, &mut buf) && filter.matches(&self.view(kind, id, s, base))
+                });
                 found.sort_unstable_by_key(|(seq, _)| *seq);
                 found.into_iter().map(|(_, id)| id).collect()
             }
