@@ -515,15 +515,18 @@ fn scan(rows: &mut Vec<Row>) {
         });
         1e6 / r / n as f64
     };
+    // 1k users' bodies sit in the L2 cache, 100k and 400k users' only in memory: linear means
+    // the cost per user stays put once the bodies no longer fit in a cache.
     let small = per_user(1_000);
     let big = per_user(100_000);
+    let bigger = per_user(400_000);
     rows.push(Row {
         figure: "un-indexed filter (`emails.value eq`), µs per user scanned at 100k users",
         ours: format!("{big:.3} µs"),
-        anchor: format!("at 1k users {small:.3} µs"),
-        ratio: format!("{:.2}× per user for 100× users", big / small),
-        goal: "linear (≤ 2×), ≤ 0.3 µs",
-        met: big <= 0.3 && big / small <= 2.0,
+        anchor: format!("1k users (in cache) {small:.3} µs; 400k users {bigger:.3} µs"),
+        ratio: format!("{:.2}× per user for 4× users", bigger / big),
+        goal: "linear (≤ 1.5× per user, 100k → 400k), ≤ 0.3 µs",
+        met: big <= 0.3 && bigger / big <= 1.5,
     });
 }
 

@@ -7,8 +7,10 @@
 //! request stalls while a table grows; creation order (for stable paging) is a list of
 //! fixed-size chunks, which grows without copying.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, RandomState};
+/// A hash map with foldhash: randomly seeded per map, like the standard library's, and several
+/// times quicker than its SipHash on the short keys stored here (ids, userNames).
+pub type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
@@ -150,14 +152,14 @@ impl Stored {
 #[derive(Debug)]
 pub struct Sharded<K, V> {
     shards: Box<[HashMap<K, V>]>,
-    hasher: RandomState,
+    hasher: foldhash::fast::RandomState,
 }
 
 impl<K, V> Default for Sharded<K, V> {
     fn default() -> Self {
         Sharded {
-            shards: (0..SHARDS).map(|_| HashMap::new()).collect(),
-            hasher: RandomState::new(),
+            shards: (0..SHARDS).map(|_| HashMap::default()).collect(),
+            hasher: foldhash::fast::RandomState::default(),
         }
     }
 }
@@ -229,7 +231,10 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
         V: Send,
     {
         let n = items.len();
-        let mut buckets: Vec<Vec<(usize, K, T)>> = (0..SHARDS).map(|_| Vec::new()).collect();
+        // Sized for an even spread and a little more, so they are seldom grown (and copied).
+        let each = n / SHARDS + n / SHARDS / 8 + 1;
+        let mut buckets: Vec<Vec<(usize, K, T)>> =
+            (0..SHARDS).map(|_| Vec::with_capacity(each)).collect();
         for (i, (k, t)) in items.into_iter().enumerate() {
             let s = self.shard_of(&k);
             buckets[s].push((i, k, t));
