@@ -194,8 +194,9 @@ async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> ScimRespons
 /// Accepts `Authorization: Bearer <token>` and, as Okta's Header Auth template sends whatever
 /// the admin typed (okta-scim-wire §8.3), the bare token. Compared in constant time.
 async fn authenticate(State(state): State<Arc<ScimState>>, req: Request, next: Next) -> Response {
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
+    // Kept for the debug line only when it will be written.
+    let seen = tracing::enabled!(tracing::Level::DEBUG)
+        .then(|| (req.method().clone(), req.uri().path().to_string()));
     let presented = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -220,7 +221,9 @@ async fn authenticate(State(state): State<Arc<ScimState>>, req: Request, next: N
         };
         error_response(&ScimError::unauthorized(detail))
     };
-    tracing::debug!(%method, %path, status = resp.status().as_u16(), "scim request");
+    if let Some((method, path)) = seen {
+        tracing::debug!(%method, %path, status = resp.status().as_u16(), "scim request");
+    }
     resp
 }
 

@@ -149,6 +149,17 @@ fn name_attr(kind: ResourceKind) -> &'static str {
     }
 }
 
+/// Append `s` as a JSON string, exactly as serde_json writes it.
+fn push_json_str(out: &mut String, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&Value::from(s).to_string());
+    }
+}
+
 /// A stored resource, decoded.
 fn record_of(id: &str, s: &Stored) -> Record {
     Record {
@@ -265,8 +276,11 @@ impl Store {
 
     /// A SCIM client authenticated: from now on the workspace is provisioned over SCIM.
     pub fn mark_scim_in_use(&self) {
-        self.scim_in_use
-            .store(true, std::sync::atomic::Ordering::Relaxed);
+        // Read first: a write on every request would bounce the line between cores.
+        if !self.scim_in_use() {
+            self.scim_in_use
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 
     /// Whether a SCIM client has authenticated since the app started.
@@ -1029,6 +1043,15 @@ impl Inner {
             Base::Group => &["id", "displayName", "externalId"],
             Base::Custom => &["id"],
         });
+        // An index answers a lone equality exactly when it compares as the filter does: the
+        // name indexes in lower case, the externalId and id ones exactly.
+        let exact = filter
+            .single_equality()
+            .is_some_and(|(attr, case_exact)| match attr {
+                "userName" | "displayName" => !case_exact,
+                "externalId" | "id" => case_exact,
+                _ => false,
+            });
         let matches: Vec<Arc<str>> = match plan {
             Some(eqs) => {
                 let mut found: Vec<(u64, Arc<str>)> = eqs
@@ -1041,9 +1064,10 @@ impl Inner {
                 found
                     .into_iter()
                     .filter(|(_, id)| {
-                        table
-                            .get(id)
-                            .is_some_and(|s| filter.matches(&self.view(kind, id, s, base)))
+                        exact
+                            || table
+                                .get(id)
+                                .is_some_and(|s| filter.matches(&self.view(kind, id, s, base)))
                     })
                     .map(|(_, id)| id)
                     .collect()
@@ -1092,18 +1116,28 @@ impl Inner {
             && !self.privileges.contains_key(id);
         match rec.as_read().filter(|_| straight) {
             Some((schemas, rest)) => {
-                let groups = self.user_groups(id, base);
-                let meta = self.meta(kind, id, rec, base);
+                // What `user_groups` and `meta` give, written as text.
                 let mut out = String::with_capacity(schemas.len() + rest.len() + 320);
                 out.push_str(schemas);
                 out.push_str(",\"id\":");
-                out.push_str(&Value::String(id.to_string()).to_string());
+                push_json_str(&mut out, id);
                 out.push_str(rest);
                 out.push_str(",\"groups\":");
-                out.push_str(&groups.to_string());
-                out.push_str(",\"meta\":");
-                out.push_str(&meta.to_string());
-                out.push('}');
+                match self.memberships.get(id).filter(|s| !s.is_empty()) {
+                    None => out.push_str("[]"),
+                    Some(_) => out.push_str(&self.user_groups(id, base).to_string()),
+                }
+                out.push_str(",\"meta\":{\"resourceType\":");
+                push_json_str(&mut out, kind.name());
+                out.push_str(",\"created\":");
+                push_json_str(&mut out, &rec.created);
+                out.push_str(",\"lastModified\":");
+                push_json_str(&mut out, &rec.last_modified);
+                out.push_str(",\"location\":");
+                push_json_str(&mut out, &[base, kind.endpoint(), "/", id].concat());
+                out.push_str(",\"version\":");
+                push_json_str(&mut out, &rec.etag());
+                out.push_str("}}");
                 Some(out)
             }
             None => self
@@ -1556,7 +1590,7 @@ mod tests {
     }
 
     #[test]
-    fn a_scan_finds_what_the_filter_finds_on_every_decoded_body() {
+    fn a_scan_or_an_index_finds_what_the_filter_finds_on_every_decoded_body() {
         let store = Store::new(AppProfile::default());
         let names = [
             ("ada@example.com", "Ada", "Work \"HQ\""),
@@ -1569,7 +1603,7 @@ mod tests {
             store
                 .create(
                     ResourceKind::User,
-                    &json!({"userName": user, "name": {"givenName": given}, "title": title,
+                    &json!({"userName": user, "externalId": given, "name": {"givenName": given}, "title": title,
                             "emails": [{"value": user.to_uppercase(), "type": "work"}]}),
                     "http://x",
                 )
@@ -1590,6 +1624,15 @@ mod tests {
             r#"title eq "nothing" or name.givenName eq "bob""#,
             r#"meta.resourceType eq "User""#,
             r#"id co "-""#,
+            // Answered from the indexes.
+            r#"userName eq "ADA@example.com""#,
+            r#"userName eq "KATE@EXAMPLE.COM""#,
+            r#"userName eq "nobody@example.com""#,
+            r#"externalId eq "ada""#,
+            r#"externalId eq "ADA""#,
+            r#"externalId eq "Kate""#,
+            r#"userName eq "bob@example.com" and title eq "nothing""#,
+            r#"userName eq "bob@example.com" or externalId eq "Ada""#,
         ] {
             let q = ListQuery::parse(
                 ResourceKind::User,

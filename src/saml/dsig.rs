@@ -231,16 +231,36 @@ fn rsa_sign(alg: SigAlg, key: &SigningKey, data: &[u8]) -> Vec<u8> {
 
 /// Verify by OpenSSL (fast); by the pure-Rust `rsa` crate when OpenSSL cannot take the key.
 fn rsa_verify(alg: SigAlg, key: &RsaPublicKey, data: &[u8], sig: &[u8]) -> bool {
-    use rsa::pkcs8::EncodePublicKey;
+    use openssl::bn::BigNum;
+    use rsa::traits::PublicKeyParts;
     let md = match alg {
         SigAlg::RsaSha256 => openssl::hash::MessageDigest::sha256(),
         SigAlg::RsaSha1 => openssl::hash::MessageDigest::sha1(),
     };
-    if let Ok(der) = key.to_public_key_der()
-        && let Ok(pk) = openssl::pkey::PKey::public_key_from_der(der.as_bytes())
-        && let Ok(mut v) = openssl::sign::Verifier::new(md, &pk)
-    {
-        return v.verify_oneshot(sig, data).unwrap_or(false);
+    type Cached = Option<(Vec<u8>, Vec<u8>, openssl::pkey::PKey<openssl::pkey::Public>)>;
+    thread_local! {
+        // The last key used on this thread, with its Montgomery set-up: an SP verifies with
+        // the same IdP key again and again.
+        static LAST: std::cell::RefCell<Cached> = const { std::cell::RefCell::new(None) };
+    }
+    let (n, e) = (key.n().to_bytes_be(), key.e().to_bytes_be());
+    let verified = LAST.with_borrow_mut(|last| {
+        if last.as_ref().is_none_or(|(ln, le, _)| *ln != n || *le != e) {
+            // Built from the modulus and exponent: decoding DER goes through OpenSSL's
+            // decoder machinery, which costs more than the verification itself.
+            *last = BigNum::from_slice(&n)
+                .and_then(|bn| Ok((bn, BigNum::from_slice(&e)?)))
+                .and_then(|(bn, be)| openssl::rsa::Rsa::from_public_components(bn, be))
+                .and_then(openssl::pkey::PKey::from_rsa)
+                .ok()
+                .map(|pk| (n.clone(), e.clone(), pk));
+        }
+        let (_, _, pk) = last.as_ref()?;
+        let mut v = openssl::sign::Verifier::new(md, pk).ok()?;
+        Some(v.verify_oneshot(sig, data).unwrap_or(false))
+    });
+    if let Some(verified) = verified {
+        return verified;
     }
     let Ok(sig) = Signature::try_from(sig) else {
         return false;
@@ -507,6 +527,33 @@ mod tests {
             alg: SigAlg::RsaSha256,
             inclusive_prefixes: vec!["xs".into()],
         }
+    }
+
+    #[test]
+    fn the_cached_verification_key_is_never_another_keys() {
+        let (a, b) = (SigningKey::test_fixture(), SigningKey::test_fixture_other());
+        let data = b"<ds:SignedInfo/>";
+        let sig_a = rsa_sign(SigAlg::RsaSha256, &a, data);
+        // Each call on one thread, turn about: the key kept from the last call must not answer
+        // for the next one's.
+        for _ in 0..2 {
+            assert!(rsa_verify(SigAlg::RsaSha256, &a.public_key(), data, &sig_a));
+            assert!(!rsa_verify(
+                SigAlg::RsaSha256,
+                &b.public_key(),
+                data,
+                &sig_a
+            ));
+        }
+        let sig_b = rsa_sign(SigAlg::RsaSha1, &b, data);
+        assert!(rsa_verify(SigAlg::RsaSha1, &b.public_key(), data, &sig_b));
+        assert!(!rsa_verify(
+            SigAlg::RsaSha256,
+            &b.public_key(),
+            data,
+            &sig_b
+        ));
+        assert!(!rsa_verify(SigAlg::RsaSha1, &a.public_key(), data, &sig_b));
     }
 
     #[test]

@@ -114,6 +114,22 @@ impl CompiledFilter {
         plan(&self.expr, indexed)
     }
 
+    /// When the filter is a single `eq` on a top-level string attribute: that attribute's name
+    /// and whether it compares case exactly. Its matches are then exactly the resources whose
+    /// value equals the filter's, compared that way (both sides lower-cased when not exact).
+    pub fn single_equality(&self) -> Option<(&'static str, bool)> {
+        match &self.expr {
+            Expr::Compare(path, CompareOp::Eq, CompValue::Str(_))
+                if path.container == Container::Top && path.sub.is_none() =>
+            {
+                let leaf = path.leaf?;
+                (leaf.ty == AttrType::String || leaf.ty == AttrType::Reference)
+                    .then_some((leaf.name, leaf.case_exact))
+            }
+            _ => None,
+        }
+    }
+
     /// Text a resource's compact JSON must contain, ignoring ASCII case, for the filter to
     /// match it: a cheap test before the resource is decoded. Only a comparison that can match
     /// nothing but a string holding its value counts (`eq`, `co`, `sw`, `ew` with a non-empty
