@@ -68,6 +68,8 @@ pub enum Command {
     /// With no --target it loads the embedded reference app. Exit code 0: Okta would complete
     /// every task; 1: some task would fail; 2: usage error.
     Load(load::LoadArgs),
+    /// Render an earlier run as one HTML page, from its JSON report or its transcript.
+    Report(report::ReportArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -171,6 +173,7 @@ pub async fn explain(args: ExplainArgs) -> anyhow::Result<std::process::ExitCode
 }
 
 pub mod load;
+pub mod report;
 
 #[derive(Debug, clap::Args)]
 pub struct ReplayArgs {
@@ -638,7 +641,8 @@ pub struct CheckArgs {
     #[arg(long, requires = "features")]
     pub only_features: bool,
 
-    /// Write a report: junit=PATH (JUnit XML) or json=PATH. Repeatable.
+    /// Write a report: junit=PATH (JUnit XML), json=PATH, or html=PATH (one self-contained
+    /// page: what broke, then each scenario's exchanges as a sequence diagram). Repeatable.
     #[arg(long, value_name = "KIND=PATH")]
     pub report: Vec<String>,
 
@@ -771,12 +775,17 @@ impl CheckArgs {
                 );
             }
         };
-        let (mut junit, mut json) = (None, None);
+        let (mut junit, mut json, mut html) = (None, None, None);
         for r in &self.report {
             match r.split_once('=') {
                 Some(("junit", p)) if !p.is_empty() => junit = Some(p.into()),
                 Some(("json", p)) if !p.is_empty() => json = Some(p.into()),
-                _ => return Err(format!("--report {r:?}: use junit=PATH or json=PATH")),
+                Some(("html", p)) if !p.is_empty() => html = Some(p.into()),
+                _ => {
+                    return Err(format!(
+                        "--report {r:?}: use junit=PATH, json=PATH or html=PATH"
+                    ));
+                }
             }
         }
         let timeout = Duration::try_from_secs_f64(self.timeout)
@@ -802,6 +811,7 @@ impl CheckArgs {
             only_features_dir: self.only_features,
             junit,
             json,
+            html,
             transcript: self.transcript,
             seed: self.seed,
             timeout,

@@ -47,6 +47,7 @@ fn main() -> ExitCode {
             Command::Replay(args) => cli::replay(args).await,
             Command::Explain(args) => cli::explain(args).await,
             Command::Load(args) => cli::load::load(args).await,
+            Command::Report(args) => cli::report::report(args),
         }
     });
     result.unwrap_or_else(|e| usage(format!("{e:#}")))

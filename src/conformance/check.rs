@@ -298,6 +298,9 @@ pub struct Check {
     /// What Okta's admin console would show for that task.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_message: Option<String>,
+    /// The number in the run of the exchange it judged (the exchange's `seq`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exchange: Option<u64>,
 }
 
 impl Check {
@@ -417,6 +420,7 @@ impl Checks {
             transaction: None,
             event: None,
             admin_message: None,
+            exchange: ex.map(|e| e.seq).filter(|s| *s > 0),
         });
         if !passed
             && let Some(known) = &self.known

@@ -12,6 +12,7 @@ pub mod check;
 mod discovery;
 pub mod explain;
 mod grade;
+pub mod html;
 mod plan;
 pub mod report;
 pub mod rerun;
@@ -170,6 +171,8 @@ pub struct CheckOptions {
     pub junit: Option<PathBuf>,
     /// Where to write the JSON report.
     pub json: Option<PathBuf>,
+    /// Where to write the HTML report.
+    pub html: Option<PathBuf>,
     /// Where to stream every exchange (the credential redacted, bodies capped).
     pub transcript: Option<PathBuf>,
     /// Seed of every generated value; random when absent (and printed).
@@ -219,6 +222,7 @@ impl Default for CheckOptions {
             only_features_dir: false,
             junit: None,
             json: None,
+            html: None,
             transcript: None,
             seed: None,
             timeout: crate::okta::wire::OKTA_TIMEOUT,
@@ -657,6 +661,7 @@ fn not_run(slot: &Slot, outcome: Outcome) -> ScenarioResult {
         feature: slot.feature.clone(),
         scenario: slot.scenario.clone(),
         tags: slot.tags.clone(),
+        steps: Vec::new(),
         outcome,
         duration_ms: 0.0,
         checks: Vec::new(),
@@ -684,7 +689,11 @@ async fn execute(plan: Plan, ctx: Arc<RunContext>, print: bool) -> Vec<ScenarioR
             Fate::Run if ctx.limits.expired() => not_run(slot, out_of_time(&ctx)),
             Fate::Run => {
                 let until = tokio::time::Instant::from_std(ctx.limits.deadline() + DEADLINE_GRACE);
-                match tokio::time::timeout_at(until, run_scenario(&steps, slot, &ctx)).await {
+                ctx.log
+                    .set_scenario(Some(&format!("{}/{}", slot.feature, slot.scenario)));
+                let ran = tokio::time::timeout_at(until, run_scenario(&steps, slot, &ctx)).await;
+                ctx.log.set_scenario(None);
+                match ran {
                     Ok(r) => r,
                     Err(_) => not_run(
                         slot,
@@ -792,6 +801,11 @@ async fn run_scenario(
         feature: slot.feature.clone(),
         scenario: slot.scenario.clone(),
         tags: slot.tags.clone(),
+        steps: slot
+            .steps
+            .iter()
+            .map(|s| format!("{}{}", s.keyword, s.value))
+            .collect(),
         outcome,
         duration_ms: world.started.elapsed().as_secs_f64() * 1000.0,
         checks: std::mem::take(&mut world.checks.items),
@@ -817,11 +831,81 @@ fn write_reports(opts: &CheckOptions, o: &RunOutcome) -> Result<(), CheckError> 
         std::fs::write(path, xml)
             .map_err(|e| CheckError::Io(format!("cannot write {}: {e}", path.display())))?;
     }
+    if opts.json.is_none() && opts.html.is_none() {
+        return Ok(());
+    }
+    let meta = report::RunMeta {
+        target: opts.label.clone().unwrap_or_else(|| o.base_url.clone()),
+        app_kind: opts.app_kind.name().to_string(),
+        profile: opts.profile.as_ref().map(|p| p.name.clone()),
+        seed: o.seed,
+        command: reproduce(opts, o),
+    };
+    let value = report::report_value(&meta, &o.results, &o.exchanges, &o.events);
+    let io = |path: &std::path::Path, e: std::io::Error| {
+        CheckError::Io(format!("cannot write {}: {e}", path.display()))
+    };
     if let Some(path) = &opts.json {
-        report::write_json(path, &o.base_url, opts.app_kind.name(), o.seed, &o.results)
-            .map_err(|e| CheckError::Io(format!("cannot write {}: {e}", path.display())))?;
+        report::write_json(path, &value).map_err(|e| io(path, e))?;
+    }
+    if let Some(path) = &opts.html {
+        std::fs::write(path, html::render(&value)).map_err(|e| io(path, e))?;
     }
     Ok(())
+}
+
+/// The command line that runs the same scenarios with the same seed against the same target;
+/// the credential is left to `OKTA_SIM_TOKEN` (or named as a placeholder).
+fn reproduce(opts: &CheckOptions, o: &RunOutcome) -> String {
+    let embedded = opts
+        .label
+        .as_deref()
+        .is_some_and(|l| l.starts_with("embedded"));
+    let mut cmd = vec!["okta-sim check".to_string()];
+    match &opts.target {
+        Target::Url { base_url, auth } if !embedded => {
+            cmd.push(format!("--target {}", shell_quote(base_url)));
+            cmd.push(
+                match auth {
+                    Auth::Bearer(_) => "--token \"$OKTA_SIM_TOKEN\"",
+                    Auth::Header(_) => "--auth-header \"$OKTA_SIM_AUTH_HEADER\"",
+                    Auth::Basic { .. } => "--basic \"$USER:$PASSWORD\"",
+                    Auth::OAuth(_) => "--oauth-token \"$OKTA_SIM_OAUTH_TOKEN\"",
+                }
+                .to_string(),
+            );
+        }
+        _ => {}
+    }
+    if let Some(p) = &opts.profile {
+        cmd.push(format!("--profile {}", shell_quote(&p.name)));
+    } else if opts.app_kind != AppKind::Oin {
+        cmd.push(format!("--app-kind {}", opts.app_kind.name()));
+    }
+    if let Some(t) = &opts.tags {
+        cmd.push(format!("--tags {}", shell_quote(t)));
+    }
+    if let Some(sp) = &opts.sp {
+        cmd.push(format!(
+            "--sp-acs {} --sp-audience {}",
+            shell_quote(&sp.acs_url),
+            shell_quote(&sp.audience)
+        ));
+    }
+    cmd.push(format!("--seed {}", o.seed));
+    cmd.join(" ")
+}
+
+/// `s` as one word for a POSIX shell.
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:@%+=,".contains(&b))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }
 
 /// The last lines of output.

@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::check::Check;
+use crate::okta::exchange::Exchange;
 use crate::okta::redact::Redactor;
 use crate::text::escape_controls;
 
@@ -36,6 +37,9 @@ pub struct ScenarioResult {
     pub scenario: String,
     /// Its tags, with `@`.
     pub tags: Vec<String>,
+    /// Its steps as written (`Given …`), backgrounds first; empty when it did not run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<String>,
     /// How it ended.
     pub outcome: Outcome,
     /// How long it took.
@@ -194,36 +198,61 @@ impl Summary {
     }
 }
 
+/// What a report says of the run itself.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunMeta {
+    /// The target, as the first line of output names it.
+    pub target: String,
+    /// `oin` or `aiw`.
+    pub app_kind: String,
+    /// The integration profile the simulated Okta was configured as, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// The seed: the same seed reproduces the run.
+    pub seed: u64,
+    /// The command that runs it again (the credential as an environment variable).
+    pub command: String,
+}
+
 #[derive(Serialize)]
 struct JsonReport<'a> {
     tool: &'static str,
     version: &'static str,
-    target: &'a str,
-    app_kind: &'a str,
-    seed: u64,
+    #[serde(flatten)]
+    meta: &'a RunMeta,
     summary: &'a Summary,
     scenarios: &'a [ScenarioResult],
+    /// Every exchange, bodies as excerpts, the credential redacted; checks name them by `seq`.
+    exchanges: &'a [Exchange],
+    /// The run's System Log events.
+    events: &'a [serde_json::Value],
 }
 
-/// Write the JSON report: the target, app kind and seed, the counts, every scenario with every check.
-pub fn write_json(
-    path: &Path,
-    target: &str,
-    app_kind: &str,
-    seed: u64,
+/// The JSON report as a value: the run (target, app kind, profile, seed, the command that
+/// reproduces it), the counts, every scenario with its steps and checks, every exchange (bodies
+/// as excerpts) and System Log event. The HTML report is written from the same value.
+pub fn report_value(
+    meta: &RunMeta,
     results: &[ScenarioResult],
-) -> std::io::Result<()> {
+    exchanges: &[Exchange],
+    events: &[serde_json::Value],
+) -> serde_json::Value {
     let summary = Summary::of(results);
-    let report = JsonReport {
+    serde_json::to_value(JsonReport {
         tool: "okta-sim",
         version: env!("CARGO_PKG_VERSION"),
-        target,
-        app_kind,
-        seed,
+        meta,
         summary: &summary,
         scenarios: results,
-    };
-    let text = serde_json::to_string_pretty(&report).map_err(std::io::Error::other)?;
+        exchanges,
+        events,
+    })
+    .unwrap_or_default()
+}
+
+/// Write the JSON report ([`report_value`]).
+pub fn write_json(path: &Path, report: &serde_json::Value) -> std::io::Result<()> {
+    let text = serde_json::to_string_pretty(report).map_err(std::io::Error::other)?;
     std::fs::write(path, text)
 }
 
@@ -295,6 +324,7 @@ mod tests {
             feature: "assign".into(),
             scenario: "A new user".into(),
             tags: vec![],
+            steps: vec![],
             outcome,
             duration_ms: 3.0,
             checks: c.items,

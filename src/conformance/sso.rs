@@ -96,7 +96,7 @@ fn session_cookies(resp: &reqwest::Response) -> String {
 }
 
 impl SsoTarget {
-    fn record(&self, ex: &Exchange) {
+    fn record(&self, ex: &mut Exchange) {
         self.log.record(ex);
     }
 
@@ -159,6 +159,8 @@ impl SsoTarget {
             error: None,
             attempt: 1,
             transaction: None,
+            seq: 0,
+            scenario: None,
         };
         if let Some(why) = self.limits.refusal() {
             ex.error = Some(why);
@@ -207,7 +209,7 @@ impl SsoTarget {
             .send(label, "POST", &self.post_url, headers, Some(form.finish()))
             .await;
         let Some(mut resp) = resp else {
-            self.record(&ex);
+            self.record(&mut ex);
             return AcsOutcome {
                 exchange: ex,
                 accepted: false,
@@ -218,7 +220,7 @@ impl SsoTarget {
         let cookies = session_cookies(&resp);
         let status = resp.status().as_u16();
         self.body_of(&mut ex, &mut resp).await;
-        self.record(&ex);
+        self.record(&mut ex);
         let accepted = (200..400).contains(&status);
         let mut whoami = None;
         if accepted && let Some(url) = &self.whoami_url {
@@ -236,7 +238,7 @@ impl SsoTarget {
                     whoami = serde_json::from_str::<Value>(&body).ok();
                 }
             }
-            self.record(&wex);
+            self.record(&mut wex);
         }
         // Without a whoami URL, an ACS that answers JSON naming the identity still tells.
         if accepted && whoami.is_none() && self.whoami_url.is_none() {
@@ -283,8 +285,8 @@ impl SsoTarget {
         url: &str,
         label: &str,
     ) -> Result<(String, Option<String>, Exchange), (String, Option<Exchange>)> {
-        let (ex, resp) = self.send(label, "GET", url, vec![], None).await;
-        self.record(&ex);
+        let (mut ex, resp) = self.send(label, "GET", url, vec![], None).await;
+        self.record(&mut ex);
         let Some(resp) = resp else {
             return Err((ex.got(), Some(ex)));
         };

@@ -174,6 +174,18 @@ pub struct Exchange {
     /// The transaction id of the Okta task that sent it (System Log, type JOB), when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transaction: Option<String>,
+    /// Its number in the run, from 1, given when it is recorded (0: not recorded). A check
+    /// names the exchange it judged by this number.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub seq: u64,
+    /// The scenario under way when it was recorded (`feature/scenario`); none for the run's
+    /// own set-up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Exchange {

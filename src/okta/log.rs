@@ -33,6 +33,10 @@ pub struct ExchangeLog {
 
 #[derive(Debug, Default)]
 struct Inner {
+    /// Exchanges recorded so far.
+    recorded: u64,
+    /// The scenario under way (`feature/scenario`), stamped on what is recorded meanwhile.
+    scenario: Option<String>,
     kept: Vec<Exchange>,
     not_kept: usize,
     transcript: Option<Transcript>,
@@ -292,6 +296,8 @@ fn excerpted(ex: &Exchange, max: usize, r: &Redactor) -> Exchange {
         error: ex.error.as_deref().map(text),
         attempt: ex.attempt,
         transaction: ex.transaction.clone(),
+        seq: ex.seq,
+        scenario: ex.scenario.clone(),
     }
 }
 
@@ -341,9 +347,20 @@ impl ExchangeLog {
         excerpted(ex, usize::MAX, &self.redactor)
     }
 
-    /// Record one exchange: written to the transcript (bodies capped), kept as an excerpt.
-    pub fn record(&self, ex: &Exchange) {
+    /// The scenario the exchanges recorded from now on belong to (scenarios run one at a
+    /// time); `None` between scenarios.
+    pub fn set_scenario(&self, scenario: Option<&str>) {
+        self.lock().scenario = scenario.map(String::from);
+    }
+
+    /// Record one exchange: numbered and given the scenario under way (on `ex` too, so the
+    /// checks that judge it can name it), written to the transcript (bodies capped), kept as an
+    /// excerpt.
+    pub fn record(&self, ex: &mut Exchange) {
         let mut inner = self.lock();
+        inner.recorded += 1;
+        ex.seq = inner.recorded;
+        ex.scenario.clone_from(&inner.scenario);
         if let Some(t) = inner.transcript.as_mut() {
             t.write(ex, &self.redactor);
         }
@@ -405,6 +422,8 @@ mod tests {
             error: None,
             attempt: 1,
             transaction: None,
+            seq: 0,
+            scenario: None,
         }
     }
 
@@ -412,7 +431,7 @@ mod tests {
     fn kept_exchanges_are_excerpts_without_the_credential() {
         let log = ExchangeLog::new(Redactor::for_auth(&Auth::Bearer("tok-0123456789".into())));
         let big = format!("{{\"echo\":\"tok-0123456789\"}}{}", " ".repeat(1 << 20));
-        log.record(&exchange(&big));
+        log.record(&mut exchange(&big));
         let kept = log.exchanges();
         let r = kept[0].response.as_ref().unwrap();
         assert!(r.body.len() < KEPT_BODY_BYTES + 100, "{}", r.body.len());
@@ -427,8 +446,8 @@ mod tests {
     fn the_transcript_is_one_json_array_with_capped_bodies() {
         let path = std::env::temp_dir().join(format!("okta-sim-log-{}.json", std::process::id()));
         let log = ExchangeLog::with_transcript(Redactor::none(), &path).unwrap();
-        log.record(&exchange("{}"));
-        log.record(&exchange(&"x".repeat(TRANSCRIPT_BODY_BYTES + 10)));
+        log.record(&mut exchange("{}"));
+        log.record(&mut exchange(&"x".repeat(TRANSCRIPT_BODY_BYTES + 10)));
         log.finish().unwrap();
         let v: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();

@@ -124,6 +124,8 @@ impl OAuthTransport {
             error: None,
             attempt: 1,
             transaction: None,
+            seq: 0,
+            scenario: None,
         };
         if let Some(why) = self.limits.refusal() {
             ex.error = Some(why);
@@ -186,7 +188,7 @@ impl OAuthTransport {
                 r.redact_in_place(v);
             }
         }
-        self.log.record(&ex);
+        self.log.record(&mut ex);
         ex
     }
 }
@@ -457,6 +459,8 @@ mod tests {
             error: None,
             attempt: 1,
             transaction: None,
+            seq: 0,
+            scenario: None,
         }
     }
 

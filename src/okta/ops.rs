@@ -2151,6 +2151,8 @@ mod tests {
             error: None,
             attempt: 1,
             transaction: None,
+            seq: 0,
+            scenario: None,
         };
         let mut op = Op::new(OpKind::AssignUser);
         op.push(Step::UserNamePrecheck, ex("/Users?filter=x"));

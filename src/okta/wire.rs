@@ -266,7 +266,7 @@ impl WireClient {
             if let (Some(conn), Some(sent)) = (self.oauth.as_ref(), token.take())
                 && ex.status() == Some(401)
             {
-                self.log.record(&ex);
+                self.log.record(&mut ex);
                 match conn.after_unauthorized(&sent).await {
                     Some(fresh) => {
                         set_bearer(&mut req, &fresh);
@@ -296,7 +296,7 @@ impl WireClient {
                 }
                 _ => None,
             };
-            self.log.record(&ex);
+            self.log.record(&mut ex);
             match wait {
                 Some(wait) => {
                     tokio::time::sleep(wait).await;
@@ -331,6 +331,8 @@ impl WireClient {
                 let id = t.lock().unwrap_or_else(|e| e.into_inner()).clone();
                 (!id.is_empty()).then_some(id)
             }),
+            seq: 0,
+            scenario: None,
         };
         if let Some(why) = self.limits.refusal() {
             ex.error = Some(why);
