@@ -252,7 +252,7 @@ fn usage_errors_and_unreachable_targets_exit_2() {
         vec!["check", "--target", "http://127.0.0.1:1/scim/v2"],
         vec!["check", "--target", "ftp://example/scim", "--token", "x"],
         vec!["check", "--target", "not a url", "--token", "x"],
-        vec!["check", "--report", "html=x"],
+        vec!["check", "--report", "pdf=x"],
         vec!["check", "--tags", "@a and and"],
         vec!["check", "--features", "/nonexistent/okta-sim"],
         vec!["check", "--timeout", "0"],

@@ -90,8 +90,8 @@ r.count=q('#f-count').textContent;
 cb.checked=false;cb.dispatchEvent(new Event('change'));
 r.pwned=(typeof window.__pwned==='undefined')?null:window.__pwned;
 r.images=document.images.length;
-r.scripts=document.scripts.length;
-r.hostileAsText=document.body.textContent.indexOf('window.__pwned=1')>=0;
+r.scripts=document.querySelectorAll('script:not([type="application/json"])').length;
+r.hostileAsText=document.querySelector('main').textContent.indexOf('window.__pwned=1')>=0;
 var pre=document.createElement('pre');pre.id='okta-sim-probe';pre.textContent=JSON.stringify(r);
 document.body.insertBefore(pre,document.body.firstChild);
 })();"##;
@@ -260,7 +260,8 @@ fn a_report_of_a_faulty_app_shows_what_broke_and_where_in_a_browser() {
     let at = page.find(&id).unwrap();
     let article_start = page[..at].rfind("<article").unwrap();
     let article_end = at + page[at..].find("</article>").unwrap() + "</article>".len();
-    let head_end = page.find("<body>").unwrap() + "<body>".len();
+    // Up to the run's header: the head, and the exchanges' details the page builds from.
+    let head_end = page.find("<header class=\"run\">").unwrap();
     let script_at = page.rfind("<script>").unwrap();
     let mut article = page[article_start..article_end].to_string();
     article = article.replacen(
@@ -324,7 +325,8 @@ async fn a_hostile_target_cannot_put_markup_or_script_in_the_report() {
     assert!(r["ready"].is_string(), "the report's script ran: {r}");
     assert_eq!(r["pwned"], Value::Null, "the target's script ran: {r}");
     assert_eq!(r["images"], 0, "{r}");
-    // The report's script and the probe, nothing else.
+    // The report's script and the probe, nothing else (the exchanges' details are inert data
+    // until opened; the probe opened one, and its markup stayed text).
     assert_eq!(r["scripts"], 2, "{r}");
     assert_eq!(r["hostileAsText"], true, "{r}");
 }

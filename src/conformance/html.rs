@@ -128,6 +128,10 @@ struct Report<'a> {
     body_chars: usize,
     /// Sections cited, in order of first citation: (anchor, document, section).
     cited: std::cell::RefCell<BTreeMap<String, (String, String)>>,
+    /// Each exchange's detail (its checks, events, request and response), written as HTML
+    /// (escaped here) and kept apart in an inert JSON block: the page builds one when its arrow
+    /// is first opened, so a run of 10,000 exchanges opens without parsing them all.
+    details: std::cell::RefCell<Vec<(u64, String)>>,
 }
 
 impl<'a> Report<'a> {
@@ -154,6 +158,7 @@ impl<'a> Report<'a> {
                 BODY_CHARS
             },
             cited: Default::default(),
+            details: Default::default(),
         }
     }
 
@@ -170,12 +175,18 @@ impl<'a> Report<'a> {
             script_hash(),
             esc(&title)
         );
+        // The scenarios are written first, as they gather the exchanges' details; the details
+        // go before them in the page: parsed while the page is still small, they cost a
+        // fraction of what they cost after 10,000 rows (measured in `benches/report.rs`).
+        let mut main = String::with_capacity(64 * 1024);
+        self.features(&mut main);
+        self.setup(&mut main);
+        self.detail_data(&mut o);
         self.header(&mut o);
         self.broke(&mut o);
         self.filters(&mut o);
         o.push_str("<main>");
-        self.features(&mut o);
-        self.setup(&mut o);
+        o.push_str(&main);
         o.push_str("</main>");
         self.references(&mut o);
         let _ = writeln!(o, "<script>{SCRIPT}</script></body></html>");
@@ -499,28 +510,31 @@ impl<'a> Report<'a> {
         for x in xs {
             let start = started_ms(s(x, "started"));
             let elapsed = x.get("elapsed_ms").and_then(Value::as_f64).unwrap_or(0.0);
-            if let (Some(end), Some(st)) = (last_end, start) {
-                let gap = (st - end).max(0.0);
-                if gap >= 1.0 {
-                    let px = ((1.0 + gap).log2() * 3.0).min(48.0);
-                    let _ = write!(
-                        o,
-                        "<div class=\"row\" style=\"height:{px:.0}px\"><span class=\"t\"></span>\
-                         <span class=\"lanes\"></span><span class=\"marks\"></span></div>"
-                    );
+            // Idle time before the exchange, as space above it.
+            let gap = match (last_end, start) {
+                (Some(end), Some(st)) if st - end >= 1.0 => {
+                    ((1.0 + (st - end)).log2() * 3.0).min(48.0)
                 }
-            }
+                _ => 0.0,
+            };
             last_end = start.map(|st| st + elapsed);
             let offset = match (t0, start) {
                 (Some(a), Some(b)) => format!("+{}", duration(b - a)),
                 _ => String::new(),
             };
-            self.exchange(o, x, &offset, fails.get(&seq(x)).map(Vec::as_slice));
+            self.exchange(o, x, &offset, gap, fails.get(&seq(x)).map(Vec::as_slice));
         }
         o.push_str("</div>");
     }
 
-    fn exchange(&self, o: &mut String, x: &Value, offset: &str, fails: Option<&[&Value]>) {
+    fn exchange(
+        &self,
+        o: &mut String,
+        x: &Value,
+        offset: &str,
+        gap: f64,
+        fails: Option<&[&Value]>,
+    ) {
         let n = seq(x);
         let req = &x["request"];
         let resp = x.get("response").filter(|r| !r.is_null());
@@ -547,17 +561,30 @@ impl<'a> Report<'a> {
             .collect();
         let _ = write!(
             o,
-            "<details class=\"ex{}\" id=\"x-{n}\"><summary><span class=\"t\">{}</span>\
+            "<details class=\"ex{}\" id=\"x-{n}\"{}><summary><span class=\"t\">{}</span>\
              <span class=\"lanes\"><span class=\"msg req\"><span class=\"lbl\">{} {}</span></span>\
-             <span class=\"msg resp {class}\"><span class=\"lbl\">{}</span></span></span>\
-             <span class=\"marks\">{}</span></summary><div class=\"detail\">",
+             <span class=\"msg resp {class}\"><span class=\"lbl\">{}</span></span></span>{}\
+             </summary><div class=\"detail\"></div></details>",
             if fails.is_some() { " has-fail" } else { "" },
+            if gap >= 1.0 {
+                format!(" style=\"--g:{gap:.0}px\"")
+            } else {
+                String::new()
+            },
             esc(offset),
             esc(s(req, "method")),
             esc(&shorten(s(req, "path"), 90)),
             esc(&answer),
-            esc(&failed_ids.join(" "))
+            if failed_ids.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "<span class=\"marks\">{}</span>",
+                    esc(&failed_ids.join(" "))
+                )
+            }
         );
+        let o = &mut String::new();
         let _ = write!(
             o,
             "<p class=\"meta\">exchange {n}: {} (attempt {}) · {} · {}",
@@ -627,7 +654,23 @@ impl<'a> Report<'a> {
                 let _ = write!(o, "<p class=\"none\">{}</p>", esc(s(x, "error")));
             }
         }
-        o.push_str("</div></div></div></details>");
+        o.push_str("</div></div>");
+        self.details.borrow_mut().push((n, std::mem::take(o)));
+    }
+
+    /// The exchanges' details as one JSON object (seq → HTML) in an inert script element;
+    /// `<` is written `\u003c`, so no text in it can end the element.
+    fn detail_data(&self, o: &mut String) {
+        let details = self.details.borrow();
+        let map: serde_json::Map<String, Value> = details
+            .iter()
+            .map(|(n, html)| (n.to_string(), Value::String(html.clone())))
+            .collect();
+        let json = Value::Object(map).to_string().replace('<', "\\u003c");
+        let _ = write!(
+            o,
+            "<script type=\"application/json\" id=\"okta-sim-details\">{json}</script>"
+        );
     }
 
     /// Exchanges of no scenario: the run's set-up (connection checks, OAuth authorization).
@@ -892,7 +935,7 @@ code,pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}pre{
 .g.okta-required,.g.rfc-must{color:var(--bad)}.g.rfc-should,.g.okta-tolerated{color:var(--warn)}
 nav.filters{position:sticky;top:0;background:#fff;border-bottom:1px solid var(--line);padding-top:6px;padding-bottom:6px;z-index:2}
 #f-count{color:var(--mut);margin-left:8px}
-article.scenario{border:1px solid var(--line);border-radius:6px;margin:8px 0;padding:8px 12px}
+article.scenario{border:1px solid var(--line);border-radius:6px;margin:8px 0;padding:8px 12px;content-visibility:auto;contain-intrinsic-size:auto 400px}
 article.st-failed{border-left:4px solid var(--bad)}article.st-passed{border-left:4px solid var(--ok)}article.st-skipped{border-left:4px solid var(--line)}
 .badge{font-size:11px;font-weight:700;padding:1px 6px;border-radius:4px;color:#fff;background:var(--mut)}
 .badge.passed{background:var(--ok)}.badge.failed{background:var(--bad)}
@@ -903,9 +946,10 @@ article.st-failed{border-left:4px solid var(--bad)}article.st-passed{border-left
 .seq{margin-top:8px;border-top:1px dashed var(--line)}
 .row{display:flex}.row.head{padding:4px 0;font-weight:600;color:var(--mut);font-size:12px}
 .names{flex:1;display:flex;justify-content:space-between}
-details.ex>summary{list-style:none;display:flex;align-items:stretch;cursor:pointer}
+details.ex>summary{list-style:none;display:grid;grid-template-columns:86px 1fr 220px;cursor:pointer}
+details.ex>summary>*{padding-top:var(--g,0)}
 details.ex>summary::-webkit-details-marker{display:none}
-.t{width:86px;flex:none;font-size:11px;color:var(--mut);padding-top:4px}
+.t{font-size:11px;color:var(--mut);margin-top:4px}
 .lanes{flex:1;border-left:2px solid #8c959f;border-right:2px solid #8c959f;padding:0 2px}
 .msg{display:block;position:relative;height:22px}
 .msg::before{content:"";position:absolute;left:0;right:0;top:15px;border-top:2px solid #24292f}
@@ -915,11 +959,12 @@ details.ex>summary::-webkit-details-marker{display:none}
 .lbl{position:relative;z-index:1;display:block;text-align:center;font:12px ui-monospace,monospace;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;padding:0 14px;line-height:14px}
 .resp.ok .lbl{color:var(--ok)}.resp.error .lbl,.resp.none .lbl{color:var(--bad)}.resp.throttled .lbl,.resp.redirect .lbl{color:var(--warn)}
 .resp.error::before,.resp.none::before{border-top-color:var(--bad)}.resp.error::after,.resp.none::after{border-right-color:var(--bad)}
-.marks{width:220px;flex:none;color:var(--bad);font-size:12px;padding:4px 0 0 8px;overflow:hidden}
+.marks{color:var(--bad);font-size:12px;margin:4px 0 0 8px;overflow:hidden}
+.row.head .t,.row.head .marks{width:86px;flex:none}.row.head .marks{width:220px}
 details.ex.has-fail>summary .lanes{background:#ffebe9}
 details.ex>summary:hover .lanes{background:#eaeef2}
 details.ex[open]>summary .lanes{background:#ddf4ff}
-.detail{margin:4px 0 10px 86px;border:1px solid var(--line);padding:6px 10px;background:#fff}
+.detail{margin:4px 0 10px 86px;border:1px solid var(--line);padding:6px 10px;background:#fff}.detail:empty{display:none}
 .detail .meta{color:var(--mut);font-size:12px;margin:0 0 4px}
 .msgs{display:grid;grid-template-columns:1fr 1fr;gap:12px}.msgs>div{min-width:0}
 .head{background:var(--bg);padding:4px}.body{background:#fff;border:1px solid var(--line);padding:4px;max-height:480px;overflow:auto}
@@ -939,13 +984,22 @@ function apply(){
  Array.prototype.forEach.call(document.querySelectorAll('main section.feature'),function(f){f.hidden=!f.querySelector('article.scenario:not([hidden])');});
  q('#f-count').textContent=n+' of '+all.length+' scenarios';
 }
+var data=null;
+function fill(ex){
+ var d=ex.querySelector('.detail');if(!d||d.firstChild)return;
+ if(!data){var el=document.getElementById('okta-sim-details');data=el?JSON.parse(el.textContent):{};}
+ var html=data[ex.id.slice(2)];if(html)d.innerHTML=html;
+}
+document.addEventListener('click',function(e){var s=e.target.closest&&e.target.closest('details.ex>summary');if(s)fill(s.parentElement);},true);
+document.addEventListener('toggle',function(e){if(e.target.matches&&e.target.matches('details.ex')&&e.target.open)fill(e.target);},true);
 function reveal(){
  var id=decodeURIComponent(location.hash.slice(1)),el=id&&document.getElementById(id);if(!el)return;
- for(var p=el;p;p=p.parentElement){if(p.tagName==='DETAILS')p.open=true;if(p.hidden)p.hidden=false;}
+ for(var p=el;p;p=p.parentElement){if(p.tagName==='DETAILS'){p.open=true;if(p.matches('details.ex'))fill(p);}if(p.hidden)p.hidden=false;}
  el.scrollIntoView();
 }
 ['#f-failed','#f-grade','#f-tag','#f-text'].forEach(function(s){q(s).addEventListener('input',apply);q(s).addEventListener('change',apply);});
 window.addEventListener('hashchange',reveal);
+Array.prototype.forEach.call(document.querySelectorAll('details.ex[open]'),fill);
 apply();reveal();
 document.documentElement.dataset.ready=String(Math.round(performance.now()));
 })();"#;
