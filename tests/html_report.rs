@@ -330,3 +330,55 @@ async fn a_hostile_target_cannot_put_markup_or_script_in_the_report() {
     assert_eq!(r["scripts"], 2, "{r}");
     assert_eq!(r["hostileAsText"], true, "{r}");
 }
+
+#[test]
+fn a_transcript_renders_as_a_report_and_bad_input_is_refused() {
+    let d = dir();
+    let (transcript, html) = (d.join("t.json"), d.join("from-transcript.html"));
+    let out = okta_sim(&[
+        "check",
+        "--tags",
+        "@credentials",
+        "--seed",
+        "1",
+        "--transcript",
+        transcript.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = okta_sim(&[
+        "report",
+        transcript.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    let exchanges: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(&transcript).unwrap()).unwrap();
+    assert!(!exchanges.is_empty());
+    // Every exchange is drawn, under the scenario it names.
+    for x in &exchanges {
+        assert!(
+            page.contains(&format!("id=\"x-{}\"", x["seq"])),
+            "{}",
+            x["seq"]
+        );
+    }
+    assert!(page.contains("Test API Credentials › "), "scenarios named");
+    assert!(page.contains("its exchanges are shown, not graded"));
+
+    let garbage = d.join("garbage.json");
+    std::fs::write(&garbage, "{not json").unwrap();
+    let other = d.join("other.json");
+    std::fs::write(&other, "[{\"a\": 1}]").unwrap();
+    for (input, says) in [
+        (d.join("missing.json"), "cannot read"),
+        (garbage, "not JSON"),
+        (other, "not a transcript"),
+    ] {
+        let out = okta_sim(&["report", input.to_str().unwrap(), "--html", "/tmp/x.html"]);
+        assert_eq!(out.status.code(), Some(2), "{input:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{input:?}: {err}");
+    }
+}

@@ -873,19 +873,35 @@ fn is_saml(x: &Value) -> bool {
         .is_some_and(|b| b.starts_with("SAMLResponse=") || b.contains("&SAMLResponse="))
 }
 
-/// The XML of a form body's SAMLResponse, decoded and broken into lines between elements.
+/// The XML of a form body's SAMLResponse, decoded and broken into lines between elements. A
+/// body kept as an excerpt (cut at 4 KiB, with a marker) gives the XML up to the cut, marked.
 fn saml_response(body: &str) -> Option<String> {
     use base64::Engine as _;
     if !body.contains("SAMLResponse=") {
         return None;
     }
-    let (_, value) = form_urlencoded::parse(body.as_bytes()).find(|(k, _)| k == "SAMLResponse")?;
-    let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect();
+    let (kept, cut) = match body.find("…[cut") {
+        Some(at) => (&body[..at], true),
+        None => (body, false),
+    };
+    let (_, value) = form_urlencoded::parse(kept.as_bytes()).find(|(k, _)| k == "SAMLResponse")?;
+    let mut b64: String = value
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
+        .collect();
+    if cut {
+        b64.truncate(b64.len() - b64.len() % 4);
+    }
     let bytes = base64::engine::general_purpose::STANDARD
-        .decode(compact.as_bytes())
+        .decode(b64.as_bytes())
         .ok()?;
-    let xml = String::from_utf8_lossy(&bytes);
-    Some(xml.replace("><", ">\n<"))
+    let mut xml = String::from_utf8_lossy(&bytes).replace("><", ">\n<");
+    if cut {
+        xml.push_str(
+            "\n… [cut: the report keeps the first 4 KiB of each body; a transcript keeps it whole]",
+        );
+    }
+    Some(xml)
 }
 
 /// The lines of `section` in a Markdown document: from its heading to the next heading of the
@@ -1085,5 +1101,14 @@ mod tests {
             Some("<samlp:Response>\n<saml:Assertion>a</saml:Assertion>\n</samlp:Response>")
         );
         assert!(saml_response("a=b").is_none());
+        // An excerpt: the XML up to the cut, marked.
+        let long = base64::engine::general_purpose::STANDARD.encode(xml.repeat(20));
+        let excerpt = format!("SAMLResponse={}…[cut: 9999 bytes in all]", &long[..301]);
+        let shown = saml_response(&excerpt).unwrap();
+        assert!(
+            shown.starts_with("<samlp:Response>\n<saml:Assertion>"),
+            "{shown}"
+        );
+        assert!(shown.ends_with("a transcript keeps it whole]"), "{shown}");
     }
 }
