@@ -83,6 +83,8 @@ if(ex){
  r.bodyShownAfter=body.checkVisibility();
  r.checkOnExchange=(ex.querySelector('.check')||{textContent:''}).textContent;
  r.requestShown=(ex.querySelector('pre.head')||{textContent:''}).textContent;
+ var bodies=ex.querySelectorAll('.msgs pre.body');
+ r.responseBody=bodies.length?bodies[bodies.length-1].textContent:'';
 }
 var cb=q('#f-failed');cb.checked=true;cb.dispatchEvent(new Event('change'));
 r.shownWhenFailedOnly=document.querySelectorAll('main article.scenario[id]:not([hidden])').length;
@@ -226,6 +228,14 @@ fn a_report_of_a_faulty_app_shows_what_broke_and_where_in_a_browser() {
             .as_str()
             .unwrap()
             .starts_with("GET /Users/"),
+        "{r}"
+    );
+    // The answer's body, pretty-printed: the user still active after Okta deactivated it.
+    assert!(
+        r["responseBody"]
+            .as_str()
+            .unwrap()
+            .contains("\"active\": true"),
         "{r}"
     );
     // "failed only" leaves the failed scenarios.
