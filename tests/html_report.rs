@@ -345,16 +345,25 @@ async fn a_hostile_target_cannot_put_markup_or_script_in_the_report() {
 fn a_transcript_renders_as_a_report_and_bad_input_is_refused() {
     let d = dir();
     let (transcript, html) = (d.join("t.json"), d.join("from-transcript.html"));
+    let json = d.join("embedded.json");
     let out = okta_sim(&[
         "check",
         "--tags",
-        "@credentials",
+        "@credentials or @saml",
         "--seed",
         "1",
         "--transcript",
         transcript.to_str().unwrap(),
+        "--report",
+        &format!("json={}", json.display()),
     ]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
+    // The embedded app (its SCIM base and its SP) is started again by the command, not named.
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(
+        report["command"],
+        "okta-sim check --tags '@credentials or @saml' --seed 1"
+    );
     let out = okta_sim(&[
         "report",
         transcript.to_str().unwrap(),

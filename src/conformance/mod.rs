@@ -193,7 +193,9 @@ pub struct CheckOptions {
     pub idp_key: Option<SigningKey>,
     /// The grade of an SP that accepts SHA-1 signatures.
     pub sha1_grade: Grade,
-    /// How to name the target in the first line of output (default: its URL).
+    /// How to name the target in the first line of output (default: its URL). Set when
+    /// okta-sim started the target for the run (the embedded app): its URLs then name nothing
+    /// a reader could reach again.
     pub label: Option<String>,
     /// The integration profile the simulated Okta is configured as (`--profile`): its
     /// features, mappings and group settings; scenarios of features it leaves off are skipped.
@@ -855,12 +857,10 @@ fn write_reports(opts: &CheckOptions, o: &RunOutcome) -> Result<(), CheckError> 
 }
 
 /// The command line that runs the same scenarios with the same seed against the same target;
-/// the credential is left to `OKTA_SIM_TOKEN` (or named as a placeholder).
+/// the credential is left to `OKTA_SIM_TOKEN` (or named as a placeholder). A target okta-sim
+/// started for the run (a label is set) is started again by the command: no URL is given.
 fn reproduce(opts: &CheckOptions, o: &RunOutcome) -> String {
-    let embedded = opts
-        .label
-        .as_deref()
-        .is_some_and(|l| l.starts_with("embedded"));
+    let embedded = opts.label.is_some();
     let mut cmd = vec!["okta-sim check".to_string()];
     match &opts.target {
         Target::Url { base_url, auth } if !embedded => {
@@ -885,7 +885,7 @@ fn reproduce(opts: &CheckOptions, o: &RunOutcome) -> String {
     if let Some(t) = &opts.tags {
         cmd.push(format!("--tags {}", shell_quote(t)));
     }
-    if let Some(sp) = &opts.sp {
+    if let Some(sp) = opts.sp.as_ref().filter(|_| !embedded) {
         cmd.push(format!(
             "--sp-acs {} --sp-audience {}",
             shell_quote(&sp.acs_url),
