@@ -126,7 +126,7 @@ struct Report<'a> {
     /// System Log events by transaction id.
     events: HashMap<&'a str, Vec<&'a Value>>,
     body_chars: usize,
-    /// Sections cited, in order of first citation: (anchor, document, section).
+    /// Sections cited, by anchor: (document, section).
     cited: std::cell::RefCell<BTreeMap<String, (String, String)>>,
     /// Each exchange's detail (its checks, events, request and response), written as HTML
     /// (escaped here) and kept apart in an inert JSON block: the page builds one when its arrow
@@ -438,8 +438,7 @@ impl<'a> Report<'a> {
             }
             o.push_str("</ul></details>");
         }
-        let key = format!("{}/{}", s(sc, "feature"), s(sc, "scenario"));
-        if let Some(xs) = self.by_scenario.get(key.as_str()) {
+        if let Some(xs) = self.by_scenario.get(scenario_key(sc).as_str()) {
             self.diagram(o, xs, checks);
         }
         o.push_str("</article>");
@@ -661,10 +660,11 @@ impl<'a> Report<'a> {
     /// The exchanges' details as one JSON object (seq → HTML) in an inert script element;
     /// `<` is written `\u003c`, so no text in it can end the element.
     fn detail_data(&self, o: &mut String) {
-        let details = self.details.borrow();
-        let map: serde_json::Map<String, Value> = details
-            .iter()
-            .map(|(n, html)| (n.to_string(), Value::String(html.clone())))
+        let map: serde_json::Map<String, Value> = self
+            .details
+            .take()
+            .into_iter()
+            .map(|(n, html)| (n.to_string(), Value::String(html)))
             .collect();
         let json = Value::Object(map).to_string().replace('<', "\\u003c");
         let _ = write!(
@@ -673,34 +673,22 @@ impl<'a> Report<'a> {
         );
     }
 
-    /// Exchanges of no scenario: the run's set-up (connection checks, OAuth authorization).
+    /// Exchanges of no scenario in the report, grouped as recorded: the run's set-up
+    /// (connection checks, OAuth authorization), or, from a transcript, each scenario named.
     fn setup(&self, o: &mut String) {
-        let xs: Vec<&Value> = self
+        let shown: std::collections::HashSet<String> =
+            self.scenarios.iter().map(scenario_key).collect();
+        let mut groups: Vec<(&str, &Vec<&Value>)> = self
             .by_scenario
             .iter()
-            .filter(|(k, _)| {
-                k.is_empty()
-                    || !self
-                        .scenarios
-                        .iter()
-                        .any(|sc| format!("{}/{}", s(sc, "feature"), s(sc, "scenario")) == **k)
-            })
-            .flat_map(|(_, v)| v.iter().copied())
+            .filter(|(k, _)| !shown.contains(**k))
+            .map(|(k, xs)| (*k, xs))
             .collect();
-        if xs.is_empty() {
+        if groups.is_empty() {
             return;
         }
-        let mut xs = xs;
-        xs.sort_by_key(|x| seq(x));
-        // From a transcript (no scenarios): group by the scenario each exchange names.
-        let mut groups: Vec<(&str, Vec<&Value>)> = Vec::new();
-        for x in xs {
-            let k = s(x, "scenario");
-            match groups.iter_mut().find(|(g, _)| *g == k) {
-                Some((_, v)) => v.push(x),
-                None => groups.push((k, vec![x])),
-            }
-        }
+        // In the order of the run: by each group's first exchange.
+        groups.sort_by_key(|(_, xs)| xs.first().map_or(0, |x| seq(x)));
         o.push_str("<section class=\"feature setup\"><h2>Exchanges outside the scenarios</h2>");
         for (k, xs) in groups {
             let _ = write!(
@@ -713,7 +701,7 @@ impl<'a> Report<'a> {
                     esc(&k.replacen('/', " › ", 1))
                 }
             );
-            self.diagram(o, &xs, &[]);
+            self.diagram(o, xs, &[]);
             o.push_str("</article>");
         }
         o.push_str("</section>");
@@ -821,6 +809,11 @@ fn script_hash() -> String {
     use base64::Engine as _;
     use sha2::Digest as _;
     base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(SCRIPT.as_bytes()))
+}
+
+/// A scenario's key as its exchanges name it (`Slot::key`): `feature/scenario`.
+fn scenario_key(sc: &Value) -> String {
+    format!("{}/{}", s(sc, "feature"), s(sc, "scenario"))
 }
 
 fn seq(x: &Value) -> u64 {

@@ -691,8 +691,7 @@ async fn execute(plan: Plan, ctx: Arc<RunContext>, print: bool) -> Vec<ScenarioR
             Fate::Run if ctx.limits.expired() => not_run(slot, out_of_time(&ctx)),
             Fate::Run => {
                 let until = tokio::time::Instant::from_std(ctx.limits.deadline() + DEADLINE_GRACE);
-                ctx.log
-                    .set_scenario(Some(&format!("{}/{}", slot.feature, slot.scenario)));
+                ctx.log.set_scenario(Some(&slot.key()));
                 let ran = tokio::time::timeout_at(until, run_scenario(&steps, slot, &ctx)).await;
                 ctx.log.set_scenario(None);
                 match ran {
@@ -739,7 +738,7 @@ async fn run_scenario(
     slot: &Slot,
     ctx: &Arc<RunContext>,
 ) -> ScenarioResult {
-    let mut world = OktaWorld::for_run(ctx, &format!("{}/{}", slot.feature, slot.scenario));
+    let mut world = OktaWorld::for_run(ctx, &slot.key());
     for step in &slot.steps {
         if world.failure.is_some() || world.skipped.is_some() || world.collided.is_some() {
             break;

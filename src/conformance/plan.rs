@@ -205,6 +205,14 @@ pub(crate) struct Slot {
     pub steps: Vec<gherkin::Step>,
 }
 
+impl Slot {
+    /// `feature/scenario`: what names the scenario to its World (its seed, its System Log
+    /// events) and to the exchanges it sends.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.feature, self.scenario)
+    }
+}
+
 /// The run, decided.
 #[derive(Debug)]
 pub(crate) struct Plan {
