@@ -149,14 +149,27 @@ fn name_attr(kind: ResourceKind) -> &'static str {
     }
 }
 
-/// Append `s` as a JSON string, exactly as serde_json writes it.
-fn push_json_str(out: &mut String, s: &str) {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.push('"');
-        out.push_str(s);
-        out.push('"');
-    } else {
-        out.push_str(&Value::from(s).to_string());
+/// A resource's `meta` (RFC 7643 §3.1), in the order it is answered: serialized into the tree
+/// of a read, or straight into the text of a list.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Meta<'a> {
+    resource_type: &'a str,
+    created: &'a str,
+    last_modified: &'a str,
+    location: String,
+    version: String,
+}
+
+impl<'a> Meta<'a> {
+    fn of(kind: ResourceKind, id: &str, rec: &'a Stored, base: &str) -> Self {
+        Meta {
+            resource_type: kind.name(),
+            created: &rec.created,
+            last_modified: &rec.last_modified,
+            location: format!("{base}{}/{id}", kind.endpoint()),
+            version: rec.etag(),
+        }
     }
 }
 
@@ -1116,28 +1129,21 @@ impl Inner {
             && !self.privileges.contains_key(id);
         match rec.as_read().filter(|_| straight) {
             Some((schemas, rest)) => {
-                // What `user_groups` and `meta` give, written as text.
                 let mut out = String::with_capacity(schemas.len() + rest.len() + 320);
                 out.push_str(schemas);
                 out.push_str(",\"id\":");
-                push_json_str(&mut out, id);
+                out.push_str(&serde_json::to_string(id).unwrap_or_default());
                 out.push_str(rest);
                 out.push_str(",\"groups\":");
                 match self.memberships.get(id).filter(|s| !s.is_empty()) {
                     None => out.push_str("[]"),
                     Some(_) => out.push_str(&self.user_groups(id, base).to_string()),
                 }
-                out.push_str(",\"meta\":{\"resourceType\":");
-                push_json_str(&mut out, kind.name());
-                out.push_str(",\"created\":");
-                push_json_str(&mut out, &rec.created);
-                out.push_str(",\"lastModified\":");
-                push_json_str(&mut out, &rec.last_modified);
-                out.push_str(",\"location\":");
-                push_json_str(&mut out, &[base, kind.endpoint(), "/", id].concat());
-                out.push_str(",\"version\":");
-                push_json_str(&mut out, &rec.etag());
-                out.push_str("}}");
+                out.push_str(",\"meta\":");
+                out.push_str(
+                    &serde_json::to_string(&Meta::of(kind, id, rec, base)).unwrap_or_default(),
+                );
+                out.push('}');
                 Some(out)
             }
             None => self
@@ -1439,13 +1445,7 @@ impl Inner {
     }
 
     fn meta(&self, kind: ResourceKind, id: &str, rec: &Stored, base: &str) -> Value {
-        json!({
-            "resourceType": kind.name(),
-            "created": &*rec.created,
-            "lastModified": &*rec.last_modified,
-            "location": format!("{base}{}/{id}", kind.endpoint()),
-            "version": rec.etag(),
-        })
+        serde_json::to_value(Meta::of(kind, id, rec, base)).unwrap_or_default()
     }
 
     fn user_groups(&self, user_id: &str, base: &str) -> Value {
