@@ -7,13 +7,14 @@
 //! request stalls while a table grows; creation order (for stable paging) is a list of
 //! fixed-size chunks, which grows without copying.
 
-/// A hash map with foldhash: randomly seeded per map, like the standard library's, and several
-/// times quicker than its SipHash on the short keys stored here (ids, userNames).
-pub type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
+
+/// A hash map with foldhash: randomly seeded per map, like the standard library's, and several
+/// times quicker than its SipHash on the short keys stored here (ids, userNames).
+pub type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Hash maps per table or index.
 pub const SHARDS: usize = 64;
@@ -126,8 +127,8 @@ impl Stored {
     }
 
     /// Whether the body's compact JSON holds each of `needles` (searchers for lower-case ASCII,
-    /// built once per scan), ignoring
-    /// ASCII case; always true for a body that is not ASCII, which only decoding can tell.
+    /// built once per scan), ignoring ASCII case; always true for a body that is not ASCII,
+    /// which only decoding can tell.
     /// `buf` is scratch space kept between calls.
     pub fn may_hold(&self, needles: &[memchr::memmem::Finder], buf: &mut Vec<u8>) -> bool {
         if needles.is_empty() || !self.ascii {

@@ -180,7 +180,7 @@ pub struct Exchange {
     pub seq: u64,
     /// The scenario under way when it was recorded (`feature/scenario`); none for the run's
     /// own set-up.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scenario: Option<String>,
 }
 
