@@ -5,39 +5,18 @@
 //! and paints its first screen, start-up included, beside an empty page's for the start-up
 //! alone. `cargo bench --bench report`.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::Instant;
 
 use serde_json::{Value, json};
 
-fn browser() -> Option<PathBuf> {
-    ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .find_map(|name| {
-            std::env::split_paths(&std::env::var_os("PATH")?)
-                .map(|d| d.join(name))
-                .find(|p| p.is_file())
-        })
-}
+#[path = "../tests/support/chromium.rs"]
+mod chromium;
 
-fn chromium(browser: &Path, extra: &[&str], page: &Path) -> (std::process::Output, f64) {
+/// Chromium's wall time opening `page`, and what it printed.
+fn timed(browser: &Path, extra: &[&str], page: &Path) -> (std::process::Output, f64) {
     let t = Instant::now();
-    let out = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--user-data-dir=/tmp/okta-sim-bench-chromium",
-        ])
-        .args(extra)
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .expect("chromium runs");
+    let out = chromium::open(browser, extra, page);
     (out, t.elapsed().as_secs_f64() * 1e3)
 }
 
@@ -53,7 +32,7 @@ fn open(browser: &Path, page: &Path) -> (f64, f64) {
     let ready = median(
         (0..5)
             .map(|_| {
-                let (out, _) = chromium(browser, &["--dump-dom"], page);
+                let (out, _) = timed(browser, &["--dump-dom"], page);
                 let dom = String::from_utf8_lossy(&out.stdout);
                 dom.split_once("data-ready=\"")
                     .and_then(|(_, r)| r.split('"').next())
@@ -66,7 +45,7 @@ fn open(browser: &Path, page: &Path) -> (f64, f64) {
     let wall = median(
         (0..5)
             .map(|_| {
-                chromium(
+                timed(
                     browser,
                     &[
                         &format!("--screenshot={}", shot.display()),
@@ -117,7 +96,7 @@ fn synthetic(n: usize) -> Value {
 }
 
 fn main() {
-    let Some(browser) = browser() else {
+    let Some(browser) = chromium::find() else {
         println!("no chromium on PATH (apt-get install chromium): nothing measured");
         return;
     };

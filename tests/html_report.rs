@@ -8,51 +8,14 @@
 //! Without a browser the test says so and passes, unless OKTA_SIM_REQUIRE_BROWSER is set (as
 //! `.ci/run` sets it, after installing Chromium).
 
+#[path = "support/chromium.rs"]
+mod chromium;
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::{okta_sim, spawn_okta_sim};
 use serde_json::Value;
-
-fn browser() -> Option<PathBuf> {
-    [
-        "chromium",
-        "chromium-browser",
-        "google-chrome",
-        "google-chrome-stable",
-    ]
-    .iter()
-    .find_map(|name| {
-        std::env::var_os("PATH").and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|d| d.join(name))
-                .find(|p| p.is_file())
-        })
-    })
-}
-
-fn chromium(browser: &Path, extra: &[&str], url: &str) -> std::process::Output {
-    let profile = std::env::temp_dir().join(format!("okta-sim-chromium-{}", std::process::id()));
-    Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(extra)
-        .arg(url)
-        .output()
-        .expect("chromium runs")
-}
 
 fn dir() -> PathBuf {
     let d = std::env::temp_dir().join(format!("okta-sim-html-{}", std::process::id()));
@@ -114,11 +77,7 @@ fn probe(browser: &Path, report: &Path) -> Value {
     copy.insert_str(end, &format!("<script>{PROBE}</script>"));
     let probed = report.with_extension("probe.html");
     std::fs::write(&probed, copy).unwrap();
-    let out = chromium(
-        browser,
-        &["--dump-dom"],
-        &format!("file://{}", probed.display()),
-    );
+    let out = chromium::open(browser, &["--dump-dom"], &probed);
     let dom = String::from_utf8_lossy(&out.stdout);
     let start = dom
         .find("<pre id=\"okta-sim-probe\">")
@@ -135,13 +94,13 @@ fn probe(browser: &Path, report: &Path) -> Value {
 fn screenshot(browser: &Path, page: &Path, name: &str, size: &str) -> PathBuf {
     let shot = screens().join(name);
     let _ = std::fs::remove_file(&shot);
-    chromium(
+    chromium::open(
         browser,
         &[
             &format!("--screenshot={}", shot.display()),
             &format!("--window-size={size}"),
         ],
-        &format!("file://{}", page.display()),
+        page,
     );
     assert!(
         std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0) > 10_000,
@@ -152,7 +111,7 @@ fn screenshot(browser: &Path, page: &Path, name: &str, size: &str) -> PathBuf {
 }
 
 fn need_browser() -> Option<PathBuf> {
-    let b = browser();
+    let b = chromium::find();
     if b.is_none() {
         assert!(
             std::env::var_os("OKTA_SIM_REQUIRE_BROWSER").is_none(),
