@@ -593,15 +593,11 @@ impl Store {
         query: &ListQuery,
         base: &str,
     ) -> (usize, Vec<Map<String, Value>>) {
-        let kind = self.kinds.own(kind);
-        let inner = self.read();
-        let (total, ids) = inner.page(kind, query, base);
-        let page = ids
-            .iter()
-            .filter_map(|id| inner.render(kind, id, base, &query.projection))
-            .map(|r| r.body)
-            .collect();
-        (total, page)
+        self.listed(kind, query, base, |inner, kind, id| {
+            inner
+                .render(kind, id, base, &query.projection)
+                .map(|r| r.body)
+        })
     }
 
     /// [`Store::list`] with each resource as its JSON text, as it is answered: written
@@ -612,12 +608,25 @@ impl Store {
         query: &ListQuery,
         base: &str,
     ) -> (usize, Vec<String>) {
+        self.listed(kind, query, base, |inner, kind, id| {
+            inner.render_json(kind, id, base, &query.projection)
+        })
+    }
+
+    /// A page of a query, each resource as `render` gives it, and the total number of matches.
+    fn listed<T>(
+        &self,
+        kind: ResourceKind,
+        query: &ListQuery,
+        base: &str,
+        render: impl Fn(&Inner, ResourceKind, &str) -> Option<T>,
+    ) -> (usize, Vec<T>) {
         let kind = self.kinds.own(kind);
         let inner = self.read();
         let (total, ids) = inner.page(kind, query, base);
         let page = ids
             .iter()
-            .filter_map(|id| inner.render_json(kind, id, base, &query.projection))
+            .filter_map(|id| render(&inner, kind, id))
             .collect();
         (total, page)
     }
