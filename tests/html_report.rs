@@ -23,6 +23,10 @@ fn dir() -> PathBuf {
     d
 }
 
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> T {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
 fn screens() -> PathBuf {
     let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/report-screens");
     std::fs::create_dir_all(&d).unwrap();
@@ -160,7 +164,7 @@ fn a_report_of_a_faulty_app_shows_what_broke_and_where_in_a_browser() {
     ]);
     assert_eq!(out.status.code(), Some(1), "the faulty app fails the run");
     drop(app);
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let report: Value = read_json(&json);
     let ran = report["scenarios"].as_array().unwrap().len();
 
     let r = probe(&browser, &html);
@@ -318,7 +322,7 @@ fn a_transcript_renders_as_a_report_and_bad_input_is_refused() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     // The embedded app (its SCIM base and its SP) is started again by the command, not named.
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let report: Value = read_json(&json);
     assert_eq!(
         report["command"],
         "okta-sim check --tags '@credentials or @saml' --seed 1"
@@ -331,8 +335,7 @@ fn a_transcript_renders_as_a_report_and_bad_input_is_refused() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let page = std::fs::read_to_string(&html).unwrap();
-    let exchanges: Vec<Value> =
-        serde_json::from_str(&std::fs::read_to_string(&transcript).unwrap()).unwrap();
+    let exchanges: Vec<Value> = read_json(&transcript);
     assert!(!exchanges.is_empty());
     // Every exchange is drawn, under the scenario it names.
     for x in &exchanges {
