@@ -11,7 +11,9 @@
 //! The HTTP servers run as child processes (this binary, started again in a server role), so
 //! their CPU time is read from `/proc` apart from the load generator's.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
+
+use mimalloc::MiMalloc as System;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
@@ -26,7 +28,8 @@ use okta_sim::saml::xml::parse;
 use okta_sim::scim::list::ListQuery;
 use okta_sim::scim::schema::ResourceKind;
 
-/// Counts the bytes held, for the memory figure.
+/// Counts the bytes held, for the memory figure; the allocation itself is the one the
+/// `okta-sim` binary ships with (mimalloc), so the in-process figures see what it sees.
 struct Counting;
 static HELD: AtomicIsize = AtomicIsize::new(0);
 unsafe impl GlobalAlloc for Counting {
@@ -510,22 +513,47 @@ fn memory(rows: &mut Vec<Row>) {
     });
 }
 
-fn seed(rows: &mut Vec<Row>) {
-    let rt = runtime();
+/// Seconds from starting `okta-sim serve --seed-users n` until it says it is serving.
+fn serve_ready(n: usize) -> f64 {
     let start = Instant::now();
-    let app = seeded_app(&rt, 1_000_000);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_okta-sim"))
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--token",
+            "t",
+            "--seed-users",
+        ])
+        .arg(n.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the okta-sim binary starts");
+    let out = BufReader::new(child.stdout.take().unwrap());
+    let seeded = out
+        .lines()
+        .map_while(Result::ok)
+        .any(|l| l.trim_start().starts_with("users seeded"));
     let secs = start.elapsed().as_secs_f64();
-    drop(app);
-    let one = Instant::now();
-    let _one = seeded_app(&rt, 10_000);
-    let per_10k = one.elapsed().as_secs_f64();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(seeded, "okta-sim serve never said it was serving");
+    secs
+}
+
+/// The binary itself, as a user starts it, three times: the worst must be within the goal.
+fn seed(rows: &mut Vec<Row>) {
+    let mut runs: Vec<f64> = (0..3).map(|_| serve_ready(1_000_000)).collect();
+    runs.sort_by(f64::total_cmp);
+    let small = serve_ready(10_000);
     rows.push(Row {
-        figure: "seeding 1,000,000 users (what `serve --seed-users 1000000` waits for)",
-        ours: format!("{secs:.2} s"),
-        anchor: format!("10,000 users {:.3} s", per_10k),
-        ratio: format!("{:.0}× for 100× users", secs / per_10k),
+        figure: "`okta-sim serve --seed-users 1000000` until it serves (3 runs)",
+        ours: format!("{:.2} s median, {:.2} s worst", runs[1], runs[2]),
+        anchor: format!("10,000 users {small:.3} s"),
+        ratio: format!("{:.0}× for 100× users", runs[1] / small),
         goal: "≤ 3 s",
-        met: secs <= 3.0,
+        met: runs[2] <= 3.0,
     });
 }
 

@@ -121,8 +121,9 @@ fn random_uuid() -> uuid::Uuid {
     uuid::Builder::from_random_bytes(rand::rng().random()).into_uuid()
 }
 
-/// `make(i)` for every `i` below `n`, in order, the range shared out among the cores.
-fn on_every_core<T: Send>(n: usize, make: impl Fn(usize) -> T + Sync) -> Vec<T> {
+/// `make(i)` for every `i` below `n`, in order, the range shared out among the cores: one list
+/// per core, in order (joining them would copy every item once more).
+fn on_every_core<T: Send>(n: usize, make: impl Fn(usize) -> T + Sync) -> Vec<Vec<T>> {
     let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
     let chunk = n.div_ceil(threads).max(1);
     let make = &make;
@@ -135,7 +136,7 @@ fn on_every_core<T: Send>(n: usize, make: impl Fn(usize) -> T + Sync) -> Vec<T> 
             .collect();
         workers
             .into_iter()
-            .flat_map(|w| w.join().unwrap_or_default())
+            .map(|w| w.join().unwrap_or_default())
             .collect()
     })
 }
@@ -414,7 +415,7 @@ impl Store {
             })
         });
         let mut ready = Vec::with_capacity(n);
-        for (i, p) in prepared.into_iter().enumerate() {
+        for (i, p) in prepared.into_iter().flatten().enumerate() {
             match p {
                 Ok(p) => ready.push((i, p)),
                 Err(e) => tracing::warn!("{} {i} not created: {e}", kind.name()),
@@ -422,7 +423,7 @@ impl Store {
         }
         let mut inner = self.write();
         if users {
-            return inner.insert_new_users(ready);
+            return inner.insert_new_users(vec![ready]);
         }
         inner.reserve(kind, ready.len());
         let mut created = 0;
@@ -455,16 +456,16 @@ impl Store {
         let ts: Arc<str> = crate::timestamp::now().into();
         let prepared = on_every_core(n, |i| {
             let (json, name, external_id) = make(i);
-            Prepared {
+            let p = Prepared {
                 id: fresh_id(),
                 user_name: Some(name.to_lowercase().into()),
                 external_id: external_id.map(Into::into),
                 stored: Stored::from_json(0, &ts, Some(&name), json),
                 body: None,
-            }
+            };
+            (i, p)
         });
-        self.write()
-            .insert_new_users(prepared.into_iter().enumerate().collect())
+        self.write().insert_new_users(prepared)
     }
 
     /// One resource, projected as asked.
@@ -1165,36 +1166,45 @@ impl Inner {
     /// log): the first of a userName wins (names are unique without case) and the others are
     /// logged and skipped. The name, externalId and id maps are filled shard by shard on every
     /// core. Returns how many were stored.
-    fn insert_new_users(&mut self, prepared: Vec<(usize, Prepared)>) -> usize {
-        self.reserve(ResourceKind::User, prepared.len());
-        let mut prepared = prepared;
-        let names = prepared
-            .iter_mut()
-            .map(|(_, p)| (p.user_name.take().unwrap_or_default(), Arc::clone(&p.id)))
-            .collect();
-        let fresh = self.user_names.apply_many(names, insert_vacant);
-        let (mut external, mut rows) = (Vec::new(), Vec::with_capacity(prepared.len()));
-        for ((i, mut p), fresh) in prepared.into_iter().zip(fresh) {
-            if !fresh {
-                tracing::warn!(
-                    "user {i} not created: userName {:?} is already taken",
-                    p.stored.name.as_deref().unwrap_or_default()
-                );
-                continue;
-            }
-            self.version += 1;
-            p.stored.version = self.version;
-            if let Some(e) = p.external_id.take() {
-                external.push((e, Arc::clone(&p.id)));
-            }
-            rows.push((p.id, p.stored));
+    fn insert_new_users(&mut self, chunks: Vec<Vec<(usize, Prepared)>>) -> usize {
+        let n = chunks.iter().map(Vec::len).sum();
+        self.reserve(ResourceKind::User, n);
+        // Each index is given its items as they are taken, and each chunk is freed once it is
+        // read: at a million users, copies of the whole list cost more than the inserts.
+        let mut chunks = chunks;
+        let mut names = self.user_names.buckets(n);
+        for (_, p) in chunks.iter_mut().flatten() {
+            names.push(p.user_name.take().unwrap_or_default(), Arc::clone(&p.id));
         }
-        let created = rows.len();
-        self.user_external_ids.apply_many(external, |m, e, id| {
+        let fresh = self.user_names.apply(names, insert_vacant);
+        let mut external = self.user_external_ids.buckets(n);
+        let mut created = 0;
+        let version = &mut self.version;
+        let rows = chunks
+            .into_iter()
+            .flatten()
+            .zip(fresh)
+            .filter_map(|((i, mut p), fresh)| {
+                if !fresh {
+                    tracing::warn!(
+                        "user {i} not created: userName {:?} is already taken",
+                        p.stored.name.as_deref().unwrap_or_default()
+                    );
+                    return None;
+                }
+                *version += 1;
+                p.stored.version = *version;
+                if let Some(e) = p.external_id.take() {
+                    external.push(e, Arc::clone(&p.id));
+                }
+                created += 1;
+                Some((p.id, p.stored))
+            });
+        self.users.insert_many_new(n, rows);
+        self.user_external_ids.apply(external, |m, e, id| {
             m.entry(e).or_default().push(id);
             true
         });
-        self.users.insert_many_new(rows);
         created
     }
 
@@ -1670,6 +1680,47 @@ mod tests {
                 .count();
             assert_eq!(total, want, "{f}");
         }
+    }
+
+    #[test]
+    fn a_seeded_batch_refuses_a_taken_name_and_indexes_only_what_it_stored() {
+        let store = Store::new(AppProfile::default());
+        // Users 3 and 7 repeat users 2 and 0 (in another letter case): refused, wherever the
+        // cores' shares of the batch split it; the others stored in order, each indexed.
+        let name = |i: usize| match i {
+            3 => "U2@example.com".to_string(),
+            7 => "u0@EXAMPLE.com".to_string(),
+            i => format!("u{i}@example.com"),
+        };
+        let made = store.create_many_stored(9, |i| {
+            let json = format!(
+                "{{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"externalId\":\"x{i}\",\"userName\":\"{}\"}}",
+                name(i)
+            );
+            (json, name(i), Some(format!("x{i}")))
+        });
+        assert_eq!(made, 7);
+        let stored = store.snapshot(ResourceKind::User);
+        let external: Vec<&str> = stored
+            .iter()
+            .map(|r| r.body["externalId"].as_str().unwrap())
+            .collect();
+        assert_eq!(external, ["x0", "x1", "x2", "x4", "x5", "x6", "x8"]);
+        assert!(stored.windows(2).all(|w| w[0].version < w[1].version));
+        for (i, want) in [(2, 1), (3, 0), (7, 0), (8, 1)] {
+            let q = crate::scim::list::ListQuery::parse(
+                ResourceKind::User,
+                Some(&format!("filter=externalId%20eq%20%22x{i}%22")),
+            )
+            .unwrap();
+            assert_eq!(
+                store.list(ResourceKind::User, &q, "http://x").0,
+                want,
+                "x{i}"
+            );
+        }
+        let first = store.find_user_by_name("U0@example.com").unwrap();
+        assert_eq!(first.body["externalId"], "x0");
     }
 
     #[test]

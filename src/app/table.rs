@@ -156,6 +156,23 @@ pub struct Sharded<K, V> {
     hasher: foldhash::fast::RandomState,
 }
 
+/// Keyed items sorted into the shards of a [`Sharded`] as they are pushed, each numbered in
+/// the order it came: filled while the items are made, so no list of them all is kept first.
+pub struct Buckets<K, T> {
+    buckets: Vec<Vec<(usize, K, T)>>,
+    hasher: foldhash::fast::RandomState,
+    len: usize,
+}
+
+impl<K: Hash, T> Buckets<K, T> {
+    /// Add an item, numbered by the order it came in.
+    pub fn push(&mut self, key: K, item: T) {
+        let s = (self.hasher.hash_one(&key) as usize) % SHARDS;
+        self.buckets[s].push((self.len, key, item));
+        self.len += 1;
+    }
+}
+
 impl<K, V> Default for Sharded<K, V> {
     fn default() -> Self {
         Sharded {
@@ -220,30 +237,33 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
         self.shards[s].entry(key).or_insert_with(make)
     }
 
+    /// An empty [`Buckets`] for about `n` items, for [`Sharded::apply`].
+    pub fn buckets<T>(&self, n: usize) -> Buckets<K, T> {
+        // Sized for an even spread and a little more, so they are seldom grown (and copied).
+        let each = n / SHARDS + n / SHARDS / 8 + 1;
+        Buckets {
+            buckets: (0..SHARDS).map(|_| Vec::with_capacity(each)).collect(),
+            hasher: self.hasher.clone(),
+            len: 0,
+        }
+    }
+
     /// Apply `f` to each item in its key's shard, the shards shared out among the cores; a
     /// shard's items in their order. Returns what `f` said of each item, in the items' order.
-    pub fn apply_many<T: Send>(
+    pub fn apply<T: Send>(
         &mut self,
-        items: Vec<(K, T)>,
+        buckets: Buckets<K, T>,
         f: impl Fn(&mut HashMap<K, V>, K, T) -> bool + Sync,
     ) -> Vec<bool>
     where
         K: Send,
         V: Send,
     {
-        let n = items.len();
-        // Sized for an even spread and a little more, so they are seldom grown (and copied).
-        let each = n / SHARDS + n / SHARDS / 8 + 1;
-        let mut buckets: Vec<Vec<(usize, K, T)>> =
-            (0..SHARDS).map(|_| Vec::with_capacity(each)).collect();
-        for (i, (k, t)) in items.into_iter().enumerate() {
-            let s = self.shard_of(&k);
-            buckets[s].push((i, k, t));
-        }
+        let n = buckets.len;
         let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
         let per = SHARDS.div_ceil(threads.clamp(1, SHARDS));
         let f = &f;
-        let mut buckets = buckets.into_iter();
+        let mut buckets = buckets.buckets.into_iter();
         let said: Vec<Vec<(usize, bool)>> = std::thread::scope(|scope| {
             let workers: Vec<_> = self
                 .shards
@@ -251,7 +271,7 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
                 .map(|maps| {
                     let mine: Vec<_> = buckets.by_ref().take(maps.len()).collect();
                     scope.spawn(move || {
-                        let mut out = Vec::new();
+                        let mut out = Vec::with_capacity(mine.iter().map(Vec::len).sum());
                         for (map, bucket) in maps.iter_mut().zip(mine) {
                             for (i, k, t) in bucket {
                                 out.push((i, f(map, k, t)));
@@ -360,21 +380,23 @@ impl Table {
 
     /// Add resources whose ids are new to the table (fresh random ids), at the end of the
     /// order, in theirs; the maps filled on every core.
-    pub fn insert_many_new(&mut self, rows: Vec<(Arc<str>, Stored)>) {
-        let mut rows = rows;
-        for (id, stored) in rows.iter_mut() {
+    /// About `n` of them, taken as `rows` makes them: no list of them all is kept first.
+    pub fn insert_many_new(&mut self, n: usize, rows: impl Iterator<Item = (Arc<str>, Stored)>) {
+        let mut buckets = self.by_id.buckets(n);
+        for (id, mut stored) in rows {
             stored.seq = self.next_seq;
             self.next_seq += 1;
             match self.order.last_mut() {
-                Some(c) if c.len() < CHUNK => c.push((stored.seq, Arc::clone(id))),
+                Some(c) if c.len() < CHUNK => c.push((stored.seq, Arc::clone(&id))),
                 _ => {
                     let mut c = Vec::with_capacity(CHUNK);
-                    c.push((stored.seq, Arc::clone(id)));
+                    c.push((stored.seq, Arc::clone(&id)));
                     self.order.push(c);
                 }
             }
+            buckets.push(id, stored);
         }
-        self.by_id.apply_many(rows, |m, id, stored| {
+        self.by_id.apply(buckets, |m, id, stored| {
             m.insert(id, stored);
             true
         });
