@@ -24,7 +24,7 @@ use okta_sim::app::{AppProfile, Store};
 use okta_sim::saml::dsig::{AlgPolicy, verify};
 use okta_sim::saml::idp::{ResponseSpec, SamlApp, SamlUser};
 use okta_sim::saml::keys::SigningKey;
-use okta_sim::saml::xml::parse;
+use okta_sim::saml::xml::{exc_c14n, parse};
 use okta_sim::scim::list::ListQuery;
 use okta_sim::scim::schema::ResourceKind;
 
@@ -58,7 +58,8 @@ struct Row {
     anchor: String,
     ratio: String,
     goal: &'static str,
-    met: bool,
+    /// None: a reference row, with no goal of its own.
+    met: Option<bool>,
 }
 
 fn main() {
@@ -100,7 +101,11 @@ fn main() {
             r.anchor,
             r.ratio,
             r.goal,
-            if r.met { "yes" } else { "NO" }
+            match r.met {
+                Some(true) => "yes",
+                Some(false) => "NO",
+                None => "—",
+            }
         );
     }
 }
@@ -117,26 +122,24 @@ fn rate(secs: f64, mut f: impl FnMut()) -> f64 {
     n as f64 / start.elapsed().as_secs_f64()
 }
 
-/// The rates of `a` and `b`, measured in turns of a tenth of a second over about `secs`
-/// seconds each, so a change in the machine's speed during the run weighs on both alike.
-fn rates_in_turns(secs: f64, mut a: impl FnMut(), mut b: impl FnMut()) -> (f64, f64) {
-    a();
-    b();
-    let (mut ta, mut tb, mut na, mut nb) = (0.0, 0.0, 0u64, 0u64);
-    while ta < secs || tb < secs {
-        for (f, t, n) in [
-            (&mut a as &mut dyn FnMut(), &mut ta, &mut na),
-            (&mut b as &mut dyn FnMut(), &mut tb, &mut nb),
-        ] {
+/// The rates of each of `fs`, measured in turns of a tenth of a second over about `secs`
+/// seconds each, so a change in the machine's speed during the run weighs on all alike.
+fn rates_in_turns<const N: usize>(secs: f64, mut fs: [&mut dyn FnMut(); N]) -> [f64; N] {
+    for f in fs.iter_mut() {
+        f();
+    }
+    let (mut t, mut n) = ([0.0f64; N], [0u64; N]);
+    while t.iter().any(|&t| t < secs) {
+        for (i, f) in fs.iter_mut().enumerate() {
             let start = Instant::now();
             while start.elapsed().as_secs_f64() < 0.1 {
                 f();
-                *n += 1;
+                n[i] += 1;
             }
-            *t += start.elapsed().as_secs_f64();
+            t[i] += start.elapsed().as_secs_f64();
         }
     }
-    (na as f64 / ta, nb as f64 / tb)
+    std::array::from_fn(|i| n[i] as f64 / t[i])
 }
 
 fn signing_fixture() -> (SigningKey, ResponseSpec) {
@@ -165,15 +168,17 @@ fn sign(rows: &mut Vec<Row>) {
     let (key, spec) = signing_fixture();
     let der = key.key.to_pkcs8_der().unwrap();
     let pk = PKey::private_key_from_pkcs8(der.as_bytes()).unwrap();
-    let (raw, ours) = rates_in_turns(
+    let [raw, ours] = rates_in_turns(
         3.0,
-        || {
-            let mut s = Signer::new(MessageDigest::sha256(), &pk).unwrap();
-            std::hint::black_box(s.sign_oneshot_to_vec(b"<ds:SignedInfo/>").unwrap());
-        },
-        || {
-            std::hint::black_box(spec.to_xml(&key).unwrap());
-        },
+        [
+            &mut || {
+                let mut s = Signer::new(MessageDigest::sha256(), &pk).unwrap();
+                std::hint::black_box(s.sign_oneshot_to_vec(b"<ds:SignedInfo/>").unwrap());
+            },
+            &mut || {
+                std::hint::black_box(spec.to_xml(&key).unwrap());
+            },
+        ],
     );
     rows.push(against_bound(
         "SAML responses signed per second, one core (2 RSA-2048 signatures each)",
@@ -195,7 +200,7 @@ fn against_bound(figure: &'static str, ours: f64, bound: f64, what: &str) -> Row
         ),
         ratio: format!("{:.0}%", ratio * 100.0),
         goal: "≥ 85% of the bound",
-        met: ratio >= 0.85,
+        met: Some(ratio >= 0.85),
     }
 }
 
@@ -209,18 +214,45 @@ fn verify_fig(rows: &mut Vec<Row>) {
     let opk = PKey::public_key_from_der(der.as_bytes()).unwrap();
     let sig = key.sign_pkcs1(false, b"<ds:SignedInfo/>");
     let policy = AlgPolicy { allow_sha1: false };
-    let (raw, ours) = rates_in_turns(
+    let rsa_verify = || {
+        let mut v = Verifier::new(MessageDigest::sha256(), &opk).unwrap();
+        assert!(v.verify_oneshot(&sig, b"<ds:SignedInfo/>").unwrap());
+    };
+    // What every verifier must do at the least, and no more: read the document once (quick-xml's
+    // events, nothing kept), digest the bytes the two references and the two SignedInfos cover
+    // (their canonical forms, made beforehand), and make the two RSA verifications.
+    let doc = parse(&xml).unwrap();
+    let xs = ["xs".to_string()];
+    let covered: Vec<String> = [
+        exc_c14n(&doc, &[], Some(&[1]), &xs),
+        exc_c14n(&doc, &[1, 0], None, &[]),
+        exc_c14n(&doc, &[3], Some(&[3, 1]), &xs),
+        exc_c14n(&doc, &[3, 1, 0], None, &[]),
+    ]
+    .into_iter()
+    .map(Option::unwrap)
+    .collect();
+    let floor = || {
+        let mut reader = quick_xml::Reader::from_str(&xml);
+        while !matches!(reader.read_event().unwrap(), quick_xml::events::Event::Eof) {}
+        for c in &covered {
+            std::hint::black_box(openssl::sha::sha256(c.as_bytes()));
+        }
+        rsa_verify();
+        rsa_verify();
+    };
+    let [raw, ours, least] = rates_in_turns(
         2.0,
-        || {
-            let mut v = Verifier::new(MessageDigest::sha256(), &opk).unwrap();
-            assert!(v.verify_oneshot(&sig, b"<ds:SignedInfo/>").unwrap());
-        },
-        || {
-            // What the reference SP does with a response: parse it, verify both signatures.
-            let doc = parse(&xml).unwrap();
-            verify(&doc, &[1], &pk, policy).unwrap();
-            verify(&doc, &[3, 1], &pk, policy).unwrap();
-        },
+        [
+            &mut || rsa_verify(),
+            &mut || {
+                // What the reference SP does with a response: parse it, verify both signatures.
+                let doc = parse(&xml).unwrap();
+                verify(&doc, &[1], &pk, policy).unwrap();
+                verify(&doc, &[3, 1], &pk, policy).unwrap();
+            },
+            &mut { floor },
+        ],
     );
     rows.push(against_bound(
         "SAML responses verified per second, one core (parse + 2 signatures)",
@@ -228,6 +260,42 @@ fn verify_fig(rows: &mut Vec<Row>) {
         raw / 2.0,
         "verifications",
     ));
+    let mut ceiling = against_bound(
+        "the most any verifier reaches here: 2 RSA verifications, the XML read once (nothing kept), the covered bytes digested",
+        least,
+        raw / 2.0,
+        "verifications",
+    );
+    // Where the time goes, each part timed on its own, in µs a response.
+    let us = |r: f64| 1e6 / r;
+    let parse_us = us(rate(0.5, || {
+        std::hint::black_box(parse(&xml).unwrap());
+    }));
+    let c14n_us = us(rate(0.5, || {
+        std::hint::black_box(exc_c14n(&doc, &[], Some(&[1]), &xs));
+        std::hint::black_box(exc_c14n(&doc, &[1, 0], None, &[]));
+        std::hint::black_box(exc_c14n(&doc, &[3], Some(&[3, 1]), &xs));
+        std::hint::black_box(exc_c14n(&doc, &[3, 1, 0], None, &[]));
+    }));
+    let digest_us = us(rate(0.5, || {
+        for c in &covered {
+            std::hint::black_box(openssl::sha::sha256(c.as_bytes()));
+        }
+    }));
+    let read_us = us(rate(0.5, || {
+        let mut reader = quick_xml::Reader::from_str(&xml);
+        while !matches!(reader.read_event().unwrap(), quick_xml::events::Event::Eof) {}
+    }));
+    eprintln!(
+        "verification, µs a response of {} bytes: 2 RSA {:.1}, parse {parse_us:.1}, \
+         canonicalise {c14n_us:.1}, digest {digest_us:.1} ({} bytes covered), read alone {read_us:.1}",
+        xml.len(),
+        2.0 * us(raw),
+        covered.iter().map(String::len).sum::<usize>(),
+    );
+    ceiling.goal = "— (the ceiling of the row above)";
+    ceiling.met = None;
+    rows.push(ceiling);
 }
 
 /// A server child: prints its base URL and token, serves until its stdin closes.
@@ -457,7 +525,7 @@ fn http(rows: &mut Vec<Row>) {
         anchor: format!("bare axum + map lookup {bare_rps:.0}"),
         ratio: format!("{:.0}%", rps / bare_rps * 100.0),
         goal: "≥ 50% of bare axum",
-        met: rps / bare_rps >= 0.5,
+        met: Some(rps / bare_rps >= 0.5),
     });
     // The goal was set where bare axum took 13 µs: 25 µs is 1.92× that anchor. Where the
     // anchor itself costs more (here, with wrk on the same two cores, 22–30 µs), the ratio is
@@ -471,7 +539,7 @@ fn http(rows: &mut Vec<Row>) {
         anchor: format!("bare axum {anchor_us:.1} µs"),
         ratio: format!("{ratio:.2}×"),
         goal: "≤ 25 µs, or ≤ 1.92× the anchor (25 ÷ 13) where it costs over 13 µs",
-        met: us <= 25.0 || (anchor_us > 13.0 && ratio <= 25.0 / 13.0),
+        met: Some(us <= 25.0 || (anchor_us > 13.0 && ratio <= 25.0 / 13.0)),
     });
 }
 
@@ -509,7 +577,7 @@ fn memory(rows: &mut Vec<Row>) {
         anchor: format!("its JSON {json} B"),
         ratio: format!("{:.1}×", per / json as f64),
         goal: "≤ 1.5 KB",
-        met: per <= 1536.0,
+        met: Some(per <= 1536.0),
     });
 }
 
@@ -553,7 +621,7 @@ fn seed(rows: &mut Vec<Row>) {
         anchor: format!("10,000 users {small:.3} s"),
         ratio: format!("{:.0}× for 100× users", runs[1] / small),
         goal: "≤ 3 s",
-        met: runs[2] <= 3.0,
+        met: Some(runs[2] <= 3.0),
     });
 }
 
@@ -584,7 +652,7 @@ fn scan(rows: &mut Vec<Row>) {
         anchor: format!("1k users (in cache) {small:.3} µs; 400k users {bigger:.3} µs"),
         ratio: format!("{:.2}× per user for 4× users", bigger / big),
         goal: "linear (≤ 1.5× per user, 100k → 400k), ≤ 0.3 µs",
-        met: big <= 0.3 && bigger / big <= 1.5,
+        met: Some(big <= 0.3 && bigger / big <= 1.5),
     });
 }
 
@@ -606,7 +674,7 @@ fn growth(rows: &mut Vec<Row>) {
         anchor: format!("p99 {:.1} µs", p99.as_secs_f64() * 1e6),
         ratio: format!("{:.0}× p99", max.as_secs_f64() / p99.as_secs_f64()),
         goal: "no stall over 10 ms",
-        met: max <= Duration::from_millis(10),
+        met: Some(max <= Duration::from_millis(10)),
     });
 }
 
@@ -633,6 +701,6 @@ fn suite(rows: &mut Vec<Row>) {
         anchor: "—".into(),
         ratio: "—".into(),
         goal: "< 2 s",
-        met: median < 2.0,
+        met: Some(median < 2.0),
     });
 }

@@ -112,20 +112,13 @@ type Scope = BTreeMap<Option<String>, String>;
 /// the bindings of its ancestors (copying made hostile documents quadratic).
 #[derive(Debug, Default)]
 struct Bindings {
-    map: HashMap<Option<String>, Vec<String>>,
+    map: HashMap<Option<String>, Vec<String>, foldhash::fast::FixedState>,
 }
 
 impl Bindings {
     fn with_xml() -> Self {
         let mut b = Bindings::default();
         b.push(Some("xml".to_string()), NS_XML.to_string());
-        b
-    }
-    fn from_scope(scope: &Scope) -> Self {
-        let mut b = Bindings::default();
-        for (k, v) in scope {
-            b.push(k.clone(), v.clone());
-        }
         b
     }
     fn push(&mut self, prefix: Option<String>, uri: String) {
@@ -151,6 +144,9 @@ fn split_qname(q: &str) -> (Option<String>, String) {
 /// Attribute-value normalisation (XML 1.0 §3.3.3, CDATA attributes): literal tab, newline and
 /// carriage return become spaces; character references keep what they encode.
 fn attr_value(raw: &str) -> Result<String, XmlError> {
+    if !raw.contains(['&', '\t', '\n', '\r']) {
+        return Ok(raw.to_string());
+    }
     let normalized: String = raw
         .chars()
         .map(|c| {
@@ -168,6 +164,9 @@ fn attr_value(raw: &str) -> Result<String, XmlError> {
 
 /// End-of-line handling (XML 1.0 §2.11), then entity and character references.
 fn text_value(raw: &str) -> Result<String, XmlError> {
+    if !raw.contains(['&', '\r']) {
+        return Ok(raw.to_string());
+    }
     let normalized = raw.replace("\r\n", "\n").replace('\r', "\n");
     quick_xml::escape::unescape(&normalized)
         .map(|c| c.into_owned())
@@ -201,28 +200,40 @@ pub fn parse(xml: &str) -> Result<Element, XmlError> {
     let open = |e: &quick_xml::events::BytesStart<'_>,
                 bindings: &mut Bindings|
      -> Result<(Element, Vec<Option<String>>), XmlError> {
-        let name = std::str::from_utf8(e.name().as_ref())
-            .map_err(|e| XmlError::Malformed(e.to_string()))?
-            .to_string();
-        let (prefix, local) = split_qname(&name);
+        let name = std::str::from_utf8(e.name().into_inner())
+            .map_err(|e| XmlError::Malformed(e.to_string()))?;
+        let (prefix, local) = split_qname(name);
         let mut ns_decls = Vec::new();
         let mut raw_attrs = Vec::new();
-        let mut seen: HashSet<Vec<u8>> = HashSet::new();
-        // Duplicate attributes are found with a set: quick-xml's own check is quadratic.
+        // Duplicate attributes are found by comparing names while an element has few, then
+        // with a set: quick-xml's own check is quadratic however many there are.
+        let mut few: Vec<&[u8]> = Vec::new();
+        let mut seen: HashSet<&[u8]> = HashSet::new();
+        let mut count = 0;
         for a in e.attributes().with_checks(false) {
             let a = a.map_err(|e| XmlError::Malformed(e.to_string()))?;
-            if seen.len() >= MAX_ATTRIBUTES {
+            if count >= MAX_ATTRIBUTES {
                 return Err(XmlError::TooManyAttributes);
             }
-            if !seen.insert(a.key.as_ref().to_vec()) {
+            count += 1;
+            let key = a.key.into_inner();
+            let fresh = if count <= 16 {
+                let fresh = !few.contains(&key);
+                few.push(key);
+                fresh
+            } else {
+                if seen.is_empty() {
+                    seen.extend(few.iter().copied());
+                }
+                seen.insert(key)
+            };
+            if !fresh {
                 return Err(XmlError::Malformed(format!(
                     "duplicate attribute {}",
-                    String::from_utf8_lossy(a.key.as_ref())
+                    String::from_utf8_lossy(key)
                 )));
             }
-            let key = std::str::from_utf8(a.key.as_ref())
-                .map_err(|e| XmlError::Malformed(e.to_string()))?
-                .to_string();
+            let key = std::str::from_utf8(key).map_err(|e| XmlError::Malformed(e.to_string()))?;
             let raw =
                 std::str::from_utf8(&a.value).map_err(|e| XmlError::Malformed(e.to_string()))?;
             let value = attr_value(raw)?;
@@ -255,7 +266,7 @@ pub fn parse(xml: &str) -> Result<Element, XmlError> {
         };
         let mut attrs = Vec::with_capacity(raw_attrs.len());
         for (key, value) in raw_attrs {
-            let (p, l) = split_qname(&key);
+            let (p, l) = split_qname(key);
             let ans = match resolve(bindings, &p) {
                 Ok(ns) => ns,
                 Err(e) => {
@@ -682,98 +693,117 @@ pub fn exc_c14n(
     prefixes: &[String],
 ) -> Option<String> {
     let apex = root.at(path)?;
-    let parent_scope = root.scope_at(&path[..path.len().saturating_sub(1)]);
-    let parent_scope = if path.is_empty() {
-        [(Some("xml".to_string()), NS_XML.to_string())]
-            .into_iter()
-            .collect()
-    } else {
-        parent_scope
-    };
-    let inclusive: Vec<Option<String>> = prefixes
-        .iter()
-        .map(|p| {
-            if p == "#default" {
-                None
-            } else {
-                Some(p.clone())
+    // The namespaces in scope at the apex's parent: the `xml` prefix, then the declarations of
+    // the root and of every ancestor (a later one shadows an earlier one).
+    let mut scope = Borrowed::default();
+    scope.push(Some("xml"), NS_XML);
+    if !path.is_empty() {
+        let mut e = root;
+        for &i in &path[..path.len() - 1] {
+            for (k, v) in &e.ns_decls {
+                scope.push(k.as_deref(), v);
             }
-        })
+            e = e.elements().nth(i)?;
+        }
+        for (k, v) in &e.ns_decls {
+            scope.push(k.as_deref(), v);
+        }
+    }
+    let inclusive: Vec<Option<&str>> = prefixes
+        .iter()
+        .map(|p| (p != "#default").then_some(p.as_str()))
         .collect();
-    let exclude_rel: Option<Vec<usize>> =
-        exclude.and_then(|ex| ex.strip_prefix(path).map(<[usize]>::to_vec));
-    let mut out = String::new();
+    let exclude_rel: Option<&[usize]> = exclude.and_then(|ex| ex.strip_prefix(path));
+    let mut out = String::with_capacity(4096);
     c14n_element(
         apex,
-        &mut Bindings::from_scope(&parent_scope),
-        &mut Bindings::default(),
+        &mut scope,
+        &mut Borrowed::default(),
         &inclusive,
-        exclude_rel.as_deref(),
+        exclude_rel,
         &mut Vec::new(),
         &mut out,
     );
     Some(out)
 }
 
+/// Namespace bindings borrowed from a tree while it is canonicalised: each prefix's stack of
+/// URIs, pushed where an element declares it and popped at its end (nothing is copied).
+#[derive(Default)]
+struct Borrowed<'a> {
+    map: std::collections::HashMap<Option<&'a str>, Vec<&'a str>, foldhash::fast::FixedState>,
+}
+
+impl<'a> Borrowed<'a> {
+    fn push(&mut self, prefix: Option<&'a str>, uri: &'a str) {
+        self.map.entry(prefix).or_default().push(uri);
+    }
+    fn pop(&mut self, prefix: Option<&'a str>) {
+        if let Some(v) = self.map.get_mut(&prefix) {
+            v.pop();
+        }
+    }
+    fn get(&self, prefix: Option<&'a str>) -> Option<&'a str> {
+        self.map.get(&prefix).and_then(|v| v.last().copied())
+    }
+}
+
 /// One element of the canonical form. `scope` holds the namespaces in scope, `rendered` those
 /// an output ancestor declared; both are pushed here and popped before returning.
-fn c14n_element(
-    e: &Element,
-    scope: &mut Bindings,
-    rendered: &mut Bindings,
-    inclusive: &[Option<String>],
+fn c14n_element<'a>(
+    e: &'a Element,
+    scope: &mut Borrowed<'a>,
+    rendered: &mut Borrowed<'a>,
+    inclusive: &[Option<&'a str>],
     exclude: Option<&[usize]>,
     path: &mut Vec<usize>,
     out: &mut String,
 ) {
     for (k, v) in &e.ns_decls {
-        scope.push(k.clone(), v.clone());
+        scope.push(k.as_deref(), v);
     }
-    let mut utilized: Vec<Option<String>> = vec![e.prefix.clone()];
+    let mut utilized: Vec<Option<&'a str>> = Vec::with_capacity(4);
+    utilized.push(e.prefix.as_deref());
     for a in &e.attrs {
-        if a.prefix.is_some() && !utilized.contains(&a.prefix) {
-            utilized.push(a.prefix.clone());
+        if a.prefix.is_some() && !utilized.contains(&a.prefix.as_deref()) {
+            utilized.push(a.prefix.as_deref());
         }
     }
-    for p in inclusive {
-        if !utilized.contains(p) && scope.get(p).is_some() {
-            utilized.push(p.clone());
+    for &p in inclusive {
+        if !utilized.contains(&p) && scope.get(p).is_some() {
+            utilized.push(p);
         }
     }
-    let mut decls: Vec<(Option<String>, String)> = Vec::new();
+    let mut decls: Vec<(Option<&'a str>, &'a str)> = Vec::with_capacity(utilized.len());
     for p in utilized {
-        if p.as_deref() == Some("xml") {
+        if p == Some("xml") {
             continue;
         }
-        let uri = scope.get(&p).cloned().unwrap_or_default();
-        let already = rendered.get(&p);
+        let uri = scope.get(p).unwrap_or_default();
+        let already = rendered.get(p);
         if p.is_none() && uri.is_empty() {
             // xmlns="" only undoes a default namespace an output ancestor rendered.
             if already.is_some_and(|u| !u.is_empty()) {
-                decls.push((None, String::new()));
+                decls.push((None, ""));
             }
             continue;
         }
-        if already != Some(&uri) {
+        if already != Some(uri) {
             decls.push((p, uri));
         }
     }
-    for (p, uri) in &decls {
-        rendered.push(p.clone(), uri.clone());
+    for &(p, uri) in &decls {
+        rendered.push(p, uri);
     }
-    decls.sort_by(|a, b| match (&a.0, &b.0) {
-        (None, None) => std::cmp::Ordering::Equal,
-        (None, _) => std::cmp::Ordering::Less,
-        (_, None) => std::cmp::Ordering::Greater,
-        (Some(x), Some(y)) => x.cmp(y),
-    });
+    // The default namespace first, then by prefix (None sorts before every Some).
+    decls.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let mut attrs: Vec<&Attr> = e.attrs.iter().collect();
     attrs.sort_by(|a, b| {
         (a.ns.as_deref().unwrap_or(""), a.local.as_str())
             .cmp(&(b.ns.as_deref().unwrap_or(""), b.local.as_str()))
     });
 
-    let push_qname = |out: &mut String, prefix: &Option<String>, local: &str| {
+    let push_qname = |out: &mut String, prefix: Option<&str>, local: &str| {
         if let Some(p) = prefix {
             out.push_str(p);
             out.push(':');
@@ -781,8 +811,8 @@ fn c14n_element(
         out.push_str(local);
     };
     out.push('<');
-    push_qname(out, &e.prefix, &e.local);
-    for (p, uri) in &decls {
+    push_qname(out, e.prefix.as_deref(), &e.local);
+    for &(p, uri) in &decls {
         out.push_str(" xmlns");
         if let Some(p) = p {
             out.push(':');
@@ -794,7 +824,7 @@ fn c14n_element(
     }
     for a in attrs {
         out.push(' ');
-        push_qname(out, &a.prefix, &a.local);
+        push_qname(out, a.prefix.as_deref(), &a.local);
         out.push_str("=\"");
         push_escaped_attr(out, &a.value);
         out.push('"');
@@ -813,18 +843,25 @@ fn c14n_element(
             }
             Node::Text(t) => push_escaped_text(out, t),
             Node::Comment(_) => {}
-            Node::Pi(t, d) if d.is_empty() => out.push_str(&format!("<?{t}?>")),
-            Node::Pi(t, d) => out.push_str(&format!("<?{t} {d}?>")),
+            Node::Pi(t, d) => {
+                out.push_str("<?");
+                out.push_str(t);
+                if !d.is_empty() {
+                    out.push(' ');
+                    out.push_str(d);
+                }
+                out.push_str("?>");
+            }
         }
     }
     out.push_str("</");
-    push_qname(out, &e.prefix, &e.local);
+    push_qname(out, e.prefix.as_deref(), &e.local);
     out.push('>');
-    for (p, _) in &decls {
+    for &(p, _) in &decls {
         rendered.pop(p);
     }
     for (k, _) in &e.ns_decls {
-        scope.pop(k);
+        scope.pop(k.as_deref());
     }
 }
 
@@ -967,5 +1004,31 @@ mod hostile_input {
         assert!(t.elapsed().as_secs_f64() < 2.0, "took {:?}", t.elapsed());
         let dup = "<r a=\"1\" a=\"2\"/>";
         assert!(matches!(parse(dup), Err(XmlError::Malformed(_))));
+        // Past the first sixteen names, a set finds the repeat; its absence passes.
+        let named = |names: &[usize]| {
+            let attrs: String = names.iter().map(|i| format!(" a{i}=\"\"")).collect();
+            parse(&format!("<r{attrs}/>"))
+        };
+        let distinct: Vec<usize> = (0..40).collect();
+        assert_eq!(named(&distinct).unwrap().attrs.len(), 40);
+        for (at, again) in [(20, 3), (39, 25), (15, 0)] {
+            let mut names = distinct.clone();
+            names[at] = again;
+            assert!(
+                matches!(named(&names), Err(XmlError::Malformed(m)) if m.contains(&format!("a{again}"))),
+                "a{again} repeated at {at}"
+            );
+        }
+    }
+
+    #[test]
+    fn values_are_normalised_and_unescaped_whether_or_not_they_need_it() {
+        let doc =
+            parse("<r a=\"x\ty\nz\r\" b=\"&amp;&#9;\" c=\"plain\">one\r\ntwo\rthree &lt;</r>")
+                .unwrap();
+        assert_eq!(doc.attr("a"), Some("x y z "));
+        assert_eq!(doc.attr("b"), Some("&\t"));
+        assert_eq!(doc.attr("c"), Some("plain"));
+        assert_eq!(doc.text(), "one\ntwo\nthree <");
     }
 }
