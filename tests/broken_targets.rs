@@ -5,6 +5,8 @@
 #[path = "support/capture.rs"]
 mod capture;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use okta_sim::ReferenceApp;
@@ -400,4 +402,73 @@ async fn okta_retries_429_by_its_policy() {
         .count();
     assert_eq!(probes, 3, "two 429s, then the answer");
     assert_eq!(o.exchanges.iter().map(|e| e.attempt).max(), Some(3));
+}
+
+/// A server answering every request on a connection it never closes, counting connections.
+async fn counting_server() -> (String, Arc<AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/scim/v2", listener.local_addr().unwrap());
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let (mut buf, mut have) = (vec![0u8; 16 * 1024], Vec::new());
+                while let Ok(n @ 1..) = sock.read(&mut buf).await {
+                    have.extend_from_slice(&buf[..n]);
+                    while let Some(end) = have.windows(4).position(|w| w == b"\r\n\r\n") {
+                        have.drain(..end + 4);
+                        let body = br#"{"totalResults":0,"Resources":[]}"#;
+                        let head = format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: application/scim+json\r\nContent-Length: {}\r\n\r\n",
+                            body.len()
+                        );
+                        if sock.write_all(head.as_bytes()).await.is_err()
+                            || sock.write_all(body).await.is_err()
+                        {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (base, accepted)
+}
+
+/// Servers close idle keep-alive connections (Node.js's and the reference app's after 5 s); a
+/// request sent on one as it closes gets no answer, and a load run counted a failed task for it.
+/// The client reuses a connection while it is fresh, and not once it has been idle that long.
+#[tokio::test]
+async fn a_connection_idle_near_the_servers_keep_alive_is_not_reused() {
+    use okta_sim::okta::log::ExchangeLog;
+    use okta_sim::okta::redact::Redactor;
+    use okta_sim::okta::wire::POOL_IDLE;
+    use okta_sim::okta::{RetryPolicy, WireClient};
+    let (base, accepted) = counting_server().await;
+    let log = Arc::new(ExchangeLog::new(Redactor::none()));
+    let wire = WireClient::new(
+        &base,
+        Auth::Bearer("t".into()),
+        Duration::from_secs(5),
+        RetryPolicy::default(),
+        log,
+    )
+    .unwrap();
+    assert!(POOL_IDLE < Duration::from_secs(5));
+    for pause in [
+        Duration::ZERO,
+        Duration::from_millis(200),
+        POOL_IDLE + Duration::from_millis(500),
+    ] {
+        tokio::time::sleep(pause).await;
+        let ex = wire
+            .send("list", wire.request("GET", "/Users", &[], None))
+            .await;
+        assert_eq!(ex.status(), Some(200), "{}", ex.got());
+    }
+    // The first two share a connection; the third, after the pause, opens its own.
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
 }
