@@ -443,9 +443,9 @@ async fn counting_server() -> (String, Arc<AtomicUsize>) {
 /// The client reuses a connection while it is fresh, and not once it has been idle that long.
 #[tokio::test]
 async fn a_connection_idle_near_the_servers_keep_alive_is_not_reused() {
+    use okta_sim::okta::limits::POOL_IDLE;
     use okta_sim::okta::log::ExchangeLog;
     use okta_sim::okta::redact::Redactor;
-    use okta_sim::okta::wire::POOL_IDLE;
     use okta_sim::okta::{RetryPolicy, WireClient};
     let (base, accepted) = counting_server().await;
     let log = Arc::new(ExchangeLog::new(Redactor::none()));

@@ -474,7 +474,7 @@ async fn connect(opts: &CheckOptions, seed: u64) -> Result<Targets, CheckError> 
             let http = reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(opts.timeout.min(Duration::from_secs(10)))
-                .pool_idle_timeout(crate::okta::wire::POOL_IDLE)
+                .pool_idle_timeout(crate::okta::limits::POOL_IDLE)
                 .build()
                 .map_err(|e| CheckError::Io(e.to_string()))?;
             Some(Arc::new(sso::SsoTarget {

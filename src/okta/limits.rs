@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 
 use super::redact::Redactor;
 
+/// How long the simulated Okta's clients keep an idle connection for the next request: under
+/// the 5 s after which Node.js's HTTP server (and the reference app) close one.
+pub const POOL_IDLE: Duration = Duration::from_secs(4);
 /// The deadline of a run when none is given: long enough for any real server's whole suite
 /// (the embedded app's takes about a second), short enough for a CI job.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(600);

@@ -87,7 +87,7 @@ impl OAuthTransport {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .pool_idle_timeout(super::wire::POOL_IDLE)
+            .pool_idle_timeout(super::limits::POOL_IDLE)
             .build()
             .map_err(|e| e.to_string())?;
         Ok(OAuthTransport {

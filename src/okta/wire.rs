@@ -91,10 +91,6 @@ pub enum WireError {
     Client(String),
 }
 
-/// How long an idle connection is kept for the next request: under the 5 s after which
-/// Node.js's HTTP server (and the reference app) close one.
-pub const POOL_IDLE: Duration = Duration::from_secs(4);
-
 impl WireClient {
     /// A client of the SCIM base URL, sending `auth`, recording every exchange into `log`,
     /// within the default bounds ([`RunLimits::default`], redacting `auth`) until
@@ -126,7 +122,7 @@ impl WireClient {
             // Servers close idle keep-alive connections, Node.js's and the reference app's
             // after 5 s: a request sent on one just as it closes gets no answer, and Okta's
             // task would be counted failed for the client's race. Idle connections go first.
-            .pool_idle_timeout(POOL_IDLE)
+            .pool_idle_timeout(super::limits::POOL_IDLE)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| WireError::Client(e.to_string()))?;
