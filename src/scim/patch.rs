@@ -496,7 +496,11 @@ fn apply_target(
                         Value::Array(a) => a.clone(),
                         other => vec![other.clone()],
                     };
-                    items.retain(|item| !gone.iter().any(|g| equivalent(item, g)));
+                    let mut index = Equivalents::default();
+                    for (i, g) in gone.iter().enumerate() {
+                        index.add(i, g);
+                    }
+                    items.retain(|item| !index.holds(&gone, item));
                 }
                 _ => {
                     container.remove(&t.name);
@@ -521,11 +525,7 @@ fn apply_target(
                         Some(Value::Array(a)) => a,
                         _ => Vec::new(),
                     };
-                    for item in new_items {
-                        if !items.iter().any(|x| equivalent(x, &item)) {
-                            items.push(item);
-                        }
-                    }
+                    append_distinct(&mut items, new_items);
                     container.insert(t.name.clone(), Value::Array(items));
                 }
             } else if complex {
@@ -604,26 +604,105 @@ pub fn equivalent(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// Drop later duplicates (by `equivalent`), keeping order. Linear: items are grouped by their
-/// `value` (or whole form), and only items sharing one are compared.
+/// Drop later duplicates (by `equivalent`), keeping order.
 pub fn dedupe(items: Vec<Value>) -> Vec<Value> {
-    let mut seen: HashMap<String, Vec<usize>> = HashMap::with_capacity(items.len());
-    let mut out: Vec<Value> = Vec::with_capacity(items.len());
-    for item in items {
-        let key = match &item {
-            Value::Object(o) => match get_ci(o, "value") {
-                Some(v) => format!("v:{v}"),
-                None => format!("o:{item}"),
-            },
-            other => format!("s:{other}"),
-        };
-        let same = seen.entry(key).or_default();
-        if !same.iter().any(|&i| equivalent(&out[i], &item)) {
-            same.push(out.len());
-            out.push(item);
+    let mut out = Vec::with_capacity(items.len());
+    append_distinct(&mut out, items);
+    out
+}
+
+/// Append each of `new` that is not `equivalent` to an item already in `items` (or appended
+/// before it). Linear in both: adding members to a group of thousands compares each new one
+/// with the few that share its key, not with every member.
+pub fn append_distinct(items: &mut Vec<Value>, new: Vec<Value>) {
+    if new.is_empty() {
+        return;
+    }
+    let mut index = Equivalents::default();
+    for (i, item) in items.iter().enumerate() {
+        index.add(i, item);
+    }
+    for item in new {
+        if !index.holds(items, &item) {
+            index.add(items.len(), &item);
+            items.push(item);
         }
     }
-    out
+}
+
+/// Positions in a list of values, grouped by a key that `equivalent` values always share: the
+/// `value` sub-attribute of an object that has one, else the whole value written with its
+/// object keys sorted (objects compare equal in any key order). Only values sharing a key are
+/// compared.
+#[derive(Default)]
+struct Equivalents {
+    by_key: HashMap<String, Vec<usize>>,
+}
+
+impl Equivalents {
+    fn key(v: &Value) -> String {
+        let mut k = String::new();
+        match v {
+            Value::Object(o) => match get_ci(o, "value") {
+                Some(inner) => {
+                    k.push_str("v:");
+                    canonical_text(inner, &mut k);
+                }
+                None => {
+                    k.push_str("o:");
+                    canonical_text(v, &mut k);
+                }
+            },
+            other => {
+                k.push_str("s:");
+                canonical_text(other, &mut k);
+            }
+        }
+        k
+    }
+
+    /// Record that `v` is at position `i`.
+    fn add(&mut self, i: usize, v: &Value) {
+        self.by_key.entry(Self::key(v)).or_default().push(i);
+    }
+
+    /// Whether a value of `pool` recorded here is `equivalent` to `v`.
+    fn holds(&self, pool: &[Value], v: &Value) -> bool {
+        self.by_key
+            .get(&Self::key(v))
+            .is_some_and(|at| at.iter().any(|&i| equivalent(&pool[i], v)))
+    }
+}
+
+/// `v` as JSON text with every object's keys sorted: equal values give equal texts.
+fn canonical_text(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(o) => {
+            let mut keys: Vec<&String> = o.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (n, k) in keys.into_iter().enumerate() {
+                if n > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                canonical_text(&o[k.as_str()], out);
+            }
+            out.push('}');
+        }
+        Value::Array(a) => {
+            out.push('[');
+            for (n, x) in a.iter().enumerate() {
+                if n > 0 {
+                    out.push(',');
+                }
+                canonical_text(x, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
 }
 
 #[cfg(test)]
@@ -631,6 +710,68 @@ mod tests {
     use super::*;
     use crate::scim::resource::ingest;
     use serde_json::json;
+
+    #[test]
+    fn appending_and_removing_keep_what_comparing_every_pair_keeps() {
+        // Values that are, and are not, `equivalent` in every way the rule allows: the same
+        // value with and without a type, another type, another case of the key, objects
+        // without a value in another key order, scalars, nested objects.
+        let values = [
+            json!({"value": "a"}),
+            json!({"value": "a", "type": "work"}),
+            json!({"value": "a", "type": "home"}),
+            json!({"Value": "a", "display": "A"}),
+            json!({"value": "b", "display": "B"}),
+            json!({"value": {"x": 1, "y": [1, 2]}}),
+            json!({"value": {"y": [1, 2], "x": 1}}),
+            json!({"value": {"x": 1, "y": [2, 1]}}),
+            json!({"display": "no value", "primary": true}),
+            json!({"primary": true, "display": "no value"}),
+            json!({"display": "no value"}),
+            json!("a"),
+            json!(1),
+            json!(1.0),
+            json!(null),
+        ];
+        let naive_append = |items: &mut Vec<Value>, new: Vec<Value>| {
+            for item in new {
+                if !items.iter().any(|x| equivalent(x, &item)) {
+                    items.push(item);
+                }
+            }
+        };
+        // Every ordered pair of prefixes and suffixes of the list, as what is there and what
+        // comes, and the list against its own reverse.
+        let mut reversed = values.to_vec();
+        reversed.reverse();
+        for lists in [&values[..], &reversed[..]] {
+            for cut in 0..=lists.len() {
+                let (there, new) = lists.split_at(cut);
+                for new in [new.to_vec(), [new, new].concat(), values.to_vec()] {
+                    let (mut fast, mut slow) = (there.to_vec(), there.to_vec());
+                    append_distinct(&mut fast, new.clone());
+                    naive_append(&mut slow, new.clone());
+                    assert_eq!(fast, slow, "{there:?} + {new:?}");
+                    let mut index = Equivalents::default();
+                    for (i, g) in new.iter().enumerate() {
+                        index.add(i, g);
+                    }
+                    let kept: Vec<&Value> =
+                        there.iter().filter(|x| !index.holds(&new, x)).collect();
+                    let naive: Vec<&Value> = there
+                        .iter()
+                        .filter(|x| !new.iter().any(|g| equivalent(x, g)))
+                        .collect();
+                    assert_eq!(kept, naive, "{there:?} - {new:?}");
+                }
+            }
+        }
+        assert_eq!(dedupe([&values[..], &values[..]].concat()), {
+            let mut once = Vec::new();
+            naive_append(&mut once, values.to_vec());
+            once
+        });
+    }
 
     fn patch(kind: ResourceKind, doc: Value, body: Value) -> Result<Value, ScimError> {
         let ops = parse_patch(&body)?;
