@@ -10,15 +10,15 @@ use okta_sim::app::faults::{FAULTS, FaultDef};
 use okta_sim::app::profile::AppProfile;
 use okta_sim::app::saml_sp::SpConfig;
 use okta_sim::conformance::{CheckOptions, Grade, SpTarget, Target};
-
-/// The binary's allocator: mimalloc.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use okta_sim::integration::IntegrationProfile;
 use okta_sim::okta::ops::{ExistingGroupOnPush, OktaSettings, PasswordSyncBody, ProfilePush};
 use okta_sim::okta::{AppKind, Auth};
 use okta_sim::saml::idp::{IdpError, ResponseSpec, SamlApp, SamlUser, SignParts, base64_encode};
 use okta_sim::saml::keys::SigningKey;
+
+/// The binary's allocator: mimalloc.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -156,6 +156,11 @@ pub struct Sharded<K, V> {
     hasher: foldhash::fast::RandomState,
 }
 
+/// The shard of `key` under `hasher`: one rule for a table's lookups and for its buckets.
+fn shard_for<Q: Hash + ?Sized>(hasher: &foldhash::fast::RandomState, key: &Q) -> usize {
+    (hasher.hash_one(key) as usize) % SHARDS
+}
+
 /// Keyed items sorted into the shards of a [`Sharded`] as they are pushed, each numbered in
 /// the order it came: filled while the items are made, so no list of them all is kept first.
 pub struct Buckets<K, T> {
@@ -167,7 +172,7 @@ pub struct Buckets<K, T> {
 impl<K: Hash, T> Buckets<K, T> {
     /// Add an item, numbered by the order it came in.
     pub fn push(&mut self, key: K, item: T) {
-        let s = (self.hasher.hash_one(&key) as usize) % SHARDS;
+        let s = shard_for(&self.hasher, &key);
         self.buckets[s].push((self.len, key, item));
         self.len += 1;
     }
@@ -184,7 +189,7 @@ impl<K, V> Default for Sharded<K, V> {
 
 impl<K: Hash + Eq, V> Sharded<K, V> {
     fn shard_of<Q: Hash + ?Sized>(&self, key: &Q) -> usize {
-        (self.hasher.hash_one(key) as usize) % SHARDS
+        shard_for(&self.hasher, key)
     }
 
     /// The value of `key`.
